@@ -1,0 +1,163 @@
+"""Batches of values crossing into and out of the SCM core: ``dict[str, Tensor[N]]`` or a DataFrame.
+
+Everything a user hands to a query passes through :func:`to_tensors`, which checks names,
+shapes, dtypes, devices and finiteness once, so the numerical code can trust its inputs.
+Discrete variables travel as int64 codes in tensors and as pandas categoricals in DataFrames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from causalworld.errors import (
+    DeviceError,
+    DTypeError,
+    MissingVariableError,
+    NonFiniteError,
+    OutOfRangeError,
+    ShapeError,
+    UnknownVariableError,
+)
+
+__all__ = ["to_tensors", "to_frame", "column_to_tensor", "batch_length"]
+
+
+def _same_device(a: torch.device, b: torch.device) -> bool:
+    return a.type == b.type and (a.index is None or b.index is None or a.index == b.index)
+
+
+def column_to_tensor(
+    name: str,
+    col: Any,
+    *,
+    dtype: torch.dtype,
+    device: torch.device,
+    cardinality: int | None = None,
+    allow_2d: bool = False,
+) -> Tensor:
+    """Check one column and return it as a tensor: float ``dtype`` for continuous variables,
+    int64 codes for discrete ones (``cardinality`` given)."""
+    if isinstance(col, Tensor):
+        if not _same_device(col.device, device):
+            raise DeviceError(
+                f"{name!r} is on {col.device} but the model is on {device}; move the data with "
+                f".to('{device}') or the model with scm.to('{col.device}')"
+            )
+        t = col
+    elif isinstance(col, pd.Series):
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            if bool((col.cat.codes < 0).any()):
+                raise NonFiniteError(f"{name!r} has missing categories (NaN); drop or impute those rows")
+            t = torch.from_numpy(col.cat.codes.to_numpy().astype(np.int64))
+        else:
+            arr = col.to_numpy()
+            if arr.dtype == object:
+                raise DTypeError(
+                    f"{name!r} holds Python objects (dtype object); give numbers, or a pandas categorical "
+                    "for a discrete variable"
+                )
+            t = torch.from_numpy(np.array(arr, copy=True) if not arr.flags.writeable else np.ascontiguousarray(arr))
+    else:
+        arr = np.asarray(col.detach().cpu() if hasattr(col, "detach") else col)
+        if arr.dtype == object or arr.dtype.kind in "USV":
+            raise DTypeError(f"{name!r} holds {arr.dtype} values; give numbers (int64 codes for discrete variables)")
+        arr = np.ascontiguousarray(arr)
+        t = torch.from_numpy(arr if arr.flags.writeable else arr.copy())
+    if t.dtype == torch.bool:
+        t = t.long()
+    if not (t.dtype.is_floating_point or t.dtype in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)):
+        raise DTypeError(f"{name!r} has dtype {t.dtype}; give a real-valued or integer tensor")
+    if t.dim() != 1 and not (allow_2d and t.dim() == 2):
+        raise ShapeError(
+            f"{name!r} has shape {tuple(t.shape)}; every variable is one scalar per row, shape [N]"
+        )
+    if t.dtype.is_floating_point:
+        finite = torch.isfinite(t)
+        if not bool(finite.all()):
+            bad = int((~finite).sum())
+            raise NonFiniteError(f"{name!r} has {bad} NaN or infinite value(s); drop or impute those rows first")
+    if cardinality is not None:
+        if t.dtype.is_floating_point:
+            if not bool((t == t.round()).all()):
+                raise DTypeError(f"{name!r} is discrete ({cardinality} categories) but got non-integer values; give int64 codes")
+        t = t.long()
+        if t.numel() and (int(t.min()) < 0 or int(t.max()) >= cardinality):
+            raise OutOfRangeError(
+                f"{name!r} is discrete with codes 0..{cardinality - 1} but got {int(t.min())}..{int(t.max())}"
+            )
+        return t.to(device)
+    return t.to(device=device, dtype=dtype)
+
+
+def batch_length(data: Mapping[str, Tensor]) -> int:
+    return next(iter(data.values())).shape[0] if data else 0
+
+
+def to_tensors(
+    data: Any,
+    variables: Sequence[str],
+    *,
+    dtype: torch.dtype,
+    device: torch.device,
+    cardinalities: Mapping[str, int | None],
+    require: Sequence[str] | None = None,
+    what: str = "data",
+) -> dict[str, Tensor]:
+    """Validate ``data`` (dict of columns or DataFrame) and return ``{name: Tensor[N]}``.
+
+    Names outside ``variables`` raise :class:`UnknownVariableError`; names in ``require`` that are
+    missing raise :class:`MissingVariableError`; columns of unequal length or an empty table raise
+    :class:`ShapeError`.
+    """
+    if isinstance(data, pd.DataFrame):
+        columns = {str(c): data[c] for c in data.columns}
+    elif isinstance(data, Mapping):
+        columns = dict(data)
+    else:
+        raise DTypeError(
+            f"{what} must be a dict of columns or a pandas DataFrame, got {type(data).__name__}"
+        )
+    known = set(variables)
+    for name in columns:
+        if name not in known:
+            raise UnknownVariableError.of(name, variables)
+    if require is not None:
+        missing = [v for v in require if v not in columns]
+        if missing:
+            raise MissingVariableError(
+                f"{what} lacks {missing}; it needs a column for every one of {list(require)}"
+            )
+    out: dict[str, Tensor] = {}
+    n: int | None = None
+    for name in variables:
+        if name not in columns:
+            continue
+        t = column_to_tensor(name, columns[name], dtype=dtype, device=device, cardinality=cardinalities.get(name))
+        if n is None:
+            n = t.shape[0]
+        elif t.shape[0] != n:
+            raise ShapeError(f"{what}: {name!r} has {t.shape[0]} rows but others have {n}; give columns of equal length")
+        out[name] = t
+    if n == 0:
+        raise ShapeError(f"{what} has no rows; give at least one")
+    return out
+
+
+def to_frame(values: Mapping[str, Tensor], cardinalities: Mapping[str, int | None]) -> pd.DataFrame:
+    """A DataFrame of ``values``: float columns, and pandas categoricals (codes 0..K-1) for
+    discrete variables."""
+    cols: dict[str, Any] = {}
+    for name, t in values.items():
+        arr = t.detach().cpu().numpy()
+        k = cardinalities.get(name)
+        if k is not None:
+            cols[name] = pd.Categorical.from_codes(arr.astype(np.int64), categories=list(range(k)))
+        else:
+            cols[name] = arr
+    return pd.DataFrame(cols)

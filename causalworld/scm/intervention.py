@@ -1,0 +1,147 @@
+"""Interventions as data: ``{variable: value | tensor | callable}`` turned into checked objects.
+
+A number, or a 0-d tensor, is a hard intervention ``do(x := v)``; a tensor of N values is a hard
+intervention per row; a callable is soft: it maps the value the variable would have taken to a
+new one (``lambda x: x + 1`` is a shift). DoWhy's verbs pass every intervention as a callable and
+call it with numpy arrays; :func:`apply_callable` serves both.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from causalworld.errors import (
+    DeviceError,
+    DTypeError,
+    InterventionError,
+    NonFiniteError,
+    OutOfRangeError,
+    ShapeError,
+)
+
+__all__ = ["Intervention", "apply_callable"]
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """One variable's intervention: ``kind`` is ``"value"``, ``"tensor"`` or ``"callable"``."""
+
+    variable: str
+    kind: str
+    value: Any
+    numpy_callable: bool = False
+
+    @property
+    def hard(self) -> bool:
+        return self.kind != "callable"
+
+    @classmethod
+    def parse(cls, variable: str, spec: Any, *, cardinality: int | None, dtype: torch.dtype,
+              device: torch.device, numpy_callable: bool = False) -> "Intervention":
+        if callable(spec) and not isinstance(spec, Tensor):
+            return cls(variable, "callable", spec, numpy_callable)
+        if isinstance(spec, (bool, np.bool_)):
+            spec = int(spec)
+        if isinstance(spec, numbers.Number) or (isinstance(spec, (np.ndarray, Tensor)) and spec.ndim == 0):
+            v = float(spec) if not isinstance(spec, Tensor) else float(spec.item())
+            if not np.isfinite(v):
+                raise NonFiniteError(f"do({variable}={v}): intervention values must be finite")
+            if cardinality is not None:
+                if v != round(v) or not 0 <= v < cardinality:
+                    raise OutOfRangeError(
+                        f"do({variable}={v}): {variable!r} is discrete, so its value must be a code 0..{cardinality - 1}"
+                    )
+                return cls(variable, "value", int(v))
+            return cls(variable, "value", v)
+        if isinstance(spec, (np.ndarray, list, tuple)):
+            spec = torch.as_tensor(np.asarray(spec))
+        if isinstance(spec, Tensor):
+            if spec.device.type != device.type:
+                raise DeviceError(
+                    f"do({variable}=...): the tensor is on {spec.device} but the model is on {device}; "
+                    f"move it with .to('{device}')"
+                )
+            if spec.dim() != 1:
+                raise ShapeError(
+                    f"do({variable}=...): a tensor intervention has one value per row, shape [N]; got {tuple(spec.shape)}"
+                )
+            if spec.dtype.is_floating_point and not bool(torch.isfinite(spec).all()):
+                raise NonFiniteError(f"do({variable}=...): the tensor has NaN or infinite values")
+            if cardinality is not None:
+                if spec.dtype.is_floating_point and not bool((spec == spec.round()).all()):
+                    raise OutOfRangeError(f"do({variable}=...): {variable!r} is discrete; give int64 codes")
+                spec = spec.long()
+                if spec.numel() and (int(spec.min()) < 0 or int(spec.max()) >= cardinality):
+                    raise OutOfRangeError(f"do({variable}=...): codes must lie in 0..{cardinality - 1}")
+                return cls(variable, "tensor", spec)
+            return cls(variable, "tensor", spec.to(dtype))
+        raise DTypeError(
+            f"do({variable}=...): got {type(spec).__name__}; give a number, a tensor of one value per row, "
+            "or a callable of the value the variable would have taken"
+        )
+
+    def materialize(self, n: int, *, dtype: torch.dtype, device: torch.device, repeat: int = 1) -> Tensor:
+        """The hard values for ``n`` rows (a per-row tensor of N values is tiled ``repeat`` times)."""
+        if self.kind == "value":
+            return torch.full((n,), self.value, dtype=torch.long if isinstance(self.value, int) and dtype == torch.long
+                              else dtype, device=device)
+        t = self.value
+        if t.shape[0] * repeat != n:
+            raise ShapeError(
+                f"do({self.variable}=...) has {t.shape[0]} values but the batch has {n // max(repeat, 1)} rows; "
+                "give one value per row or a single number"
+            )
+        return t.repeat(repeat) if repeat > 1 else t
+
+
+def _is_scalar(out: Any) -> bool:
+    return isinstance(out, numbers.Number) or (isinstance(out, (np.ndarray, np.generic, Tensor)) and np.ndim(out) == 0)
+
+
+def apply_callable(iv: Intervention, would_be: Tensor) -> Tensor:
+    """Apply a soft intervention to a whole column, with DoWhy's per-value semantics as fallback.
+
+    The callable is first called on the whole column (a tensor, or a numpy array for DoWhy's
+    verbs). A scalar result is broadcast; an ``[N]`` result is used as is. Any other result makes
+    us call it once per value, as DoWhy does; then only a non-scalar result per value raises.
+    """
+    f: Callable = iv.value
+    n = would_be.shape[0]
+    arg: Any = would_be.detach().cpu().numpy() if iv.numpy_callable else would_be
+    try:
+        out = f(arg)
+    except Exception:  # noqa: BLE001 - some callables only take single values; try those below
+        out = None
+    result: Tensor | None = None
+    if out is not None and _is_scalar(out):
+        result = torch.full((n,), float(out), dtype=would_be.dtype if would_be.dtype.is_floating_point else torch.float64,
+                            device=would_be.device)
+    elif out is not None and np.shape(out) == (n,):
+        result = torch.as_tensor(np.asarray(out) if not isinstance(out, Tensor) else out, device=would_be.device)
+    else:
+        values = []
+        for i, x in enumerate(would_be.detach().cpu().numpy() if iv.numpy_callable else would_be.unbind(0)):
+            try:
+                y = f(x)
+            except Exception as e:  # noqa: BLE001 - the user's code; report which variable and value
+                raise InterventionError(
+                    f"the intervention on {iv.variable!r} raised {type(e).__name__}: {e} (at row {i}, value {float(x)}); "
+                    "fix the callable so it accepts the value the variable would have taken"
+                ) from e
+            if not _is_scalar(y):
+                raise InterventionError(
+                    f"the intervention on {iv.variable!r} returned shape {np.shape(y)} for one value; "
+                    "it must return one number per value (or an array of the column's shape)"
+                )
+            values.append(float(y))
+        result = torch.tensor(values, dtype=torch.float64, device=would_be.device)
+    if result.dtype.is_floating_point and not bool(torch.isfinite(result).all()):
+        raise InterventionError(f"the intervention on {iv.variable!r} returned NaN or infinite values")
+    return result

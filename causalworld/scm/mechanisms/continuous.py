@@ -1,0 +1,332 @@
+"""Continuous mechanisms: root distributions, additive noise (linear or MLP) and post-nonlinear.
+
+All of them are invertible in their noise, so abduction is exact: for ``x = g(f(pa) + u)`` the
+noise is ``u = g^{-1}(x) - f(pa)``. Noise is kept in the scale of the variable (not standardised),
+as DoWhy keeps it, so noise tables can be exchanged with ``dowhy.gcm`` unchanged. For a root
+variable the noise *is* the value.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from causalworld.errors import OutOfRangeError
+from causalworld.scm.mechanisms.base import Mechanism, normal_log_prob, register_mechanism
+
+__all__ = [
+    "GaussianRoot",
+    "UniformRoot",
+    "LinearGaussian",
+    "AdditiveNoiseMLP",
+    "PostNonlinear",
+    "LINKS",
+]
+
+
+def _as_param(value: Any, shape: tuple[int, ...], default: float) -> Tensor:
+    if value is None:
+        return torch.full(shape, default, dtype=torch.get_default_dtype())
+    t = torch.as_tensor(value, dtype=torch.get_default_dtype()).detach().clone()
+    if t.shape != shape:
+        t = t.reshape(shape)
+    return t
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+class _Root(Mechanism):
+    """A variable without parents whose noise is its value."""
+
+    invertible: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        super().__init__(0)
+
+    def forward(self, parents: Tensor, noise: Tensor) -> Tensor:
+        return noise
+
+    def abduct(self, parents: Tensor, value: Tensor, *, num_samples: int = 1, generator=None) -> Tensor:
+        return self._repeat(value, num_samples)
+
+    def get_config(self) -> dict[str, Any]:
+        return {}
+
+
+@register_mechanism
+class GaussianRoot(_Root):
+    """A root variable ``x = u``, ``u ~ N(mean, std^2)``.
+
+    Examples
+    --------
+    >>> m = GaussianRoot(mean=1.0, std=2.0)
+    >>> u = m.sample_noise(4, torch.Generator().manual_seed(0))
+    >>> bool(torch.equal(m(torch.empty(4, 0), u), u))
+    True
+    """
+
+    def __init__(self, mean: float = 0.0, std: float = 1.0) -> None:
+        super().__init__()
+        if not std > 0:
+            raise OutOfRangeError(f"GaussianRoot std must be > 0, got {std}")
+        self.register_buffer("mean", torch.tensor(float(mean)))
+        self.register_buffer("std", torch.tensor(float(std)))
+
+    def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        return self.mean + self.std * self._randn((n,), generator)
+
+    def log_prob(self, value: Tensor, parents: Tensor) -> Tensor:
+        return normal_log_prob(value - self.mean, self.std)
+
+    def noise_distribution(self) -> torch.distributions.Distribution:
+        return torch.distributions.Normal(self.mean, self.std)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"mean": float(self.mean), "std": float(self.std)}
+
+    def equation(self, name: str, parents: list[str]) -> str:
+        return f"{name} := u_{name},  u_{name} ~ N({_fmt(float(self.mean))}, {_fmt(float(self.std))}^2)"
+
+
+@register_mechanism
+class UniformRoot(_Root):
+    """A root variable ``x = u``, ``u ~ Uniform(low, high)``."""
+
+    def __init__(self, low: float = 0.0, high: float = 1.0) -> None:
+        super().__init__()
+        if not high > low:
+            raise OutOfRangeError(f"UniformRoot needs high > low, got low={low}, high={high}")
+        self.register_buffer("low", torch.tensor(float(low)))
+        self.register_buffer("high", torch.tensor(float(high)))
+
+    def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        u = torch.rand((n,), generator=generator, dtype=self.dtype, device=self.device)
+        return self.low + (self.high - self.low) * u
+
+    def log_prob(self, value: Tensor, parents: Tensor) -> Tensor:
+        inside = (value >= self.low) & (value <= self.high)
+        lp = -torch.log(self.high - self.low).expand_as(value)
+        return torch.where(inside, lp, torch.full_like(value, -math.inf))
+
+    def noise_distribution(self) -> torch.distributions.Distribution:
+        return torch.distributions.Uniform(self.low, self.high)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"low": float(self.low), "high": float(self.high)}
+
+    def equation(self, name: str, parents: list[str]) -> str:
+        return f"{name} := u_{name},  u_{name} ~ Uniform({_fmt(float(self.low))}, {_fmt(float(self.high))})"
+
+
+# -- invertible links g for post-nonlinear models: (g, g^{-1}, log|d g^{-1}/dx|, domain check) --
+def _cube_inv(x: Tensor) -> Tensor:
+    return torch.sign(x) * x.abs().pow(1.0 / 3.0)
+
+
+LINKS: dict[str, tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor], Callable[[Tensor], Tensor]]] = {
+    "identity": (lambda z: z, lambda x: x, lambda x: torch.zeros_like(x)),
+    "exp": (torch.exp, torch.log, lambda x: -torch.log(x)),
+    "cube": (lambda z: z**3, _cube_inv, lambda x: -math.log(3.0) - (2.0 / 3.0) * torch.log(x.abs())),
+    "sinh": (torch.sinh, torch.asinh, lambda x: -0.5 * torch.log1p(x * x)),
+    "asinh": (torch.asinh, torch.sinh, lambda x: torch.log(torch.cosh(x))),
+}
+"""Invertible links ``g`` available to :class:`PostNonlinear`: name -> (g, g^-1, log|dg^-1/dx|)."""
+
+
+class _AdditiveFamily(Mechanism):
+    """``x = g(f(parents) + u)``, ``u ~ N(0, noise_std^2)``; ``g`` is the identity unless post-nonlinear."""
+
+    invertible: ClassVar[bool] = True
+    link_name: str = "identity"
+
+    def __init__(self, n_parents: int, noise_std: float) -> None:
+        super().__init__(n_parents)
+        if not noise_std > 0:
+            raise OutOfRangeError(f"noise_std must be > 0, got {noise_std}")
+        self.register_buffer("noise_std", torch.tensor(float(noise_std)))
+
+    @abc.abstractmethod
+    def predict(self, parents: Tensor) -> Tensor:
+        """``f(parents)``: the part of the variable its parents determine, ``[N]``."""
+
+    def _link(self) -> tuple[Callable, Callable, Callable]:
+        return LINKS[self.link_name]
+
+    def forward(self, parents: Tensor, noise: Tensor) -> Tensor:
+        z = self.predict(parents) + noise
+        return z if self.link_name == "identity" else self._link()[0](z)
+
+    def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        return self.noise_std * self._randn((n,), generator)
+
+    def _unlink(self, value: Tensor) -> Tensor:
+        if self.link_name == "identity":
+            return value
+        if self.link_name == "exp" and bool((value <= 0).any()):
+            raise OutOfRangeError("a post-nonlinear variable with link 'exp' must be > 0; got a value <= 0")
+        return self._link()[1](value)
+
+    def abduct(self, parents: Tensor, value: Tensor, *, num_samples: int = 1, generator=None) -> Tensor:
+        return self._repeat(self._unlink(value) - self.predict(parents), num_samples)
+
+    def log_prob(self, value: Tensor, parents: Tensor) -> Tensor:
+        u = self._unlink(value) - self.predict(parents)
+        lp = normal_log_prob(u, self.noise_std)
+        if self.link_name != "identity":
+            lp = lp + self._link()[2](value)
+        return lp
+
+    def noise_distribution(self) -> torch.distributions.Distribution:
+        return torch.distributions.Normal(torch.zeros_like(self.noise_std), self.noise_std)
+
+
+@register_mechanism
+class LinearGaussian(_AdditiveFamily):
+    """``x = weight . parents + bias + u``, ``u ~ N(0, noise_std^2)``.
+
+    Examples
+    --------
+    >>> m = LinearGaussian(2, weight=[1.0, -2.0], bias=0.5, noise_std=0.1).requires_grad_(False)
+    >>> pa = torch.tensor([[1.0, 1.0]])
+    >>> x = m(pa, torch.tensor([0.1]))
+    >>> x
+    tensor([-0.4000])
+    >>> m.abduct(pa, x)
+    tensor([0.1000])
+    """
+
+    def __init__(self, n_parents: int, weight: Sequence[float] | Tensor | None = None, bias: float = 0.0,
+                 noise_std: float = 1.0) -> None:
+        super().__init__(n_parents, noise_std)
+        self.weight = nn.Parameter(_as_param(weight, (n_parents,), 0.0))
+        self.bias = nn.Parameter(_as_param(bias, (), 0.0))
+
+    def predict(self, parents: Tensor) -> Tensor:
+        if self.n_parents == 0:
+            return self.bias.expand(parents.shape[0])
+        return torch.mv(parents, self.weight) + self.bias
+
+    def get_config(self) -> dict[str, Any]:
+        return {"n_parents": self.n_parents, "noise_std": float(self.noise_std)}
+
+    def equation(self, name: str, parents: list[str]) -> str:
+        terms = [f"{_fmt(w)}*{p}" for w, p in zip(self.weight.tolist(), parents)]
+        terms.append(_fmt(self.bias.item()))
+        rhs = " + ".join(terms).replace("+ -", "- ")
+        return f"{name} := {rhs} + u_{name},  u_{name} ~ N(0, {_fmt(float(self.noise_std))}^2)"
+
+
+_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.2),
+    "sigmoid": nn.Sigmoid,
+    "elu": nn.ELU,
+    "silu": nn.SiLU,
+}
+
+
+@register_mechanism
+class AdditiveNoiseMLP(_AdditiveFamily):
+    """``x = MLP(parents) + u``, ``u ~ N(0, noise_std^2)``, with input and output scaling.
+
+    ``MLP(pa) = out_shift + out_scale * net((pa - in_shift) / in_scale)``: the scalings are set by
+    :meth:`causalworld.SCM.fit` from the data, so the network trains on standardised values.
+
+    Examples
+    --------
+    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+    <torch._C.Generator object at ...>
+    >>> m = AdditiveNoiseMLP(2, hidden=(8,), noise_std=0.5).requires_grad_(False)
+    >>> pa = torch.randn(5, 2)
+    >>> u = m.sample_noise(5, torch.Generator().manual_seed(1))
+    >>> torch.allclose(m.abduct(pa, m(pa, u)), u)
+    True
+    """
+
+    def __init__(self, n_parents: int, hidden: Sequence[int] = (32, 32), activation: str = "tanh",
+                 noise_std: float = 1.0) -> None:
+        super().__init__(n_parents, noise_std)
+        if activation not in _ACTIVATIONS:
+            raise OutOfRangeError(f"unknown activation {activation!r}; choose one of {sorted(_ACTIVATIONS)}")
+        self.hidden = tuple(int(h) for h in hidden)
+        self.activation = activation
+        layers: list[nn.Module] = []
+        width = n_parents
+        for h in self.hidden:
+            layers += [nn.Linear(width, h), _ACTIVATIONS[activation]()]
+            width = h
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+        self.register_buffer("in_shift", torch.zeros(n_parents))
+        self.register_buffer("in_scale", torch.ones(n_parents))
+        self.register_buffer("out_shift", torch.tensor(0.0))
+        self.register_buffer("out_scale", torch.tensor(1.0))
+
+    def predict(self, parents: Tensor) -> Tensor:
+        h = (parents - self.in_shift) / self.in_scale  # (N, p)
+        return self.out_shift + self.out_scale * self.net(h).squeeze(-1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"n_parents": self.n_parents, "hidden": list(self.hidden), "activation": self.activation,
+                "noise_std": float(self.noise_std)}
+
+    def equation(self, name: str, parents: list[str]) -> str:
+        arch = "-".join(str(h) for h in (self.n_parents, *self.hidden, 1))
+        return (f"{name} := MLP[{arch}, {self.activation}]({', '.join(parents)}) + u_{name},  "
+                f"u_{name} ~ N(0, {_fmt(float(self.noise_std))}^2)")
+
+
+_INNER = {"LinearGaussian": LinearGaussian, "AdditiveNoiseMLP": AdditiveNoiseMLP}
+
+
+@register_mechanism
+class PostNonlinear(_AdditiveFamily):
+    """``x = g(f(parents) + u)``, ``u ~ N(0, noise_std^2)``, with ``g`` an invertible link.
+
+    ``f`` is the prediction of an inner :class:`LinearGaussian` or :class:`AdditiveNoiseMLP`
+    (``inner``); ``g`` is one of :data:`LINKS` (``"sinh"``, ``"asinh"``, ``"cube"``, ``"exp"``).
+    The noise enters before the link, so it is not additive in ``x``, yet abduction stays exact.
+
+    Examples
+    --------
+    >>> m = PostNonlinear(LinearGaussian(1, weight=[2.0]), link="sinh", noise_std=0.3)
+    >>> pa, u = torch.tensor([[0.5]]), torch.tensor([0.2])
+    >>> x = m(pa, u)
+    >>> torch.allclose(x, torch.sinh(torch.tensor([1.2])))
+    True
+    >>> torch.allclose(m.abduct(pa, x), u)
+    True
+    """
+
+    def __init__(self, inner: LinearGaussian | AdditiveNoiseMLP, link: str = "sinh", noise_std: float = 1.0) -> None:
+        if link not in LINKS:
+            raise OutOfRangeError(f"unknown link {link!r}; choose one of {sorted(LINKS)}")
+        if not isinstance(inner, (LinearGaussian, AdditiveNoiseMLP)):
+            raise TypeError(f"PostNonlinear inner must be a LinearGaussian or AdditiveNoiseMLP, got {type(inner).__name__}")
+        super().__init__(inner.n_parents, noise_std)
+        self.inner = inner
+        self.link_name = link
+
+    def predict(self, parents: Tensor) -> Tensor:
+        return self.inner.predict(parents)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"inner": {"class": type(self.inner).__name__, "config": self.inner.get_config()},
+                "link": self.link_name, "noise_std": float(self.noise_std)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "PostNonlinear":
+        inner_cls = _INNER[config["inner"]["class"]]
+        return cls(inner_cls(**config["inner"]["config"]), link=config["link"], noise_std=config["noise_std"])
+
+    def equation(self, name: str, parents: list[str]) -> str:
+        inner = self.inner.equation(name, parents).split(":=", 1)[1].split(f"+ u_{name}", 1)[0].strip()
+        return f"{name} := {self.link_name}({inner} + u_{name}),  u_{name} ~ N(0, {_fmt(float(self.noise_std))}^2)"

@@ -1,0 +1,190 @@
+"""Discrete mechanisms with Gumbel-max noise, whose counterfactuals come from the exact noise
+posterior (Oberst & Sontag 2019, "Counterfactual off-policy evaluation with Gumbel-max SCMs").
+
+A categorical variable is ``x = argmax_k(logits_k(parents) + g_k)`` with ``g_k`` i.i.d. standard
+Gumbel. Given an observed ``x = k`` the posterior of ``g`` is sampled exactly by the top-down
+construction: the maximum ``M = logsumexp(logits) + Gumbel`` goes to ``k``, every other
+coordinate is a Gumbel truncated below ``M``. A binary variable is the two-category case written
+with one scalar noise: ``g_1 - g_0`` is standard logistic, so ``x = 1[eta + L > 0]`` with
+``eta = logit P(x=1)`` and ``L ~ Logistic(0, 1)``; its posterior is a truncated logistic.
+
+DoWhy cannot abduct the noise of its classifier mechanisms (dowhy#1146); these can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from causalworld.errors import OutOfRangeError
+from causalworld.scm.mechanisms.base import Mechanism, register_mechanism
+
+__all__ = ["Binary", "Categorical"]
+
+
+def _check_codes(value: Tensor, k: int) -> Tensor:
+    if value.dtype.is_floating_point:
+        codes = value.round()
+        if not torch.equal(codes, value):
+            raise OutOfRangeError("a discrete variable got a non-integer value; pass int64 category codes")
+        value = codes
+    value = value.long()
+    if value.numel() and (int(value.min()) < 0 or int(value.max()) >= k):
+        raise OutOfRangeError(
+            f"a discrete variable with {k} categories got code {int(value.min())}..{int(value.max())}; "
+            f"codes must lie in 0..{k - 1}"
+        )
+    return value
+
+
+@register_mechanism
+class Binary(Mechanism):
+    """``x = 1[weight . parents + bias + L > 0]``, ``L ~ Logistic(0, 1)`` (Gumbel-max with two categories).
+
+    Examples
+    --------
+    >>> m = Binary(1, weight=[3.0], bias=-1.0).requires_grad_(False)
+    >>> pa = torch.tensor([[1.0], [0.0]])
+    >>> m(pa, torch.tensor([0.0, 0.0]))
+    tensor([1, 0])
+    >>> u = m.abduct(pa, torch.tensor([1, 0]), num_samples=1000, generator=torch.Generator().manual_seed(0))
+    >>> bool((u[::2] > -2.0).all() and (u[1::2] <= 1.0).all())
+    True
+    """
+
+    discrete: ClassVar[bool] = True
+
+    def __init__(self, n_parents: int, weight: Sequence[float] | Tensor | None = None, bias: float = 0.0) -> None:
+        super().__init__(n_parents)
+        w = torch.zeros(n_parents) if weight is None else torch.as_tensor(weight, dtype=torch.get_default_dtype()).reshape(n_parents)
+        self.weight = nn.Parameter(w.clone())
+        self.bias = nn.Parameter(torch.tensor(float(bias)))
+
+    @property
+    def cardinality(self) -> int:
+        return 2
+
+    def logit(self, parents: Tensor) -> Tensor:
+        """``eta = logit P(x = 1 | parents)``, ``[N]``."""
+        if self.n_parents == 0:
+            return self.bias.expand(parents.shape[0])
+        return torch.mv(parents, self.weight) + self.bias
+
+    def forward(self, parents: Tensor, noise: Tensor) -> Tensor:
+        return (self.logit(parents) + noise > 0).long()
+
+    def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        return torch.logit(self._rand((n,), generator))
+
+    def abduct(self, parents: Tensor, value: Tensor, *, num_samples: int = 1, generator=None) -> Tensor:
+        x = _check_codes(value, 2).bool()
+        eta = self._repeat(self.logit(parents), num_samples)
+        x = self._repeat(x, num_samples)
+        # x=1 <=> L > -eta <=> -L < eta: -L = logit(U * sigmoid(eta)); x=0 <=> L <= -eta: L = logit(U * sigmoid(-eta))
+        u = self._rand(eta.shape, generator)
+        one = -torch.logit(u * torch.sigmoid(eta))
+        zero = torch.logit(u * torch.sigmoid(-eta))
+        return torch.where(x, one, zero)
+
+    def log_prob(self, value: Tensor, parents: Tensor) -> Tensor:
+        x = _check_codes(value, 2)
+        eta = self.logit(parents)
+        return torch.where(x.bool(), F.logsigmoid(eta), F.logsigmoid(-eta))
+
+    def noise_distribution(self) -> torch.distributions.Distribution:
+        zero, one = torch.zeros((), dtype=self.dtype, device=self.device), torch.ones((), dtype=self.dtype, device=self.device)
+        return torch.distributions.TransformedDistribution(
+            torch.distributions.Uniform(zero, one), [torch.distributions.SigmoidTransform().inv]
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        return {"n_parents": self.n_parents}
+
+    def equation(self, name: str, parents: list[str]) -> str:
+        terms = [f"{w:.4g}*{p}" for w, p in zip(self.weight.tolist(), parents)] + [f"{self.bias.item():.4g}"]
+        rhs = " + ".join(terms).replace("+ -", "- ")
+        return f"{name} := 1[{rhs} + u_{name} > 0],  u_{name} ~ Logistic(0, 1)"
+
+
+@register_mechanism
+class Categorical(Mechanism):
+    """``x = argmax_k(parents @ weight[:, k] + bias[k] + g_k)``, ``g_k ~ Gumbel(0, 1)`` i.i.d.
+
+    The noise of one row is a ``[cardinality]`` vector.
+
+    Examples
+    --------
+    >>> m = Categorical(0, 3, bias=[0.0, 1.0, 2.0]).requires_grad_(False)
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = m(torch.empty(20000, 0), m.sample_noise(20000, g))
+    >>> (torch.bincount(x, minlength=3) / 20000).round(decimals=2)  # softmax([0, 1, 2]) = [0.09, 0.245, 0.665]
+    tensor([0.0900, 0.2400, 0.6700])
+    >>> u = m.abduct(torch.empty(3, 0), torch.tensor([0, 1, 2]), generator=g)
+    >>> m(torch.empty(3, 0), u)
+    tensor([0, 1, 2])
+    """
+
+    discrete: ClassVar[bool] = True
+
+    def __init__(self, n_parents: int, cardinality: int, weight: Tensor | Sequence | None = None,
+                 bias: Tensor | Sequence | None = None) -> None:
+        super().__init__(n_parents)
+        if not isinstance(cardinality, int) or cardinality < 2:
+            raise OutOfRangeError(f"cardinality must be an int >= 2, got {cardinality!r}")
+        self._k = cardinality
+        dt = torch.get_default_dtype()
+        w = torch.zeros(n_parents, cardinality) if weight is None else torch.as_tensor(weight, dtype=dt).reshape(n_parents, cardinality)
+        b = torch.zeros(cardinality) if bias is None else torch.as_tensor(bias, dtype=dt).reshape(cardinality)
+        self.weight = nn.Parameter(w.clone())
+        self.bias = nn.Parameter(b.clone())
+
+    @property
+    def cardinality(self) -> int:
+        return self._k
+
+    @property
+    def noise_shape(self) -> tuple[int, ...]:
+        return (self._k,)
+
+    def logits(self, parents: Tensor) -> Tensor:
+        """Unnormalised log-probabilities of each category, ``[N, cardinality]``."""
+        if self.n_parents == 0:
+            return self.bias.expand(parents.shape[0], self._k)
+        return parents @ self.weight + self.bias
+
+    def forward(self, parents: Tensor, noise: Tensor) -> Tensor:
+        return torch.argmax(self.logits(parents) + noise, dim=-1)
+
+    def _gumbel(self, shape: tuple[int, ...], generator) -> Tensor:
+        return -torch.log(-torch.log(self._rand(shape, generator)))
+
+    def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        return self._gumbel((n, self._k), generator)
+
+    def abduct(self, parents: Tensor, value: Tensor, *, num_samples: int = 1, generator=None) -> Tensor:
+        x = self._repeat(_check_codes(value, self._k), num_samples)  # (S*N,)
+        logits = self._repeat(self.logits(parents), num_samples)  # (S*N, K)
+        top = torch.logsumexp(logits, dim=-1) + self._gumbel(x.shape, generator)  # (S*N,) the max of logits + g
+        free = logits + self._gumbel(logits.shape, generator)  # unconstrained draws
+        below = -torch.logaddexp(-top.unsqueeze(-1), -free)  # each truncated below the max
+        z = below.scatter(-1, x.unsqueeze(-1), top.unsqueeze(-1))
+        return z - logits
+
+    def log_prob(self, value: Tensor, parents: Tensor) -> Tensor:
+        x = _check_codes(value, self._k)
+        return torch.log_softmax(self.logits(parents), dim=-1).gather(-1, x.unsqueeze(-1)).squeeze(-1)
+
+    def noise_distribution(self) -> torch.distributions.Distribution:
+        zero = torch.zeros(self._k, dtype=self.dtype, device=self.device)
+        return torch.distributions.Gumbel(zero, torch.ones_like(zero)).to_event(1)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"n_parents": self.n_parents, "cardinality": self._k}
+
+    def equation(self, name: str, parents: list[str]) -> str:
+        return (f"{name} := argmax_k(logits_k({', '.join(parents)}) + u_{name},k),  "
+                f"u_{name},k ~ Gumbel(0, 1), k = 0..{self._k - 1}")

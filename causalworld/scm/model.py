@@ -1,0 +1,755 @@
+"""``SCM``: a DAG over named variables, one mechanism per variable, and the queries on them.
+
+This is the model every stage of the loop in ``DESIGN.md`` is measured against: the worlds
+simulate from one, the learners produce one, and counterfactual answers are computed on one.
+Queries are batched over rows (one tensor op per variable, in topological order), run on any
+device and dtype, and take a seed. ``do`` returns a new SCM; ``counterfactual`` reads as three
+steps: abduct, act, predict. A purely linear-Gaussian model takes a matrix path (two matmuls).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+import torch
+from torch import Tensor
+
+from causalworld.errors import (
+    ArgumentError,
+    ExtrapolationWarning,
+    GraphError,
+    InterventionError,
+    MissingVariableError,
+    NotInvertibleError,
+    OutOfRangeError,
+    ShapeError,
+    UnknownVariableError,
+)
+from causalworld.scm import graph as graphs
+from causalworld.scm.batch import to_frame, to_tensors
+from causalworld.scm.intervention import Intervention, apply_callable
+from causalworld.scm.mechanisms import GaussianRoot, LinearGaussian, Mechanism
+
+__all__ = ["SCM", "as_generator"]
+
+Values = dict[str, Tensor]
+
+# Rows per chunk are chosen so that one chunk's working set stays near this many bytes.
+_CHUNK_BYTES = 1 << 28
+
+
+def as_generator(seed: int | torch.Generator | None, device: torch.device) -> torch.Generator:
+    """A ``torch.Generator`` on ``device`` from a seed (``None`` draws a fresh seed)."""
+    if isinstance(seed, torch.Generator):
+        return seed
+    g = torch.Generator(device=device)
+    if seed is None:
+        g.seed()
+    else:
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ArgumentError(f"seed must be an int, a torch.Generator or None; got {type(seed).__name__}")
+        g.manual_seed(seed)
+    return g
+
+
+class SCM:
+    """A structural causal model: ``x_j := f_j(parents_j, u_j)`` over a DAG.
+
+    Parameters
+    ----------
+    graph
+        A ``networkx.DiGraph`` (or an edge list, ``{child: parents}`` dict, or adjacency matrix).
+        A cycle is refused with :class:`~causalworld.errors.CyclicGraphError` naming it.
+    mechanisms
+        One :class:`~causalworld.scm.mechanisms.Mechanism` per variable, taking the variable's
+        parents in the order of :attr:`variables`. The SCM takes ownership: they are moved to a
+        common dtype and device.
+    dtype, device
+        Where the model computes (default: those of the first mechanism).
+
+    Examples
+    --------
+    >>> from causalworld.scm.mechanisms import GaussianRoot, LinearGaussian
+    >>> scm = SCM([("x", "y")], {"x": GaussianRoot(0.0, 1.0), "y": LinearGaussian(1, weight=[2.0], noise_std=0.5)})
+    >>> scm.variables
+    ('x', 'y')
+    >>> print(scm)
+    SCM over 2 variables, 1 edge:
+      x := u_x,  u_x ~ N(0, 1^2)
+      y := 2*x + 0 + u_y,  u_y ~ N(0, 0.5^2)
+    >>> cf = scm.counterfactual({"x": [1.0], "y": [2.5]}, {"x": 0.0})
+    >>> cf["y"]  # the noise u_y = 0.5 is kept; x is set to 0
+    tensor([0.5000])
+    """
+
+    def __init__(
+        self,
+        graph: Any,
+        mechanisms: Mapping[str, Mechanism],
+        *,
+        dtype: torch.dtype | None = None,
+        device: str | torch.device | None = None,
+        fitted_ranges: Mapping[str, tuple[float, float]] | None = None,
+    ) -> None:
+        g = graphs.as_dag(graph)
+        variables = graphs.topological_order(g)
+        for name in mechanisms:
+            if name not in g:
+                raise UnknownVariableError.of(name, variables, where="the graph")
+        missing = [v for v in variables if v not in mechanisms]
+        if missing:
+            raise MissingVariableError(f"no mechanism for {missing}; give one mechanism per variable")
+        index = {v: i for i, v in enumerate(variables)}
+        parents = {v: tuple(sorted(g.predecessors(v), key=index.__getitem__)) for v in variables}
+        for v in variables:
+            m = mechanisms[v]
+            if not isinstance(m, Mechanism):
+                raise TypeError(f"the mechanism of {v!r} is a {type(m).__name__}, not a causalworld Mechanism")
+            if m.n_parents != len(parents[v]):
+                raise GraphError(
+                    f"the mechanism of {v!r} takes {m.n_parents} parent(s) but the graph gives it "
+                    f"{len(parents[v])}: {list(parents[v])}; make the mechanism match the graph"
+                )
+        first = mechanisms[variables[0]] if variables else None
+        self._dtype = dtype or (first.dtype if first is not None else torch.get_default_dtype())
+        self._device = torch.device(device) if device is not None else (first.device if first is not None else torch.device("cpu"))
+        if not self._dtype.is_floating_point:
+            raise TypeError(f"an SCM computes in a floating dtype, got {self._dtype}")
+        self._graph = nx.freeze(g)
+        self._variables = tuple(variables)
+        self._index = index
+        self._parents = parents
+        self._mechanisms = {v: mechanisms[v].to(device=self._device, dtype=self._dtype) for v in variables}
+        self._interventions: dict[str, Intervention] = {}
+        self._fitted_ranges = dict(fitted_ranges or {})
+        self._linear: tuple[Tensor, Tensor] | None | bool = False  # False: not computed yet
+        self.fit_summary: pd.DataFrame | None = None
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The causal DAG (a frozen ``networkx.DiGraph``)."""
+        return self._graph
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """Variable names in topological order (the order of every matrix over variables)."""
+        return self._variables
+
+    @property
+    def mechanisms(self) -> dict[str, Mechanism]:
+        return dict(self._mechanisms)
+
+    @property
+    def interventions(self) -> dict[str, Intervention]:
+        """The interventions applied by :meth:`do` to reach this model (empty for the original)."""
+        return dict(self._interventions)
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self._dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self._device
+
+    @property
+    def fitted_ranges(self) -> dict[str, tuple[float, float]]:
+        """``{variable: (min, max)}`` of the data the model was fitted on (empty if not fitted)."""
+        return dict(self._fitted_ranges)
+
+    def parents(self, variable: str) -> tuple[str, ...]:
+        """The parents of ``variable``, in the order its mechanism takes them."""
+        self._check_name(variable)
+        return self._parents[variable]
+
+    def cardinality(self, variable: str) -> int | None:
+        """Number of categories of a discrete variable; ``None`` for a continuous one."""
+        self._check_name(variable)
+        return self._mechanisms[variable].cardinality
+
+    @property
+    def discrete(self) -> dict[str, int]:
+        """``{variable: cardinality}`` for the discrete variables."""
+        return {v: m.cardinality for v, m in self._mechanisms.items() if m.discrete}
+
+    def adjacency(self) -> Tensor:
+        """``A[i, j] = 1`` iff ``variables[i] -> variables[j]``."""
+        return torch.from_numpy(graphs.to_adjacency(self._graph, self._variables))
+
+    def _check_name(self, name: str) -> None:
+        if name not in self._index:
+            raise UnknownVariableError.of(name, self._variables)
+
+    def _cardinalities(self) -> dict[str, int | None]:
+        return {v: m.cardinality for v, m in self._mechanisms.items()}
+
+    def _copy(self) -> "SCM":
+        new = object.__new__(SCM)
+        new.__dict__.update(self.__dict__)
+        new._interventions = dict(self._interventions)
+        new.fit_summary = self.fit_summary
+        return new
+
+    def to(self, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> "SCM":
+        """A copy of the model on another device and/or float dtype (the original is untouched).
+
+        Examples
+        --------
+        >>> from causalworld import random_scm
+        >>> random_scm(3, seed=0).to(dtype=torch.float64).dtype
+        torch.float64
+        """
+        import copy
+
+        device = torch.device(device) if device is not None else self._device
+        dtype = dtype or self._dtype
+        mechs = {v: copy.deepcopy(m) for v, m in self._mechanisms.items()}
+        new = SCM(self._graph, mechs, dtype=dtype, device=device, fitted_ranges=self._fitted_ranges)
+        for v, iv in self._interventions.items():
+            if iv.kind == "tensor":
+                iv = Intervention(v, "tensor", iv.value.to(device=device, dtype=iv.value.dtype if not iv.value.dtype.is_floating_point else dtype))
+            new._interventions[v] = iv
+        new.fit_summary = self.fit_summary
+        return new
+
+    # ------------------------------------------------------------------ data in and out
+    def as_tensors(self, data: Any, *, require: Sequence[str] | None = None, what: str = "data") -> Values:
+        """Check a dict of columns or a DataFrame and return ``{name: Tensor[N]}`` on this model's
+        device and dtype (discrete variables as int64 codes)."""
+        return to_tensors(data, self._variables, dtype=self._dtype, device=self._device,
+                          cardinalities=self._cardinalities(), require=require, what=what)
+
+    def to_frame(self, values: Mapping[str, Tensor]) -> pd.DataFrame:
+        """A DataFrame of ``values`` (discrete variables as pandas categoricals)."""
+        return to_frame(values, self._cardinalities())
+
+    # ------------------------------------------------------------------ interventions
+    def do(self, interventions: Mapping[str, Any] | None = None, /, **kwargs: Any) -> "SCM":
+        """A new SCM under ``interventions``; this one is left untouched.
+
+        ``{var: number}`` or a 0-d tensor sets ``var`` (a hard ``do``); ``{var: Tensor[N]}`` sets
+        one value per row; ``{var: callable}`` maps the value ``var`` would have taken to a new one
+        (a soft or shift intervention). Hard values outside the range the model was fitted on are
+        allowed, with an :class:`~causalworld.errors.ExtrapolationWarning` naming that range.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import GaussianRoot, LinearGaussian
+        >>> scm = SCM([("x", "y")], {"x": GaussianRoot(), "y": LinearGaussian(1, weight=[2.0])})
+        >>> s = scm.do({"x": 3.0}).sample(4, seed=0)
+        >>> s["x"]
+        tensor([3., 3., 3., 3.])
+        >>> scm.interventions
+        {}
+        """
+        spec = dict(interventions or {})
+        overlap = set(spec) & set(kwargs)
+        if overlap:
+            raise ArgumentError(f"{sorted(overlap)} given both in the dict and as keywords; give each once")
+        spec.update(kwargs)
+        new = self._copy()
+        for var, value in spec.items():
+            self._check_name(var)
+            iv = Intervention.parse(var, value, cardinality=self._mechanisms[var].cardinality,
+                                    dtype=self._dtype, device=self._device)
+            self._warn_if_outside(iv)
+            new._interventions[var] = iv
+        return new
+
+    def _warn_if_outside(self, iv: Intervention) -> None:
+        rng = self._fitted_ranges.get(iv.variable)
+        if rng is None or not iv.hard:
+            return
+        lo, hi = rng
+        if iv.kind == "value":
+            vmin = vmax = float(iv.value)
+        else:
+            vmin, vmax = float(iv.value.min()), float(iv.value.max())
+        if vmin < lo or vmax > hi:
+            warnings.warn(
+                f"do({iv.variable}) sets values in [{vmin:.4g}, {vmax:.4g}], outside the range "
+                f"[{lo:.4g}, {hi:.4g}] the model was fitted on; the answer extrapolates the fitted mechanisms",
+                ExtrapolationWarning,
+                stacklevel=3,
+            )
+
+    # ------------------------------------------------------------------ the forward pass
+    def _parent_matrix(self, values: Values, var: str, n: int) -> Tensor:
+        ps = self._parents[var]
+        if not ps:
+            return torch.empty((n, 0), dtype=self._dtype, device=self._device)
+        return torch.stack([values[p].to(self._dtype) for p in ps], dim=1)  # (n, p)
+
+    def _intervene(self, iv: Intervention, would_be: Tensor | None, n: int, repeat: int) -> Tensor:
+        m = self._mechanisms[iv.variable]
+        if iv.hard:
+            out = iv.materialize(n, dtype=torch.long if m.discrete else self._dtype, device=self._device, repeat=repeat)
+            return out
+        assert would_be is not None
+        out = apply_callable(iv, would_be)
+        if m.discrete:
+            if not bool((out == out.round()).all()) or (out.numel() and (out.min() < 0 or out.max() >= m.cardinality)):
+                raise InterventionError(
+                    f"the intervention on {iv.variable!r} returned values that are not codes 0..{m.cardinality - 1}"
+                )
+            return out.round().long()
+        return out.to(self._dtype)
+
+    def _linear_form(self) -> tuple[Tensor, Tensor] | None:
+        """``(W, b)`` with ``x = x @ W + b + u`` when every mechanism is linear-Gaussian, else None."""
+        if self._linear is False:
+            ok = all(type(m) in (LinearGaussian, GaussianRoot) for m in self._mechanisms.values())
+            if not ok:
+                self._linear = None
+            else:
+                d = len(self._variables)
+                W = torch.zeros(d, d, dtype=self._dtype, device=self._device)
+                b = torch.zeros(d, dtype=self._dtype, device=self._device)
+                for j, v in enumerate(self._variables):
+                    m = self._mechanisms[v]
+                    if isinstance(m, LinearGaussian):
+                        idx = [self._index[p] for p in self._parents[v]]
+                        W[idx, j] = m.weight.detach()
+                        b[j] = m.bias.detach()
+                self._linear = (W, b)
+        return self._linear or None
+
+    def _fast_linear(self) -> bool:
+        return self._linear_form() is not None and all(iv.hard for iv in self._interventions.values())
+
+    def _propagate_matrix(self, U: Tensor, repeat: int) -> Tensor:
+        """Linear-Gaussian predict step on a noise matrix ``U`` (n, d): ``X = (U + b') (I - W')^-1``."""
+        W, b = self._linear_form()  # type: ignore[misc]
+        n, d = U.shape
+        if self._interventions:
+            W = W.clone()
+            b = b.clone()
+            U = U.clone()
+            for v, iv in self._interventions.items():
+                j = self._index[v]
+                W[:, j] = 0.0
+                b[j] = 0.0
+                U[:, j] = iv.materialize(n, dtype=self._dtype, device=self._device, repeat=repeat)
+        eye = torch.eye(d, dtype=self._dtype, device=self._device)
+        # I - W' is unit upper triangular in topological order: its inverse is exact and cheap.
+        M = torch.linalg.solve_triangular(eye - W, eye, upper=True)
+        return torch.addmm(b.unsqueeze(0) @ M, U, M) if n else U
+
+    def _propagate(self, noise: Values, n: int, *, repeat: int = 1) -> Values:
+        """Predict: compute every variable from its parents and noise, applying interventions."""
+        if self._fast_linear():
+            U = torch.stack([noise[v] for v in self._variables], dim=1)  # (n, d)
+            X = self._propagate_matrix(U, repeat)
+            return dict(zip(self._variables, X.T.contiguous().unbind(0)))
+        values: Values = {}
+        for v in self._variables:
+            iv = self._interventions.get(v)
+            if iv is not None and iv.hard:
+                values[v] = self._intervene(iv, None, n, repeat)
+                continue
+            x = self._mechanisms[v](self._parent_matrix(values, v, n), noise[v])
+            values[v] = self._intervene(iv, x, n, repeat) if iv is not None else x
+        return values
+
+    # ------------------------------------------------------------------ sampling and likelihood
+    def sample_noise(self, n: int, seed: int | torch.Generator | None = None) -> Values:
+        """``n`` draws of every variable's noise, in topological order from one generator.
+
+        Noise is drawn for every variable, intervened or not, so the same seed gives the same
+        noise to every model over the same variables (common random numbers).
+        """
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ShapeError(f"n must be a positive int, got {n!r}")
+        g = as_generator(seed, self._device)
+        return {v: self._mechanisms[v].sample_noise(n, g) for v in self._variables}
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int | torch.Generator | None = None) -> Values:
+        """``n`` rows drawn from the model (under its interventions), as ``{name: Tensor[n]}``.
+
+        Examples
+        --------
+        >>> from causalworld import random_scm
+        >>> scm = random_scm(4, seed=1)
+        >>> a, b = scm.sample(3, seed=7), scm.sample(3, seed=7)
+        >>> all(torch.equal(a[v], b[v]) for v in scm.variables)
+        True
+        """
+        noise = self.sample_noise(n, seed)
+        self._check_tensor_interventions(n)
+        return self._propagate(noise, n)
+
+    def from_noise(self, noise: Mapping[str, Any]) -> Values:
+        """Compute every variable from given noise values (the predict step on its own)."""
+        noise_t = self._noise_tensors(noise)
+        n = next(iter(noise_t.values())).shape[0]
+        self._check_tensor_interventions(n)
+        with torch.no_grad():
+            return self._propagate(noise_t, n)
+
+    def _noise_tensors(self, noise: Mapping[str, Any]) -> Values:
+        if isinstance(noise, pd.DataFrame):
+            noise = {c: noise[c].to_numpy() for c in noise.columns}
+        missing = [v for v in self._variables if v not in noise]
+        if missing:
+            raise MissingVariableError(f"noise lacks {missing}; give noise for every variable")
+        out: Values = {}
+        n = None
+        for v in self._variables:
+            t = torch.as_tensor(noise[v], device=self._device)
+            t = t.to(self._dtype)
+            if n is None:
+                n = t.shape[0]
+            if t.shape[:1] != (n,) or t.shape[1:] != self._mechanisms[v].noise_shape:
+                raise ShapeError(
+                    f"noise of {v!r} has shape {tuple(t.shape)}; expected [{n}, *{self._mechanisms[v].noise_shape}]"
+                )
+            out[v] = t
+        for k in noise:
+            if k not in self._index:
+                raise UnknownVariableError.of(k, self._variables)
+        return out
+
+    def _check_tensor_interventions(self, n: int, repeat: int = 1) -> None:
+        for iv in self._interventions.values():
+            if iv.kind == "tensor" and iv.value.shape[0] * repeat != n:
+                raise ShapeError(
+                    f"do({iv.variable}=...) holds {iv.value.shape[0]} values but {n // repeat} rows were asked for; "
+                    "give one value per row or a single number"
+                )
+
+    @torch.no_grad()
+    def log_prob(self, data: Any) -> Tensor:
+        """``log p(row)`` under the model, ``[N]``: the sum of each mechanism's ``log_prob``.
+
+        Hard-intervened variables contribute nothing (their value is set, not drawn), as in the
+        interventional likelihood the learners score.
+        """
+        values = self.as_tensors(data, require=self._variables)
+        n = next(iter(values.values())).shape[0]
+        total = torch.zeros(n, dtype=self._dtype, device=self._device)
+        for v in self._variables:
+            iv = self._interventions.get(v)
+            if iv is not None:
+                if iv.hard:
+                    continue
+                raise NotInvertibleError(
+                    f"log_prob under a soft intervention on {v!r} needs the callable's inverse; "
+                    "compute it on the model without that intervention"
+                )
+            total += self._mechanisms[v].log_prob(values[v], self._parent_matrix(values, v, n)).to(self._dtype)
+        return total
+
+    # ------------------------------------------------------------------ counterfactuals
+    @torch.no_grad()
+    def abduct(self, observed: Any, *, num_samples: int = 1, seed: int | torch.Generator | None = None) -> Values:
+        """The noise behind observed rows: exact for invertible mechanisms, posterior draws for
+        discrete ones. With ``num_samples=k`` the result has ``k*N`` rows, sample-major.
+
+        Variables that this model sets by a hard intervention carry no information about their
+        noise, which is then drawn from its prior.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import GaussianRoot, LinearGaussian
+        >>> scm = SCM([("x", "y")], {"x": GaussianRoot(), "y": LinearGaussian(1, weight=[2.0])})
+        >>> scm.abduct({"x": [1.0], "y": [2.5]})["y"]
+        tensor([0.5000])
+        """
+        values = self.as_tensors(observed, require=self._variables, what="observed")
+        self._check_num_samples(num_samples)
+        g = as_generator(seed, self._device)
+        n = next(iter(values.values())).shape[0]
+        return self._abduct(values, n, num_samples, g)
+
+    @staticmethod
+    def _check_num_samples(num_samples: int) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 1:
+            raise ShapeError(f"num_samples must be a positive int, got {num_samples!r}")
+
+    def _abduct(self, values: Values, n: int, k: int, g: torch.Generator) -> Values:
+        noise: Values = {}
+        for v in self._variables:
+            m = self._mechanisms[v]
+            iv = self._interventions.get(v)
+            if iv is not None:
+                if not iv.hard:
+                    raise NotInvertibleError(
+                        f"cannot abduct the noise of {v!r} through the soft intervention it is under; "
+                        "abduct on the model without it"
+                    )
+                noise[v] = m.sample_noise(n * k, g)
+                continue
+            try:
+                noise[v] = m.abduct(self._parent_matrix(values, v, n), values[v], num_samples=k, generator=g)
+            except NotInvertibleError as e:
+                raise NotInvertibleError(f"variable {v!r}: {e}") from None
+            except OutOfRangeError as e:
+                raise OutOfRangeError(f"variable {v!r}: {e}") from None
+        return noise
+
+    @torch.no_grad()
+    def counterfactual(
+        self,
+        observed: Any,
+        do: Mapping[str, Any],
+        *,
+        num_samples: int = 1,
+        seed: int | torch.Generator | None = None,
+        chunk_size: int | None = None,
+    ) -> Values:
+        """What each observed row would have been under ``do``: abduct, act, predict.
+
+        Parameters
+        ----------
+        observed
+            Every variable's observed value, ``{name: Tensor[N]}`` or a DataFrame.
+        do
+            The intervention, as for :meth:`do`. A tensor value has one entry per observed row.
+        num_samples
+            Draws from the noise posterior per row (matters for discrete variables, whose noise is
+            not identified by one row). The result has ``num_samples * N`` rows, sample-major:
+            row ``s * N + i`` is draw ``s`` for observed row ``i``.
+        seed
+            Seed or generator for the posterior draws; the same seed gives the same numbers.
+        chunk_size
+            Rows per chunk (default: chosen so each chunk's working set is about 256 MiB).
+
+        Examples
+        --------
+        >>> from causalworld import random_scm
+        >>> scm = random_scm(5, mechanism="linear", seed=0)
+        >>> obs = scm.sample(100, seed=1)
+        >>> same = scm.counterfactual(obs, {})  # no intervention: the factual world comes back
+        >>> all(torch.allclose(same[v], obs[v], atol=1e-5) for v in scm.variables)
+        True
+        """
+        values = self.as_tensors(observed, require=self._variables, what="observed")
+        self._check_num_samples(num_samples)
+        n = next(iter(values.values())).shape[0]
+        g = as_generator(seed, self._device)
+        acted = self.do(do)  # act
+        for iv in acted._interventions.values():
+            if iv.kind == "tensor" and iv.value.shape[0] != n:
+                raise ShapeError(
+                    f"do({iv.variable}=...) holds {iv.value.shape[0]} values but {n} rows were observed; "
+                    "give one value per observed row or a single number"
+                )
+        d = len(self._variables)
+        if chunk_size is None:
+            chunk_size = max(1, _CHUNK_BYTES // (8 * max(d, 1) * 8 * num_samples))
+        if n <= chunk_size:
+            return self._counterfactual_chunk(acted, values, n, num_samples, g)
+        out: Values | None = None
+        for start in range(0, n, chunk_size):
+            stop = min(n, start + chunk_size)
+            part = {v: t[start:stop] for v, t in values.items()}
+            sub = acted._copy()
+            for v, iv in acted._interventions.items():
+                if iv.kind == "tensor":
+                    sub._interventions[v] = Intervention(v, "tensor", iv.value[start:stop])
+            res = self._counterfactual_chunk(sub, part, stop - start, num_samples, g)
+            if out is None:
+                out = {v: torch.empty((num_samples * n,) + t.shape[1:], dtype=t.dtype, device=t.device)
+                       for v, t in res.items()}
+            for v, t in res.items():
+                out[v].view(num_samples, n, *t.shape[1:])[:, start:stop] = t.view(num_samples, stop - start, *t.shape[1:])
+        assert out is not None
+        return out
+
+    def _counterfactual_chunk(self, acted: "SCM", values: Values, n: int, k: int, g: torch.Generator) -> Values:
+        if k == 1 and self._fast_linear() and acted._fast_linear():
+            W, b = self._linear_form()  # type: ignore[misc]
+            X = torch.stack([values[v] for v in self._variables], dim=1)  # (n, d)
+            U = torch.addmm(-b.unsqueeze(0), X, torch.eye(len(W), dtype=W.dtype, device=W.device) - W)  # abduct
+            if self._interventions:  # noise of variables set in the factual world: from the prior
+                for v in self._interventions:
+                    U[:, self._index[v]] = self._mechanisms[v].sample_noise(n, g)
+            Xcf = acted._propagate_matrix(U, 1)  # predict
+            return dict(zip(self._variables, Xcf.T.contiguous().unbind(0)))
+        noise = self._abduct(values, n, k, g)  # abduct
+        return acted._propagate(noise, n * k, repeat=k)  # predict under the act
+
+    @torch.no_grad()
+    def counterfactual_distribution(
+        self,
+        observed: Any,
+        do: Mapping[str, Any],
+        target: str,
+        *,
+        num_samples: int = 1000,
+        seed: int | torch.Generator | None = None,
+    ) -> Tensor:
+        """``P(target_cf = k | observed row, do)`` for a discrete ``target``, ``[N, cardinality]``,
+        averaged over ``num_samples`` draws of the exact noise posterior.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import Binary
+        >>> scm = SCM([("t", "y")], {"t": Binary(0), "y": Binary(1, weight=[2.0], bias=-1.0)})
+        >>> p = scm.counterfactual_distribution({"t": [1], "y": [1]}, {"t": 0}, "y", seed=0)
+        >>> p.shape
+        torch.Size([1, 2])
+        """
+        self._check_name(target)
+        k = self._mechanisms[target].cardinality
+        if k is None:
+            raise ArgumentError(f"{target!r} is continuous; counterfactual_distribution is for discrete targets")
+        cf = self.counterfactual(observed, do, num_samples=num_samples, seed=seed)[target]
+        n = cf.shape[0] // num_samples
+        onehot = torch.nn.functional.one_hot(cf.view(num_samples, n), k).to(self._dtype)
+        return onehot.mean(0)
+
+    # ------------------------------------------------------------------ reading the model
+    def describe(self) -> str:
+        """The structural equations, one line per variable, in topological order."""
+        n_edges = self._graph.number_of_edges()
+        lines = [f"SCM over {len(self._variables)} variables, {n_edges} edge{'s' if n_edges != 1 else ''}:"]
+        for v in self._variables:
+            iv = self._interventions.get(v)
+            if iv is None:
+                lines.append("  " + self._mechanisms[v].equation(v, list(self._parents[v])))
+            elif iv.kind == "value":
+                lines.append(f"  {v} := {iv.value}   (do)")
+            elif iv.kind == "tensor":
+                lines.append(f"  {v} := <{iv.value.shape[0]} given values>   (do)")
+            else:
+                name = getattr(iv.value, "__name__", "f")
+                lines.append(f"  {v} := {name}({self._mechanisms[v].equation(v, list(self._parents[v])).split(':=', 1)[1].split(',  ')[0].strip()})   (soft do)")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def __repr__(self) -> str:
+        return f"<SCM {len(self._variables)} variables, {self._graph.number_of_edges()} edges, {self._dtype}, {self._device}>"
+
+    # ------------------------------------------------------------------ constructors and interop
+    @classmethod
+    def linear(
+        cls,
+        graph: Any,
+        weights: Mapping[tuple[str, str], float] | Any,
+        noise_std: float | Mapping[str, float] | Sequence[float] = 1.0,
+        *,
+        intercepts: Mapping[str, float] | None = None,
+        dtype: torch.dtype | None = None,
+        device: str | torch.device | None = None,
+    ) -> "SCM":
+        """A linear-Gaussian SCM ``x_j = sum_i W[i, j] x_i + c_j + u_j``, ``u_j ~ N(0, s_j^2)``.
+
+        ``weights`` is a dict ``{(parent, child): w}`` or a matrix ``W[i, j]`` = weight of
+        ``nodes[i] -> nodes[j]`` where ``nodes`` is the graph's node order (``list(graph.nodes)``;
+        for an adjacency-matrix graph, its row order). Root variables are ``N(c_j, s_j^2)``.
+
+        Examples
+        --------
+        >>> scm = SCM.linear([("x", "y"), ("y", "z")], {("x", "y"): 2.0, ("y", "z"): -1.0}, 0.5)
+        >>> print(scm)
+        SCM over 3 variables, 2 edges:
+          x := u_x,  u_x ~ N(0, 0.5^2)
+          y := 2*x + 0 + u_y,  u_y ~ N(0, 0.5^2)
+          z := -1*y + 0 + u_z,  u_z ~ N(0, 0.5^2)
+        """
+        g = graphs.as_dag(graph)
+        nodes = list(g.nodes)
+        if isinstance(weights, Mapping):
+            w = {}
+            for key, val in weights.items():
+                if not (isinstance(key, tuple) and len(key) == 2):
+                    raise ArgumentError(f"weights keys must be (parent, child) pairs, got {key!r}")
+                if not g.has_edge(*key):
+                    for k in key:
+                        if k not in g:
+                            raise UnknownVariableError.of(k, nodes, where="the graph")
+                    raise GraphError(f"weights name the edge {key[0]} -> {key[1]}, which the graph does not have")
+                w[key] = float(val)
+        else:
+            mat = torch.as_tensor(weights.detach().cpu().numpy() if hasattr(weights, "detach") else weights, dtype=torch.float64)
+            if mat.shape != (len(nodes), len(nodes)):
+                raise ShapeError(f"weights matrix has shape {tuple(mat.shape)}; expected ({len(nodes)}, {len(nodes)})")
+            w = {}
+            for i, u in enumerate(nodes):
+                for j, v in enumerate(nodes):
+                    if mat[i, j] != 0 and not g.has_edge(u, v):
+                        raise GraphError(f"W[{i}, {j}] = {float(mat[i, j])} but the graph has no edge {u} -> {v}")
+                    if g.has_edge(u, v):
+                        w[(u, v)] = float(mat[i, j])
+        if isinstance(noise_std, Mapping):
+            std = {v: float(noise_std.get(v, 1.0)) for v in nodes}
+            for k in noise_std:
+                if k not in g:
+                    raise UnknownVariableError.of(k, nodes, where="the graph")
+        elif isinstance(noise_std, (int, float)):
+            std = {v: float(noise_std) for v in nodes}
+        else:
+            seq = list(noise_std)
+            if len(seq) != len(nodes):
+                raise ShapeError(f"{len(seq)} noise_std values for {len(nodes)} variables")
+            std = {v: float(s) for v, s in zip(nodes, seq)}
+        icpt = {v: 0.0 for v in nodes}
+        for k, c in (intercepts or {}).items():
+            if k not in g:
+                raise UnknownVariableError.of(k, nodes, where="the graph")
+            icpt[k] = float(c)
+        order = graphs.topological_order(g)
+        pos = {v: i for i, v in enumerate(order)}
+        mechs: dict[str, Mechanism] = {}
+        for v in order:
+            ps = sorted(g.predecessors(v), key=pos.__getitem__)
+            if not ps:
+                mechs[v] = GaussianRoot(icpt[v], std[v])
+            else:
+                mechs[v] = LinearGaussian(len(ps), weight=[w.get((p, v), 0.0) for p in ps], bias=icpt[v], noise_std=std[v])
+        return cls(g, mechs, dtype=dtype, device=device)
+
+    @classmethod
+    def fit(cls, graph: Any, data: Any, mechanisms: str | Mapping[str, Any] = "auto", **kwargs: Any) -> "SCM":
+        """Fit every mechanism of ``graph`` from data: see :func:`causalworld.scm.fit.fit_scm`."""
+        from causalworld.scm.fit import fit_scm
+
+        return fit_scm(graph, data, mechanisms, **kwargs)
+
+    def weights(self) -> Tensor:
+        """``W[i, j]``: the weight of ``variables[i] -> variables[j]`` of a linear-Gaussian model."""
+        form = self._linear_form()
+        if form is None:
+            raise TypeError("weights() needs every mechanism to be LinearGaussian or GaussianRoot")
+        return form[0].clone()
+
+    def to_dowhy(self):
+        """This model as a ``dowhy.gcm.InvertibleStructuralCausalModel`` carrying its parameters."""
+        from causalworld.scm.dowhy_interop import to_dowhy
+
+        return to_dowhy(self)
+
+    @classmethod
+    def from_dowhy(cls, model: Any, **kwargs: Any) -> "SCM":
+        """A causalworld SCM from a fitted ``dowhy.gcm`` model (see :mod:`causalworld.scm.dowhy_interop`)."""
+        from causalworld.scm.dowhy_interop import from_dowhy
+
+        return from_dowhy(model, **kwargs)
+
+    def to_pyro(self) -> Callable[..., Values]:
+        """This model as a Pyro model (see :mod:`causalworld.scm.pyro_interop`)."""
+        from causalworld.scm.pyro_interop import to_pyro
+
+        return to_pyro(self)
+
+    def save(self, folder: Any) -> None:
+        """Save to a folder: JSON structure + safetensors tensors (see :mod:`causalworld.scm.io`)."""
+        from causalworld.scm.io import save_scm
+
+        save_scm(self, folder)
+
+    @classmethod
+    def load(cls, folder: Any, *, device: str | torch.device | None = None) -> "SCM":
+        """Load a model saved by :meth:`save`; only registered mechanism classes are built."""
+        from causalworld.scm.io import load_scm
+
+        return load_scm(folder, device=device)
