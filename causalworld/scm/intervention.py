@@ -53,6 +53,8 @@ class Intervention:
             v = float(spec) if not isinstance(spec, Tensor) else float(spec.item())
             if not np.isfinite(v):
                 raise NonFiniteError(f"do({variable}={v}): intervention values must be finite")
+            if abs(v) > torch.finfo(dtype).max:
+                raise OutOfRangeError(f"do({variable}={v}): the value does not fit in the model's {dtype}; use float64")
             if cardinality is not None:
                 if v != round(v) or not 0 <= v < cardinality:
                     raise OutOfRangeError(

@@ -67,7 +67,7 @@ class SCM:
     mechanisms
         One :class:`~causalworld.scm.mechanisms.Mechanism` per variable, taking the variable's
         parents in the order of :attr:`variables`. The SCM takes ownership: they are moved to a
-        common dtype and device.
+        common dtype and device and their parameters stop requiring gradients.
     dtype, device
         Where the model computes (default: those of the first mechanism).
 
@@ -123,7 +123,10 @@ class SCM:
         self._variables = tuple(variables)
         self._index = index
         self._parents = parents
-        self._mechanisms = {v: mechanisms[v].to(device=self._device, dtype=self._dtype) for v in variables}
+        # Queries never need gradients; a learner trains mechanisms before handing them over.
+        self._mechanisms = {
+            v: mechanisms[v].to(device=self._device, dtype=self._dtype).requires_grad_(False) for v in variables
+        }
         self._interventions: dict[str, Intervention] = {}
         self._fitted_ranges = dict(fitted_ranges or {})
         self._linear: tuple[Tensor, Tensor] | None | bool = False  # False: not computed yet

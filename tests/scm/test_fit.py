@@ -1,0 +1,87 @@
+"""SCM.fit against known models: weights, noise scales, mechanism choice, interventional rows."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import causalworld as cw
+from causalworld.errors import ArgumentError, InsufficientDataError, UnknownVariableError
+
+
+def test_fit_recovers_linear_weights_within_005():
+    truth = cw.random_scm(8, edges_per_node=1.5, mechanism="linear", seed=0, dtype=torch.float64)
+    data = truth.to_frame(truth.sample(10_000, seed=1))
+    fitted = cw.SCM.fit(truth.graph, data, "linear", progress=False)
+    assert fitted.variables == truth.variables
+    assert np.abs(fitted.weights().numpy() - truth.weights().numpy()).max() < 0.05
+    summary = fitted.fit_summary.set_index("variable")
+    for v in truth.variables:
+        m = truth.mechanisms[v]
+        true_std = float(m.std) if isinstance(m, cw.GaussianRoot) else float(m.noise_std)
+        assert abs(summary.loc[v, "noise_std"] - true_std) < 0.05
+
+
+def test_fit_skips_rows_where_a_variable_was_intervened():
+    truth = cw.SCM.linear([("x", "y")], {("x", "y"): 2.0}, 0.5)
+    obs = truth.sample(3000, seed=0)
+    # rows where y was set to junk values: fitting y on them would destroy the slope
+    junk = truth.do({"y": torch.full((3000,), 50.0)}).sample(3000, seed=1)
+    data = {k: torch.cat([obs[k], junk[k]]) for k in ("x", "y")}
+    targets = [set()] * 3000 + [{"y"}] * 3000
+    fitted = cw.SCM.fit(truth.graph, data, "linear", targets=targets, progress=False)
+    assert abs(float(fitted.weights()[0, 1]) - 2.0) < 0.05
+    assert fitted.fit_summary.set_index("variable").loc["y", "rows"] == 3000
+    naive = cw.SCM.fit(truth.graph, data, "linear", progress=False)
+    assert abs(float(naive.weights()[0, 1]) - 2.0) > 0.5
+
+
+def test_auto_picks_mlp_for_nonlinear_and_linear_for_linear():
+    g = [("x", "y")]
+    x = torch.randn(3000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    noise = 0.1 * torch.randn(3000, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    nonlin = cw.SCM.fit(g, {"x": x, "y": torch.sin(2 * x) + noise}, "auto", progress=False)
+    lin = cw.SCM.fit(g, {"x": x, "y": 0.5 * x + noise}, "auto", progress=False)
+    assert type(nonlin.mechanisms["y"]).__name__ == "AdditiveNoiseMLP"
+    assert nonlin.fit_summary.set_index("variable").loc["y", "r2"] > 0.95
+    assert type(lin.mechanisms["y"]).__name__ == "LinearGaussian"
+
+
+def test_fitted_mlp_gives_accurate_counterfactuals():
+    truth = cw.random_scm(4, edges_per_node=1.0, mechanism="mlp", noise_std=0.3, seed=2, dtype=torch.float64)
+    data = truth.sample(4000, seed=0)
+    fitted = cw.SCM.fit(truth.graph, data, "mlp", progress=False, mlp_steps=400)
+    obs = truth.sample(500, seed=1)
+    root = next(v for v in truth.variables if truth.graph.out_degree(v) > 0)
+    value = float(obs[root].mean())
+    a, b = truth.counterfactual(obs, {root: value}), fitted.counterfactual(obs, {root: value})
+    for v in truth.variables:
+        scale = float(obs[v].std())
+        assert float((a[v] - b[v]).abs().mean()) / scale < 0.1, v
+
+
+def test_fit_discrete_columns_give_gumbel_max_mechanisms():
+    truth = cw.random_scm(4, mechanism="discrete", cardinality=3, weight_range=(1.0, 2.0), seed=0, dtype=torch.float64)
+    df = truth.to_frame(truth.sample(20_000, seed=0))
+    assert isinstance(df[truth.variables[0]].dtype, pd.CategoricalDtype)
+    fitted = cw.SCM.fit(truth.graph, df, progress=False)
+    assert fitted.discrete == truth.discrete
+    fresh = truth.sample(2000, seed=5)
+    gap = (fitted.log_prob(fresh).mean() - truth.log_prob(fresh).mean()).abs()
+    assert float(gap) < 0.05
+
+
+def test_fit_errors():
+    g = [("x", "y")]
+    with pytest.raises(InsufficientDataError, match="lacks columns"):
+        cw.SCM.fit(g, {"x": torch.zeros(10)}, progress=False)
+    with pytest.raises(UnknownVariableError):
+        cw.SCM.fit(g, {"x": torch.randn(10), "y": torch.randn(10), "z": torch.randn(10)}, progress=False)
+    with pytest.raises(InsufficientDataError, match="constant"):
+        cw.SCM.fit(g, {"x": torch.randn(10, dtype=torch.float64), "y": torch.ones(10, dtype=torch.float64)}, progress=False)
+    with pytest.raises(InsufficientDataError, match="too few"):
+        cw.SCM.fit(g, {"x": torch.randn(2), "y": torch.randn(2)}, progress=False)
+    with pytest.raises(ArgumentError):
+        cw.SCM.fit(g, {"x": torch.randn(10), "y": torch.randn(10)}, "quadratic", progress=False)
+    with pytest.raises(cw.errors.NonFiniteError):
+        cw.SCM.fit(g, {"x": torch.tensor([1.0, float("nan"), 2.0, 3.0]), "y": torch.randn(4)}, progress=False)
