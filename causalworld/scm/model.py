@@ -20,6 +20,7 @@ from torch import Tensor
 
 from causalworld.errors import (
     ArgumentError,
+    DTypeError,
     ExtrapolationWarning,
     GraphError,
     InterventionError,
@@ -39,7 +40,7 @@ __all__ = ["SCM", "as_generator"]
 Values = dict[str, Tensor]
 
 # Rows per chunk are chosen so that one chunk's working set stays near this many bytes.
-_CHUNK_BYTES = 1 << 28
+_CHUNK_BYTES = 1 << 29
 
 
 def as_generator(seed: int | torch.Generator | None, device: torch.device) -> torch.Generator:
@@ -54,6 +55,36 @@ def as_generator(seed: int | torch.Generator | None, device: torch.device) -> to
             raise ArgumentError(f"seed must be an int, a torch.Generator or None; got {type(seed).__name__}")
         g.manual_seed(seed)
     return g
+
+
+class _LinearForm:
+    """``x = x @ W + b + u`` for a linear-Gaussian SCM, with the solved forms ``(I - W')^-1`` cached per
+    set of intervened columns (``W'`` has those columns cut), shared by every model made by ``do``."""
+
+    def __init__(self, W: Tensor, b: Tensor) -> None:
+        d = W.shape[0]
+        self.W, self.b = W, b
+        self.eye = torch.eye(d, dtype=W.dtype, device=W.device)
+        self.eye_minus_W = self.eye - W
+        self.minus_b = -b.unsqueeze(0)
+        self._cache: dict[frozenset[int], tuple[Tensor, Tensor]] = {}
+
+    def solved(self, cut: frozenset[int]) -> tuple[Tensor, Tensor]:
+        """``(b' M, M)`` with ``M = (I - W')^-1``, ``W'`` and ``b'`` zero on the ``cut`` columns."""
+        hit = self._cache.get(cut)
+        if hit is None:
+            W, b = self.W, self.b
+            if cut:
+                idx = torch.tensor(sorted(cut), device=W.device)
+                W, b = W.clone(), b.clone()
+                W[:, idx] = 0.0
+                b[idx] = 0.0
+            # I - W' is unit upper triangular in topological order: its inverse is exact and cheap.
+            M = torch.linalg.solve_triangular(self.eye - W, self.eye, upper=True)
+            hit = ((b.unsqueeze(0) @ M), M)
+            if len(self._cache) < 256:
+                self._cache[cut] = hit
+        return hit
 
 
 class SCM:
@@ -129,7 +160,7 @@ class SCM:
         }
         self._interventions: dict[str, Intervention] = {}
         self._fitted_ranges = dict(fitted_ranges or {})
-        self._linear: tuple[Tensor, Tensor] | None | bool = False  # False: not computed yet
+        self._linear: _LinearForm | None | bool = False  # False: not computed yet
         self.fit_summary: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ structure
@@ -303,8 +334,8 @@ class SCM:
             return out.round().long()
         return out.to(self._dtype)
 
-    def _linear_form(self) -> tuple[Tensor, Tensor] | None:
-        """``(W, b)`` with ``x = x @ W + b + u`` when every mechanism is linear-Gaussian, else None."""
+    def _linear_form(self) -> "_LinearForm | None":
+        """The matrix form ``x = x @ W + b + u`` when every mechanism is linear-Gaussian, else None."""
         if self._linear is False:
             ok = all(type(m) in (LinearGaussian, GaussianRoot) for m in self._mechanisms.values())
             if not ok:
@@ -319,36 +350,29 @@ class SCM:
                         idx = [self._index[p] for p in self._parents[v]]
                         W[idx, j] = m.weight.detach()
                         b[j] = m.bias.detach()
-                self._linear = (W, b)
+                self._linear = _LinearForm(W, b)
         return self._linear or None
 
     def _fast_linear(self) -> bool:
         return self._linear_form() is not None and all(iv.hard for iv in self._interventions.values())
 
-    def _propagate_matrix(self, U: Tensor, repeat: int) -> Tensor:
-        """Linear-Gaussian predict step on a noise matrix ``U`` (n, d): ``X = (U + b') (I - W')^-1``."""
-        W, b = self._linear_form()  # type: ignore[misc]
-        n, d = U.shape
-        if self._interventions:
-            W = W.clone()
-            b = b.clone()
-            U = U.clone()
+    def _propagate_matrix(self, Ut: Tensor, repeat: int) -> Tensor:
+        """Linear-Gaussian predict step on a noise matrix ``Ut`` (d, n), variables as rows:
+        ``X' = (U' + b') (I - W')^-1``, computed transposed so each variable's row is contiguous."""
+        form = self._linear_form()
+        assert form is not None
+        n = Ut.shape[1]
+        bM, M = form.solved(frozenset(self._index[v] for v in self._interventions))
+        if self._interventions:  # Ut is always a fresh tensor of the caller's: write in place
             for v, iv in self._interventions.items():
-                j = self._index[v]
-                W[:, j] = 0.0
-                b[j] = 0.0
-                U[:, j] = iv.materialize(n, dtype=self._dtype, device=self._device, repeat=repeat)
-        eye = torch.eye(d, dtype=self._dtype, device=self._device)
-        # I - W' is unit upper triangular in topological order: its inverse is exact and cheap.
-        M = torch.linalg.solve_triangular(eye - W, eye, upper=True)
-        return torch.addmm(b.unsqueeze(0) @ M, U, M) if n else U
+                Ut[self._index[v]] = iv.materialize(n, dtype=self._dtype, device=self._device, repeat=repeat)
+        return torch.addmm(bM.T, M.T, Ut) if n else Ut  # (d, n)
 
     def _propagate(self, noise: Values, n: int, *, repeat: int = 1) -> Values:
         """Predict: compute every variable from its parents and noise, applying interventions."""
         if self._fast_linear():
-            U = torch.stack([noise[v] for v in self._variables], dim=1)  # (n, d)
-            X = self._propagate_matrix(U, repeat)
-            return dict(zip(self._variables, X.T.contiguous().unbind(0)))
+            Ut = torch.stack([noise[v] for v in self._variables], dim=0)  # (d, n)
+            return dict(zip(self._variables, self._propagate_matrix(Ut, repeat).unbind(0)))
         values: Values = {}
         for v in self._variables:
             iv = self._interventions.get(v)
@@ -397,7 +421,7 @@ class SCM:
 
     def _noise_tensors(self, noise: Mapping[str, Any]) -> Values:
         if isinstance(noise, pd.DataFrame):
-            noise = {c: noise[c].to_numpy() for c in noise.columns}
+            noise = {c: noise[c].to_numpy(copy=True) for c in noise.columns}  # pandas 3: read-only views
         missing = [v for v in self._variables if v not in noise]
         if missing:
             raise MissingVariableError(f"noise lacks {missing}; give noise for every variable")
@@ -521,7 +545,7 @@ class SCM:
         seed
             Seed or generator for the posterior draws; the same seed gives the same numbers.
         chunk_size
-            Rows per chunk (default: chosen so each chunk's working set is about 256 MiB).
+            Rows per chunk (default: chosen so each chunk's working set is about 512 MiB).
 
         Examples
         --------
@@ -535,7 +559,6 @@ class SCM:
         values = self.as_tensors(observed, require=self._variables, what="observed")
         self._check_num_samples(num_samples)
         n = next(iter(values.values())).shape[0]
-        g = as_generator(seed, self._device)
         acted = self.do(do)  # act
         for iv in acted._interventions.values():
             if iv.kind == "tensor" and iv.value.shape[0] != n:
@@ -543,6 +566,9 @@ class SCM:
                     f"do({iv.variable}=...) holds {iv.value.shape[0]} values but {n} rows were observed; "
                     "give one value per observed row or a single number"
                 )
+        # Exact abduction in matrix form needs no random draws: skip making a generator.
+        exact = num_samples == 1 and not self._interventions and self._fast_linear() and acted._fast_linear()
+        g = None if exact else as_generator(seed, self._device)
         d = len(self._variables)
         if chunk_size is None:
             chunk_size = max(1, _CHUNK_BYTES // (8 * max(d, 1) * 8 * num_samples))
@@ -565,16 +591,18 @@ class SCM:
         assert out is not None
         return out
 
-    def _counterfactual_chunk(self, acted: "SCM", values: Values, n: int, k: int, g: torch.Generator) -> Values:
+    def _counterfactual_chunk(self, acted: "SCM", values: Values, n: int, k: int, g: torch.Generator | None) -> Values:
         if k == 1 and self._fast_linear() and acted._fast_linear():
-            W, b = self._linear_form()  # type: ignore[misc]
-            X = torch.stack([values[v] for v in self._variables], dim=1)  # (n, d)
-            U = torch.addmm(-b.unsqueeze(0), X, torch.eye(len(W), dtype=W.dtype, device=W.device) - W)  # abduct
+            form = self._linear_form()
+            assert form is not None
+            Xt = torch.stack([values[v] for v in self._variables], dim=0)  # (d, n)
+            Ut = torch.addmm(form.minus_b.T, form.eye_minus_W.T, Xt)  # abduct: u = x (I - W) - b
             if self._interventions:  # noise of variables set in the factual world: from the prior
+                assert g is not None
                 for v in self._interventions:
-                    U[:, self._index[v]] = self._mechanisms[v].sample_noise(n, g)
-            Xcf = acted._propagate_matrix(U, 1)  # predict
-            return dict(zip(self._variables, Xcf.T.contiguous().unbind(0)))
+                    Ut[self._index[v]] = self._mechanisms[v].sample_noise(n, g)
+            return dict(zip(self._variables, acted._propagate_matrix(Ut, 1).unbind(0)))  # predict
+        assert g is not None
         noise = self._abduct(values, n, k, g)  # abduct
         return acted._propagate(noise, n * k, repeat=k)  # predict under the act
 
@@ -722,8 +750,8 @@ class SCM:
         """``W[i, j]``: the weight of ``variables[i] -> variables[j]`` of a linear-Gaussian model."""
         form = self._linear_form()
         if form is None:
-            raise TypeError("weights() needs every mechanism to be LinearGaussian or GaussianRoot")
-        return form[0].clone()
+            raise DTypeError("weights() needs every mechanism to be LinearGaussian or GaussianRoot; this model has others")
+        return form.W.clone()
 
     def to_dowhy(self):
         """This model as a ``dowhy.gcm.InvertibleStructuralCausalModel`` carrying its parameters."""
@@ -744,11 +772,11 @@ class SCM:
 
         return to_pyro(self)
 
-    def save(self, folder: Any) -> None:
+    def save(self, folder: Any) -> Any:
         """Save to a folder: JSON structure + safetensors tensors (see :mod:`causalworld.scm.io`)."""
         from causalworld.scm.io import save_scm
 
-        save_scm(self, folder)
+        return save_scm(self, folder)
 
     @classmethod
     def load(cls, folder: Any, *, device: str | torch.device | None = None) -> "SCM":

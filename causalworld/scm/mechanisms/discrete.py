@@ -180,7 +180,7 @@ class Categorical(Mechanism):
 
     def noise_distribution(self) -> torch.distributions.Distribution:
         zero = torch.zeros(self._k, dtype=self.dtype, device=self.device)
-        return torch.distributions.Gumbel(zero, torch.ones_like(zero)).to_event(1)
+        return torch.distributions.Independent(torch.distributions.Gumbel(zero, torch.ones_like(zero)), 1)
 
     def get_config(self) -> dict[str, Any]:
         return {"n_parents": self.n_parents, "cardinality": self._k}
