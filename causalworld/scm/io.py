@@ -114,7 +114,7 @@ def save_scm(scm: SCM, folder: str | os.PathLike) -> Path:
     >>> from causalworld import SCM, random_scm
     >>> scm = random_scm(4, mechanism="mlp", seed=0)
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     scm.save(folder)
+    ...     _ = scm.save(folder)
     ...     print(sorted(p.name for p in Path(folder).iterdir()))
     ...     again = SCM.load(folder)
     ['scm.json', 'tensors.safetensors']
