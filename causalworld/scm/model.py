@@ -383,6 +383,22 @@ class SCM:
             values[v] = self._intervene(iv, x, n, repeat) if iv is not None else x
         return values
 
+    def _propagate_chunked(self, noise: Values, n: int) -> Values:
+        """:meth:`_propagate` over row chunks, so large tables keep a bounded working set."""
+        rows = max(1, _CHUNK_BYTES // (8 * max(len(self._variables), 1) * 8))
+        if n <= rows or any(iv.kind == "tensor" for iv in self._interventions.values()):
+            return self._propagate(noise, n)
+        out: Values | None = None
+        for start in range(0, n, rows):
+            stop = min(n, start + rows)
+            part = self._propagate({v: t[start:stop] for v, t in noise.items()}, stop - start)
+            if out is None:
+                out = {v: torch.empty((n,), dtype=t.dtype, device=t.device) for v, t in part.items()}
+            for v, t in part.items():
+                out[v][start:stop] = t
+        assert out is not None
+        return out
+
     # ------------------------------------------------------------------ sampling and likelihood
     def sample_noise(self, n: int, seed: int | torch.Generator | None = None) -> Values:
         """``n`` draws of every variable's noise, in topological order from one generator.
@@ -409,7 +425,7 @@ class SCM:
         """
         noise = self.sample_noise(n, seed)
         self._check_tensor_interventions(n)
-        return self._propagate(noise, n)
+        return self._propagate_chunked(noise, n)
 
     def from_noise(self, noise: Mapping[str, Any]) -> Values:
         """Compute every variable from given noise values (the predict step on its own)."""
@@ -417,7 +433,7 @@ class SCM:
         n = next(iter(noise_t.values())).shape[0]
         self._check_tensor_interventions(n)
         with torch.no_grad():
-            return self._propagate(noise_t, n)
+            return self._propagate_chunked(noise_t, n)
 
     def _noise_tensors(self, noise: Mapping[str, Any]) -> Values:
         if isinstance(noise, pd.DataFrame):
