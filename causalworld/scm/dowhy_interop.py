@@ -1,0 +1,484 @@
+"""Conversion between a causalworld ``SCM`` and a ``dowhy.gcm`` structural causal model.
+
+``to_dowhy`` exports our fitted mechanisms to DoWhy without refitting them, so DoWhy's verbs and
+ours can be checked against each other on the very same model; ``from_dowhy`` imports a fitted
+DoWhy model built from a named subset of its mechanisms. It sits beside the SCM core in the loop
+of ``DESIGN.md``: a learned or simulated model leaves and enters here. Only
+``SCM.to_dowhy`` / ``SCM.from_dowhy`` import this module, so ``import causalworld`` stays free of DoWhy.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import torch
+from torch import Tensor
+
+from dowhy.gcm import (
+    AdditiveNoiseModel,
+    EmpiricalDistribution,
+    InvertibleStructuralCausalModel,
+    PostNonlinearModel,
+    ScipyDistribution,
+)
+from dowhy.gcm.causal_models import CAUSAL_MECHANISM, PARENTS_DURING_FIT
+from dowhy.gcm.ml.prediction_model import PredictionModel
+from dowhy.gcm.ml.regression import (
+    InvertibleExponentialFunction,
+    InvertibleFunction,
+    InvertibleIdentityFunction,
+    InvertibleLogarithmicFunction,
+    LinearRegressionWithFixedParameter,
+    SklearnRegressionModel,
+)
+from dowhy.graph import get_ordered_predecessors
+from scipy import stats
+from sklearn import linear_model
+from sklearn.neural_network import MLPRegressor
+
+from causalworld.errors import ConversionError
+from causalworld.scm import graph as graphs
+from causalworld.scm.mechanisms import (
+    AdditiveNoiseMLP,
+    GaussianRoot,
+    LinearGaussian,
+    Mechanism,
+    PostNonlinear,
+    UniformRoot,
+)
+from causalworld.scm.mechanisms.continuous import LINKS
+from causalworld.scm.model import SCM
+
+__all__ = ["to_dowhy", "from_dowhy", "CausalWorldPrediction", "CausalWorldLink"]
+
+_SUPPORTED_EXPORT = "GaussianRoot, UniformRoot, LinearGaussian, AdditiveNoiseMLP and PostNonlinear"
+_SUPPORTED_IMPORT = (
+    "roots: ScipyDistribution(norm | uniform), EmpiricalDistribution; non-roots: AdditiveNoiseModel or "
+    "PostNonlinearModel (link identity, exp, or one exported by causalworld) with normal "
+    "(ScipyDistribution norm) or EmpiricalDistribution noise, whose prediction model is "
+    "LinearRegressionWithFixedParameter, a SklearnRegressionModel of a sklearn linear regressor "
+    "(LinearRegression, Ridge(CV), Lasso(CV), ElasticNet(CV), LassoLarsIC) or MLPRegressor, or one "
+    "exported by causalworld"
+)
+_SKLEARN_ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "logistic": "sigmoid"}
+
+
+# --------------------------------------------------------------------------- the DoWhy wrappers
+class CausalWorldPrediction(PredictionModel):
+    """A DoWhy ``PredictionModel`` computing ``f(parents)`` of a causalworld mechanism in float64.
+
+    DoWhy hands the parents over in its order, ``sorted(predecessors)``; the columns are reordered
+    to the order the mechanism takes (``scm.parents(node)``). The parameters are fixed: ``fit``
+    keeps them, as DoWhy's ``LinearRegressionWithFixedParameter`` does, after checking that the
+    inputs are still the exported parents; ``clone`` returns a copy with the same parameters.
+
+    Examples
+    --------
+    >>> from causalworld.scm.mechanisms import LinearGaussian
+    >>> f = CausalWorldPrediction(LinearGaussian(2, weight=[1.0, 10.0]), "y", ["b", "a"], ["a", "b"])
+    >>> f.predict(np.array([[1.0, 2.0]]))  # a = 1, b = 2: 1 * b + 10 * a
+    array([[12.]])
+    """
+
+    def __init__(self, mechanism: Mechanism, node: str, parents: Sequence[Any], dowhy_parents: Sequence[Any]):
+        if sorted(parents) != sorted(dowhy_parents):
+            raise ConversionError(f"{node!r}: parents {list(parents)} and DoWhy's {list(dowhy_parents)} differ")
+        self.mechanism = copy.deepcopy(mechanism).to(device="cpu", dtype=torch.float64).requires_grad_(False)
+        self.node = node
+        self.parents = tuple(parents)  # the order the mechanism takes
+        self.dowhy_parents = tuple(dowhy_parents)  # the order DoWhy hands them over
+        self._columns = np.array(_reorder(self.dowhy_parents, self.parents), dtype=np.int64)
+
+    def _inputs(self, X: np.ndarray) -> Tensor:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 1 and len(self.parents) == 1:
+            X = X.reshape(-1, 1)
+        if X.ndim != 2 or X.shape[1] != len(self.parents):
+            raise ConversionError(
+                f"the causalworld mechanism of {self.node!r} takes {len(self.parents)} parent column(s) "
+                f"{list(self.dowhy_parents)} but got an array of shape {X.shape}; it was exported with these "
+                "parents and cannot be used with others"
+            )
+        return torch.from_numpy(np.ascontiguousarray(X[:, self._columns]))
+
+    def fit(self, X: np.ndarray, Y: np.ndarray) -> None:
+        """Keep the exported parameters (they are fixed); only check that ``X`` has the parents' columns."""
+        self._inputs(X)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            out = self.mechanism.predict(self._inputs(X))
+        return out.numpy().reshape(-1, 1)
+
+    def clone(self) -> "CausalWorldPrediction":
+        return CausalWorldPrediction(self.mechanism, self.node, self.parents, self.dowhy_parents)
+
+    def __str__(self) -> str:
+        return f"causalworld {type(self.mechanism).__name__} of {self.node!r}"
+
+
+class CausalWorldLink(InvertibleFunction):
+    """A DoWhy ``InvertibleFunction`` for a causalworld post-nonlinear link (one of ``LINKS``).
+
+    Examples
+    --------
+    >>> CausalWorldLink("sinh").evaluate_inverse(CausalWorldLink("sinh").evaluate(np.array([0.5])))
+    array([0.5])
+    """
+
+    def __init__(self, name: str):
+        if name not in LINKS:
+            raise ConversionError(f"unknown link {name!r}; causalworld links are {sorted(LINKS)}")
+        self.name = name
+
+    def evaluate(self, X: np.ndarray) -> np.ndarray:
+        return LINKS[self.name][0](torch.as_tensor(np.asarray(X, dtype=np.float64))).numpy()
+
+    def evaluate_inverse(self, X: np.ndarray) -> np.ndarray:
+        return LINKS[self.name][1](torch.as_tensor(np.asarray(X, dtype=np.float64))).numpy()
+
+    def __str__(self) -> str:
+        return f"causalworld link {self.name!r}"
+
+
+# ------------------------------------------------------------------------------------- export
+def _export_mechanism(node: str, m: Mechanism, parents: Sequence[str], dowhy_parents: Sequence[str]) -> Any:
+    kind = type(m)  # exact classes only: a subclass may change forward() behind predict()
+    if kind is GaussianRoot:
+        return ScipyDistribution(stats.norm, loc=float(m.mean), scale=float(m.std))
+    if kind is UniformRoot:
+        return ScipyDistribution(stats.uniform, loc=float(m.low), scale=float(m.high - m.low))
+    if kind in (LinearGaussian, AdditiveNoiseMLP, PostNonlinear):
+        prediction = CausalWorldPrediction(m.inner if kind is PostNonlinear else m, node, parents, dowhy_parents)
+        noise = ScipyDistribution(stats.norm, loc=0.0, scale=float(m.noise_std))
+        if kind is PostNonlinear:
+            return PostNonlinearModel(prediction, noise, CausalWorldLink(m.link_name))
+        return AdditiveNoiseModel(prediction, noise)
+    if m.discrete:
+        why = ("DoWhy models a discrete node with a ClassifierFCM, whose noise it cannot abduct from an "
+               "observed row (py-why/dowhy#1146), so its counterfactuals would be wrong; ask causalworld's "
+               "own counterfactual() or counterfactual_samples() instead")
+    else:
+        why = f"only {_SUPPORTED_EXPORT} mechanisms (exact classes) have a DoWhy counterpart"
+    raise ConversionError(f"cannot export {node!r} ({type(m).__name__}) to DoWhy: {why}")
+
+
+def to_dowhy(scm: SCM) -> Any:
+    """``scm`` as a fitted ``dowhy.gcm.InvertibleStructuralCausalModel`` with the same parameters.
+
+    Roots become ``ScipyDistribution(norm | uniform)``; linear-Gaussian and MLP mechanisms become
+    ``AdditiveNoiseModel`` and post-nonlinear ones ``PostNonlinearModel``, with normal noise of
+    the same scale and a prediction model (:class:`CausalWorldPrediction`) that runs our
+    mechanism in float64 on the CPU. Each node's ``parents_during_fit`` is set to DoWhy's
+    ``sorted(predecessors)``, so DoWhy queries it at once, without ``gcm.fit``. The parameters are
+    fixed: ``gcm.fit`` on the result keeps them (as for DoWhy's fixed-parameter models).
+
+    Raises
+    ------
+    ConversionError
+        For a discrete or custom mechanism (naming the node and why), or for an SCM under
+        interventions (give those to DoWhy's verbs instead).
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> from dowhy import gcm
+    >>> scm = cw.SCM.linear([("x", "y")], {("x", "y"): 2.0}, 1.0, dtype=torch.float64)
+    >>> model = scm.to_dowhy()
+    >>> obs = pd.DataFrame({"x": [1.0], "y": [2.5]})
+    >>> gcm.counterfactual_samples(model, {"x": lambda x: 0.0}, observed_data=obs)["y"].tolist()
+    [0.5]
+    """
+    if not isinstance(scm, SCM):
+        raise ConversionError(f"to_dowhy expects a causalworld SCM, got {type(scm).__name__}")
+    if scm.interventions:
+        raise ConversionError(
+            f"this SCM is under interventions on {sorted(scm.interventions)}; DoWhy models carry none. "
+            "Export the model without them and pass them to DoWhy's verbs, e.g. "
+            "gcm.interventional_samples(model, {'x': lambda x: 1.0}, ...)"
+        )
+    g = nx.DiGraph()
+    g.add_nodes_from(scm.variables)
+    g.add_edges_from(scm.graph.edges)
+    model = InvertibleStructuralCausalModel(g)
+    for v in scm.variables:
+        dowhy_parents = get_ordered_predecessors(model.graph, v)
+        model.set_causal_mechanism(v, _export_mechanism(v, scm.mechanisms[v], scm.parents(v), dowhy_parents))
+        model.graph.nodes[v][PARENTS_DURING_FIT] = dowhy_parents
+    return model
+
+
+# ------------------------------------------------------------------------------------- import
+def _reorder(columns_of: Sequence[str], order: Sequence[str]) -> list[int]:
+    """Indices ``idx`` with ``order[j] == columns_of[idx[j]]``."""
+    position = {p: i for i, p in enumerate(columns_of)}
+    return [position[p] for p in order]
+
+
+def _as64(x: Any) -> Tensor:
+    return torch.as_tensor(np.asarray(x, dtype=np.float64))
+
+
+def _linear(weight: np.ndarray, bias: float, noise_std: float) -> LinearGaussian:
+    m = LinearGaussian(len(weight), noise_std=noise_std).to(torch.float64).requires_grad_(False)
+    m.weight.copy_(_as64(weight))
+    m.bias.fill_(float(bias))
+    m.noise_std.fill_(float(noise_std))  # the constructor rounds it through the default dtype
+    return m
+
+
+def _mlp(node: str, sk: Any, idx: list[int], noise_std: float, shift: float) -> LinearGaussian | AdditiveNoiseMLP:
+    """An ``MLPRegressor``'s network with its inputs in our order and the noise mean folded in."""
+    coefs = [np.asarray(c, dtype=np.float64) for c in sk.coefs_]  # [in, out] per layer
+    intercepts = [np.asarray(b, dtype=np.float64) for b in sk.intercepts_]
+    if getattr(sk, "out_activation_", "identity") != "identity" or coefs[-1].shape[1] != 1:
+        raise ConversionError(f"{node!r}: only single-output MLPRegressors with an identity output convert")
+    coefs[0] = coefs[0][idx, :]  # rows are inputs: DoWhy's order -> ours
+    if sk.activation == "identity":  # a purely linear network: compose it into one linear map
+        w, b = coefs[0], intercepts[0]
+        for c, i in zip(coefs[1:], intercepts[1:]):
+            w, b = w @ c, b @ c + i
+        return _linear(w[:, 0], float(b[0]) + shift, noise_std)
+    if sk.activation not in _SKLEARN_ACTIVATIONS:
+        raise ConversionError(
+            f"{node!r}: MLPRegressor activation {sk.activation!r} has no causalworld counterpart; "
+            f"supported: identity, {', '.join(_SKLEARN_ACTIVATIONS)}"
+        )
+    hidden = [c.shape[1] for c in coefs[:-1]]
+    m = AdditiveNoiseMLP(coefs[0].shape[0], hidden=hidden, activation=_SKLEARN_ACTIVATIONS[sk.activation],
+                         noise_std=noise_std).to(torch.float64).requires_grad_(False)
+    layers = [layer for layer in m.net if isinstance(layer, torch.nn.Linear)]
+    for layer, c, i in zip(layers, coefs, intercepts):
+        layer.weight.copy_(_as64(c.T))  # torch keeps [out, in]
+        layer.bias.copy_(_as64(i))
+    m.in_shift.zero_()
+    m.in_scale.fill_(1.0)
+    m.out_shift.fill_(shift)
+    m.out_scale.fill_(1.0)
+    m.noise_std.fill_(noise_std)
+    return m
+
+
+def _noise_law(node: str, noise_model: Any) -> tuple[float, float]:
+    """``(mean, std)`` of a non-root's noise model: normal, or empirical (its moments)."""
+    if isinstance(noise_model, ScipyDistribution) and noise_model.scipy_distribution is stats.norm:
+        params = noise_model.parameters
+        if not params:
+            raise ConversionError(f"{node!r}: its noise model (ScipyDistribution norm) is not fitted; call gcm.fit first")
+        mean, std = float(params.get("loc", 0.0)), float(params.get("scale", 1.0))
+    elif isinstance(noise_model, EmpiricalDistribution):
+        if noise_model.data is None:
+            raise ConversionError(f"{node!r}: its noise model (EmpiricalDistribution) is not fitted; call gcm.fit first")
+        data = np.asarray(noise_model.data, dtype=np.float64).reshape(-1)
+        mean, std = float(data.mean()), float(data.std())
+    else:
+        name = getattr(getattr(noise_model, "scipy_distribution", None), "name", None)
+        what = f"ScipyDistribution({name})" if name else type(noise_model).__name__
+        raise ConversionError(
+            f"cannot import the noise of {node!r}: {what} is not supported; causalworld's additive and "
+            "post-nonlinear mechanisms have normal noise (ScipyDistribution(stats.norm) or an "
+            "EmpiricalDistribution, replaced by a normal of the same mean and std)"
+        )
+    if not (np.isfinite(mean) and np.isfinite(std) and std > 0):
+        raise ConversionError(f"{node!r}: its noise has mean {mean} and std {std}; a positive, finite std is needed")
+    return mean, std
+
+
+def _import_root(node: str, m: Any) -> Mechanism:
+    if isinstance(m, ScipyDistribution) and m.scipy_distribution in (stats.norm, stats.uniform) and m.parameters:
+        loc, scale = float(m.parameters.get("loc", 0.0)), float(m.parameters.get("scale", 1.0))
+        root: Mechanism = GaussianRoot(0.0, 1.0) if m.scipy_distribution is stats.norm else UniformRoot(0.0, 1.0)
+        root = root.to(torch.float64)
+        if not (np.isfinite(loc) and np.isfinite(scale) and scale > 0):
+            raise ConversionError(f"root {node!r}: loc={loc}, scale={scale}; a positive, finite scale is needed")
+        if isinstance(root, GaussianRoot):
+            root.mean.fill_(loc)
+            root.std.fill_(scale)
+        else:
+            root.low.fill_(loc)
+            root.high.fill_(loc + scale)
+        return root
+    if isinstance(m, EmpiricalDistribution) and m.data is not None:
+        # Sampling changes (a normal of the same moments); counterfactuals do not: a root's noise
+        # is its observed value whatever its law.
+        data = np.asarray(m.data, dtype=np.float64).reshape(-1)
+        std = float(data.std())
+        if not std > 0:
+            raise ConversionError(f"root {node!r}: its EmpiricalDistribution is constant; a normal needs std > 0")
+        root = GaussianRoot(0.0, 1.0).to(torch.float64)
+        root.mean.fill_(float(data.mean()))
+        root.std.fill_(std)
+        return root
+    if isinstance(m, ScipyDistribution):
+        name = getattr(m.scipy_distribution, "name", None)
+        why = "it is not fitted" if not m.parameters else f"ScipyDistribution({name}) is not supported"
+    elif isinstance(m, EmpiricalDistribution):
+        why = "its EmpiricalDistribution is not fitted"
+    else:
+        why = f"{type(m).__name__} is not supported"
+    raise ConversionError(f"cannot import root {node!r}: {why}; supported: {_SUPPORTED_IMPORT}")
+
+
+def _import_prediction(node: str, pm: Any, dowhy_parents: list[str], ours: list[str],
+                       noise_std: float, shift: float) -> LinearGaussian | AdditiveNoiseMLP:
+    """Our mechanism for ``f`` with inputs in ``ours`` order; DoWhy feeds ``dowhy_parents`` order."""
+    idx = _reorder(dowhy_parents, ours)
+    p = len(ours)
+    if isinstance(pm, CausalWorldPrediction):
+        if sorted(pm.parents) != sorted(ours):
+            raise ConversionError(f"{node!r}: its causalworld mechanism takes {list(pm.parents)}, the graph gives {ours}")
+        m = _permuted(pm.mechanism, _reorder(pm.parents, ours))
+        m.noise_std.fill_(noise_std)
+        if shift:
+            _add_shift(m, shift)
+        return m
+    if isinstance(pm, LinearRegressionWithFixedParameter):
+        coef = np.asarray(pm.coefficients, dtype=np.float64).reshape(-1)
+        if coef.shape[0] != p:
+            raise ConversionError(f"{node!r}: {coef.shape[0]} coefficients for {p} parents {dowhy_parents}")
+        return _linear(coef[idx], float(np.asarray(pm.intercept).reshape(-1)[0]) + shift, noise_std)
+    if isinstance(pm, SklearnRegressionModel):
+        sk = pm.sklearn_model
+        if getattr(pm, "_encoders", None):
+            raise ConversionError(f"{node!r}: its regressor one-hot encodes categorical parents, which causalworld "
+                                  "mechanisms do not; give numeric parents")
+        linear_types = (linear_model.LinearRegression, linear_model.Ridge, linear_model.RidgeCV, linear_model.Lasso,
+                        linear_model.LassoCV, linear_model.ElasticNet, linear_model.ElasticNetCV,
+                        linear_model.LassoLarsIC)
+        fitted = hasattr(sk, "coef_") or hasattr(sk, "coefs_")
+        if isinstance(sk, linear_types) and fitted:
+            coef = np.asarray(sk.coef_, dtype=np.float64).reshape(-1)
+            if coef.shape[0] != p:
+                raise ConversionError(f"{node!r}: {coef.shape[0]} coefficients for {p} parents {dowhy_parents}")
+            return _linear(coef[idx], float(np.asarray(sk.intercept_).reshape(-1)[0]) + shift, noise_std)
+        if isinstance(sk, MLPRegressor) and fitted:
+            if sk.coefs_[0].shape[0] != p:
+                raise ConversionError(f"{node!r}: the MLPRegressor takes {sk.coefs_[0].shape[0]} inputs for {p} parents")
+            return _mlp(node, sk, idx, noise_std, shift)
+        if isinstance(sk, (*linear_types, MLPRegressor)):
+            raise ConversionError(f"{node!r}: its {type(sk).__name__} is not fitted; call gcm.fit first")
+        raise ConversionError(f"cannot import {node!r}: the sklearn model {type(sk).__name__} is not supported; "
+                              f"supported: {_SUPPORTED_IMPORT}")
+    raise ConversionError(f"cannot import {node!r}: the prediction model {type(pm).__name__} is not supported; "
+                          f"supported: {_SUPPORTED_IMPORT}")
+
+
+def _permuted(m: Mechanism, idx: list[int]) -> Any:
+    """A float64 copy of ``m`` whose ``j``-th input is the old input ``idx[j]``."""
+    m = copy.deepcopy(m).to(device="cpu", dtype=torch.float64).requires_grad_(False)
+    if isinstance(m, LinearGaussian):
+        m.weight.copy_(m.weight[idx].clone())
+    elif isinstance(m, AdditiveNoiseMLP):
+        first = m.net[0]
+        first.weight.copy_(first.weight[:, idx].clone())  # (hidden, p): columns are inputs
+        m.in_shift.copy_(m.in_shift[idx].clone())
+        m.in_scale.copy_(m.in_scale[idx].clone())
+    return m
+
+
+def _add_shift(m: LinearGaussian | AdditiveNoiseMLP, shift: float) -> None:
+    if isinstance(m, LinearGaussian):
+        m.bias.add_(shift)
+    else:
+        m.out_shift.add_(shift)
+
+
+def _import_node(node: str, mech: Any, dowhy_parents: list[str], ours: list[str]) -> Mechanism:
+    if not isinstance(mech, PostNonlinearModel):  # AdditiveNoiseModel is a PostNonlinearModel
+        why = ("DoWhy cannot abduct the noise of a ClassifierFCM (py-why/dowhy#1146)"
+               if type(mech).__name__ == "ClassifierFCM" else f"{type(mech).__name__} is not supported")
+        raise ConversionError(f"cannot import {node!r}: {why}; supported: {_SUPPORTED_IMPORT}")
+    if type(mech).__name__ == "DiscreteAdditiveNoiseModel":
+        raise ConversionError(f"cannot import {node!r}: DiscreteAdditiveNoiseModel rounds its prediction and has "
+                              f"integer noise, which no causalworld mechanism does; supported: {_SUPPORTED_IMPORT}")
+    fn = mech.invertible_function
+    if isinstance(fn, CausalWorldLink):
+        link = fn.name
+    elif type(fn) in (InvertibleIdentityFunction, InvertibleExponentialFunction, InvertibleLogarithmicFunction):
+        link = {InvertibleIdentityFunction: "identity", InvertibleExponentialFunction: "exp",
+                InvertibleLogarithmicFunction: "log"}[type(fn)]
+    else:
+        link = None
+    if link is None or link not in LINKS:
+        raise ConversionError(
+            f"cannot import {node!r}: its invertible function {type(fn).__name__} has no causalworld link; "
+            f"causalworld links are {sorted(LINKS)}"
+        )
+    mean, std = _noise_law(node, mech.noise_model)
+    # The noise mean moves into f: x = g(f(pa) + mean + e), e centred. Counterfactuals are unchanged.
+    f = _import_prediction(node, mech.prediction_model, dowhy_parents, ours, std, mean)
+    if link == "identity":
+        return f
+    pnl = PostNonlinear(LinearGaussian(len(ours)), link=link, noise_std=std).to(torch.float64)
+    pnl.inner = f
+    pnl.noise_std.fill_(std)
+    return pnl
+
+
+def from_dowhy(model: Any, *, dtype: torch.dtype = torch.float64) -> SCM:
+    """A causalworld ``SCM`` from a fitted ``dowhy.gcm`` structural causal model.
+
+    Supported mechanisms (anything else raises :class:`~causalworld.errors.ConversionError`
+    naming the node, the class, and this list):
+
+    - roots: ``ScipyDistribution`` of ``stats.norm`` or ``stats.uniform`` (exact), and
+      ``EmpiricalDistribution``, replaced by a normal of the data's mean and std (this changes
+      sampling but not counterfactuals, where a root's noise is its observed value);
+    - non-roots: ``AdditiveNoiseModel`` and ``PostNonlinearModel`` with link identity, exp (or
+      one exported by :func:`to_dowhy`), whose noise is ``ScipyDistribution(stats.norm)`` (exact)
+      or ``EmpiricalDistribution`` (a normal of its mean and std: counterfactuals unchanged), and
+      whose prediction model is ``LinearRegressionWithFixedParameter``, a ``SklearnRegressionModel``
+      of a sklearn linear regressor (``LinearRegression``, ``Ridge(CV)``, ``Lasso(CV)``,
+      ``ElasticNet(CV)``, ``LassoLarsIC``: -> ``LinearGaussian``) or of an ``MLPRegressor``
+      (activations relu, tanh, logistic -> ``AdditiveNoiseMLP`` with the same weights; identity ->
+      the composed ``LinearGaussian``), or a model exported by :func:`to_dowhy` (round trip).
+
+    Parameters follow DoWhy's parent order (``sorted(predecessors)``) and are reordered to ours.
+    Node names become ``str``. Every node must have been fitted to the current graph (DoWhy's
+    ``parents_during_fit``), as DoWhy itself requires before a query.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> scm = cw.random_scm(4, mechanism="pnl", seed=0, dtype=torch.float64)
+    >>> back = cw.SCM.from_dowhy(scm.to_dowhy())
+    >>> obs = scm.sample(3, seed=1)
+    >>> a, b = scm.counterfactual(obs, {"x0": 1.0}), back.counterfactual(obs, {"x0": 1.0})
+    >>> all(torch.allclose(a[v], b[v]) for v in scm.variables)
+    True
+    """
+    graph = getattr(model, "graph", None)
+    if not isinstance(graph, nx.DiGraph):
+        raise ConversionError(f"from_dowhy expects a dowhy.gcm causal model with a networkx graph, got {type(model).__name__}")
+    names = {node: str(node) for node in graph.nodes}
+    if len(set(names.values())) != len(names):
+        raise ConversionError("two DoWhy nodes have the same name as str; causalworld names variables by str")
+    g = nx.DiGraph()
+    g.add_nodes_from(names.values())
+    g.add_edges_from((names[a], names[b]) for a, b in graph.edges)
+    order = graphs.topological_order(graphs.as_dag(g))
+    position = {v: i for i, v in enumerate(order)}
+    back = {s: node for node, s in names.items()}
+    mechanisms: dict[str, Mechanism] = {}
+    for v in order:
+        node = back[v]
+        attrs = graph.nodes[node]
+        if CAUSAL_MECHANISM not in attrs:
+            raise ConversionError(f"DoWhy node {v!r} has no causal mechanism; assign and fit one first")
+        dowhy_parents = get_ordered_predecessors(graph, node)
+        if attrs.get(PARENTS_DURING_FIT) != dowhy_parents:
+            raise ConversionError(
+                f"DoWhy node {v!r} is not fitted to the graph (parents at fit time: "
+                f"{attrs.get(PARENTS_DURING_FIT)}, now: {dowhy_parents}); call gcm.fit first"
+            )
+        ours = sorted((str(p) for p in dowhy_parents), key=position.__getitem__)
+        mech = attrs[CAUSAL_MECHANISM]
+        if not dowhy_parents:
+            mechanisms[v] = _import_root(v, mech)
+        else:
+            mechanisms[v] = _import_node(v, mech, [str(p) for p in dowhy_parents], ours)
+    return SCM(g, mechanisms, dtype=dtype)
