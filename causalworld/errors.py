@@ -33,6 +33,8 @@ __all__ = [
     "NotFittedError",
     "InsufficientDataError",
     "ExtrapolationWarning",
+    "TimeLimitWarning",
+    "WorldCheckError",
     "suggest",
 ]
 
@@ -146,3 +148,11 @@ class InsufficientDataError(CausalWorldError, ValueError):
 
 class ExtrapolationWarning(UserWarning):
     """A value outside the range of the data a mechanism was fitted on: the answer extrapolates."""
+
+
+class TimeLimitWarning(UserWarning):
+    """A fit ran out of its ``max_time`` budget and returned the best result found so far."""
+
+
+class WorldCheckError(CausalWorldError, AssertionError):
+    """A World that breaks the contract ``causalworld.envs.check_world`` tests; the message names the check."""

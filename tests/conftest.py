@@ -16,4 +16,7 @@ def _fixed_seeds():
 
 
 def pytest_configure(config):
-    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+    # The suite is many small tensor ops: one intra-op thread per test process avoids
+    # oversubscription (two BLAS threads on a 2-core machine that is also busy are many times
+    # slower), and pytest-xdist spreads test files over the cores instead.
+    torch.set_num_threads(1)

@@ -80,27 +80,32 @@ def fit_linear(X: torch.Tensor, y: torch.Tensor) -> tuple[LinearGaussian, float]
 
 def fit_mlp(X: torch.Tensor, y: torch.Tensor, *, hidden: tuple[int, ...] = (32, 32), steps: int = 600,
             lr: float = 1e-2, weight_decay: float = 1e-4, seed: int = 0) -> tuple[AdditiveNoiseMLP, float]:
-    """An additive-noise MLP fitted by Adam on the mean squared error (full batch)."""
+    """An additive-noise MLP fitted by Adam on the mean squared error (full batch).
+
+    The network trains in float32 (half the memory traffic of float64 on a CPU; the data are
+    standardised first) and is returned in the data's dtype.
+    """
     n, p = X.shape
+    train_dtype = torch.float32
     with torch.random.fork_rng(devices=[X.device] if X.device.type == "cuda" else []):
         torch.manual_seed(seed)
-        m = AdditiveNoiseMLP(p, hidden=hidden, activation="tanh").to(dtype=X.dtype, device=X.device)
-    with torch.no_grad():
-        m.in_shift.copy_(X.mean(0))
-        m.in_scale.copy_(X.std(0).clamp_min(1e-8))
-        m.out_shift.copy_(y.mean())
-        m.out_scale.copy_(y.std().clamp_min(1e-8))
+        m = AdditiveNoiseMLP(p, hidden=hidden, activation="tanh").to(dtype=train_dtype, device=X.device)
     opt = torch.optim.Adam(m.net.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-    target = (y - m.out_shift) / m.out_scale
-    xs = (X - m.in_shift) / m.in_scale
+    target = ((y - y.mean()) / y.std().clamp_min(1e-8)).to(train_dtype)
+    xs = ((X - X.mean(0)) / X.std(0).clamp_min(1e-8)).to(train_dtype)
     for _ in range(steps):
         opt.zero_grad(set_to_none=True)
         loss = (m.net(xs).squeeze(-1) - target).pow(2).mean()
         loss.backward()
         opt.step()
         sched.step()
+    m = m.to(dtype=X.dtype)
     with torch.no_grad():
+        m.in_shift.copy_(X.mean(0))
+        m.in_scale.copy_(X.std(0).clamp_min(1e-8))
+        m.out_shift.copy_(y.mean())
+        m.out_scale.copy_(y.std().clamp_min(1e-8))
         resid = y - m.predict(X)
         m.noise_std.fill_(max(float(resid.pow(2).mean().sqrt()), 1e-12))
         r2 = 1.0 - float(resid.pow(2).sum() / (y - y.mean()).pow(2).sum().clamp_min(1e-300))

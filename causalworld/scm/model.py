@@ -57,6 +57,14 @@ def as_generator(seed: int | torch.Generator | None, device: torch.device) -> to
     return g
 
 
+def keep_vector(like: Tensor, cut: frozenset[int]) -> Tensor:
+    """Ones, with zeros at the ``cut`` positions."""
+    keep = torch.ones_like(like)
+    if cut:
+        keep[sorted(cut)] = 0.0
+    return keep
+
+
 class _LinearForm:
     """``x = x @ W + b + u`` for a linear-Gaussian SCM, with the solved forms ``(I - W')^-1`` cached per
     set of intervened columns (``W'`` has those columns cut), shared by every model made by ``do``."""
@@ -67,7 +75,30 @@ class _LinearForm:
         self.eye = torch.eye(d, dtype=W.dtype, device=W.device)
         self.eye_minus_W = self.eye - W
         self.minus_b = -b.unsqueeze(0)
-        self._cache: dict[frozenset[int], tuple[Tensor, Tensor]] = {}
+        self._cache: dict[Any, Any] = {}
+
+    def folded(self, values: dict[int, float]) -> tuple[Tensor, Tensor]:
+        """``(A, r)`` with ``X'^T = A X^T + r`` for hard ``do`` of column ``j`` to ``values[j]``.
+
+        Abduct ``U^T = (I - W)^T X^T - b``, act ``U'^T = P U^T + v`` (``P`` zeroes the set rows),
+        predict ``X'^T = M^T U'^T + (b' M)^T``: so ``A = M^T P (I - W)^T`` (cached per set of
+        columns) and ``r = M^T (v - P b) + (b' M)^T``.
+        """
+        cut = frozenset(values)
+        bM, M = self.solved(cut)
+        key = ("A", cut)
+        A = self._cache.get(key)  # type: ignore[call-overload]
+        if A is None:
+            keep = torch.ones(self.W.shape[0], 1, dtype=self.W.dtype, device=self.W.device)
+            if cut:
+                keep[sorted(cut)] = 0.0
+            A = M.T @ (keep * self.eye_minus_W.T)
+            if len(self._cache) < 512:
+                self._cache[key] = A  # type: ignore[index]
+        v = -self.b * keep_vector(self.b, cut)
+        for j, val in values.items():
+            v[j] = val
+        return A, (M.T @ v + bM.squeeze(0)).unsqueeze(1)
 
     def solved(self, cut: frozenset[int]) -> tuple[Tensor, Tensor]:
         """``(b' M, M)`` with ``M = (I - W')^-1``, ``W'`` and ``b'`` zero on the ``cut`` columns."""
@@ -612,6 +643,11 @@ class SCM:
             form = self._linear_form()
             assert form is not None
             Xt = torch.stack([values[v] for v in self._variables], dim=0)  # (d, n)
+            if not self._interventions and all(iv.kind == "value" for iv in acted._interventions.values()):
+                # abduct, act and predict folded into one affine map: X'^T = A X^T + r
+                idx = {self._index[v]: float(iv.value) for v, iv in acted._interventions.items()}
+                A, r = form.folded(idx)
+                return dict(zip(self._variables, torch.addmm(r, A, Xt).unbind(0)))
             Ut = torch.addmm(form.minus_b.T, form.eye_minus_W.T, Xt)  # abduct: u = x (I - W) - b
             if self._interventions:  # noise of variables set in the factual world: from the prior
                 assert g is not None

@@ -38,10 +38,11 @@ def test_fit_skips_rows_where_a_variable_was_intervened():
 
 def test_auto_picks_mlp_for_nonlinear_and_linear_for_linear():
     g = [("x", "y")]
-    x = torch.randn(3000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    noise = 0.1 * torch.randn(3000, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
-    nonlin = cw.SCM.fit(g, {"x": x, "y": torch.sin(2 * x) + noise}, "auto", progress=False)
-    lin = cw.SCM.fit(g, {"x": x, "y": 0.5 * x + noise}, "auto", progress=False)
+    x = torch.randn(1500, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    noise = 0.1 * torch.randn(1500, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    kw = dict(progress=False, hidden=(16, 16), mlp_steps=300)
+    nonlin = cw.SCM.fit(g, {"x": x, "y": torch.sin(2 * x) + noise}, "auto", **kw)
+    lin = cw.SCM.fit(g, {"x": x, "y": 0.5 * x + noise}, "auto", **kw)
     assert type(nonlin.mechanisms["y"]).__name__ == "AdditiveNoiseMLP"
     assert nonlin.fit_summary.set_index("variable").loc["y", "r2"] > 0.95
     assert type(lin.mechanisms["y"]).__name__ == "LinearGaussian"
@@ -49,8 +50,8 @@ def test_auto_picks_mlp_for_nonlinear_and_linear_for_linear():
 
 def test_fitted_mlp_gives_accurate_counterfactuals():
     truth = cw.random_scm(4, edges_per_node=1.0, mechanism="mlp", noise_std=0.3, seed=2, dtype=torch.float64)
-    data = truth.sample(4000, seed=0)
-    fitted = cw.SCM.fit(truth.graph, data, "mlp", progress=False, mlp_steps=400)
+    data = truth.sample(2000, seed=0)
+    fitted = cw.SCM.fit(truth.graph, data, "mlp", progress=False, mlp_steps=300, hidden=(16, 16))
     obs = truth.sample(500, seed=1)
     root = next(v for v in truth.variables if truth.graph.out_degree(v) > 0)
     value = float(obs[root].mean())

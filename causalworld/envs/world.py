@@ -1,0 +1,691 @@
+"""``World``: a ground-truth SCM plus a batched torch renderer, the simulator of ``DESIGN.md``.
+
+A world is where the agent watches and acts. It owns the causal model that generates its
+videos (``world.truth``) so every later stage can be scored against the truth, and it turns
+values into frames with a pure, batched function (``world.render``), so a learned model's answer
+can be drawn beside the true one. Subclasses only describe their physics and their drawing; the
+base class below does interventions, rollouts, counterfactual rollouts and all input checks.
+
+How to implement a world
+------------------------
+Subclass :class:`World`, set the class attributes, and define :meth:`World.build` and
+:meth:`World.draw`::
+
+    @register_world                       # from causalworld.envs.registry; id "mine-v0"
+    class MyWorld(World):
+        name = "mine"                     # registry name (lower case, no "-v")
+        version = 0                       # bump when the world's behaviour changes
+        default_frames = 8                # T when make() is given frames=None
+        channels = 3                      # C of the frames (3 = RGB)
+        config_defaults = {"gravity": 9.81}   # every extra make() keyword, with its default
+
+        def build(self) -> WorldSpec:
+            ...                           # read self.frames, self.image_size, self.config, self.device
+            return WorldSpec(truth=scm, intervenable={...}, depicted={...})
+
+        def draw(self, values, noise, out) -> None:
+            ...                           # write every pixel of out, uint8 [n, T, C, H, W]
+
+``build()`` is called once from ``__init__`` (after ``self.frames``, ``self.image_size``,
+``self.device``, ``self.config`` are set) and returns a :class:`WorldSpec`:
+
+``truth``
+    A :class:`causalworld.SCM` on ``self.device``. Its mechanisms follow the SCM core's
+    mechanism protocol; a custom physical law subclasses :class:`causalworld.Mechanism`, is
+    registered with ``@causalworld.register_mechanism`` (so ``world.truth.save()`` can reload it)
+    and defines ``abduct`` (so the truth answers counterfactuals).
+    **Time-varying variables are unrolled**: a variable ``x`` with one value per frame appears in
+    the truth as the scalar variables ``x[0] .. x[T-1]`` (``T = self.frames``, all of them
+    present, none other with brackets), with ordinary edges between them (``x[t-1] -> x[t]``,
+    ``v[t-1] -> x[t]``, ``mass -> x[t]``...). Every other name is a static variable with one value
+    per episode. The base class derives from the names: ``world.variables`` (summary names, in
+    the order of their first unrolled variable in ``truth.variables``), ``world.time_varying``,
+    and ``world.graph`` (the summary graph: ``a -> b`` when any ``a[..] -> b[..]``; a variable's
+    dependence on its own past is not drawn as a self-loop, ``world.truth.graph`` holds it).
+``intervenable``
+    ``{summary name: (low, high)}`` for continuous variables and ``{name: range(K)}`` (the codes
+    allowed) for discrete ones: what an agent may set. ``do={"x": v}`` on a time-varying ``x`` sets
+    ``x[0]``; later steps follow the world's dynamics from there.
+``depicted``
+    ``{summary name: Tolerance(step, low, high)}``: the variables drawn in the frames, with the
+    promise that two values inside ``[low, high]`` that differ by at least ``step`` (all else
+    equal) give different frames. Variables not listed act on the frames only through depicted
+    ones (a mass, a dimmer); the base class passes only depicted values to ``draw``, so that
+    promise holds by construction. ``check_world`` tests the sensitivity promise.
+``render_noise`` (optional)
+    ``{key: shape}`` of extra per-episode noise the drawing uses (texture, camera shake), drawn
+    standard normal after the truth's noise from the same generator and stored in
+    ``Episodes.noise`` under ``"render:<key>"``. ``render(values)`` without noise uses zeros.
+
+``draw(values, noise, out)`` is **pure and batched**: ``values`` holds every depicted variable
+(``[n]`` static, ``[n, T]`` time-varying; floats in the truth's dtype, discrete ones as int64
+codes, all on ``self.device``), ``noise`` the render noise ``{key: Tensor[n, *shape]}``, and
+``out`` is a preallocated ``uint8 [n, T, C, H, W]`` tensor of undefined content that ``draw``
+fills completely. Frame ``t`` may depend on the static values and on step ``t`` of the
+time-varying ones only. No randomness, no state, no Python loop over episodes (loops over
+objects, frames or cache-sized chunks of episodes are fine).
+
+Examples
+--------
+>>> import causalworld as cw
+>>> world = cw.make("lights", image_size=32, seed=0)
+>>> eps = world.rollout(4, do={"switch_red": 1})
+>>> eps.frames.shape, eps.frames.dtype
+(torch.Size([4, 8, 3, 32, 32]), torch.uint8)
+>>> bool((eps.values["switch_red"] == 1).all())
+True
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, NamedTuple
+
+import networkx as nx
+import numpy as np
+import torch
+from torch import Tensor
+
+from causalworld.episodes import Episodes
+from causalworld.errors import (
+    ArgumentError,
+    DeviceError,
+    DTypeError,
+    GraphError,
+    InterventionError,
+    MissingVariableError,
+    NonFiniteError,
+    OutOfRangeError,
+    ShapeError,
+    UnknownVariableError,
+    suggest,
+)
+from causalworld.scm import SCM
+from causalworld.scm.model import as_generator
+
+__all__ = ["World", "WorldSpec", "Tolerance", "unrolled_name", "split_unrolled"]
+
+_UNROLLED = re.compile(r"^(?P<base>.+)\[(?P<t>\d+)\]$")
+
+Domain = tuple[float, float] | range
+
+
+def unrolled_name(variable: str, t: int) -> str:
+    """The truth's name of step ``t`` of a time-varying variable: ``"x[3]"``.
+
+    Examples
+    --------
+    >>> unrolled_name("angle", 0)
+    'angle[0]'
+    """
+    return f"{variable}[{t}]"
+
+
+def split_unrolled(name: str) -> tuple[str, int | None]:
+    """``("x", 3)`` for ``"x[3]"``, ``("m", None)`` for a static ``"m"``.
+
+    Examples
+    --------
+    >>> split_unrolled("x[12]"), split_unrolled("mass")
+    (('x', 12), ('mass', None))
+    """
+    m = _UNROLLED.match(name)
+    if m is None:
+        return name, None
+    return m.group("base"), int(m.group("t"))
+
+
+class Tolerance(NamedTuple):
+    """The drawing promise of one depicted variable: two values in ``[low, high]`` that differ by
+    at least ``step`` (all else equal) give different frames."""
+
+    step: float
+    low: float
+    high: float
+
+
+@dataclass
+class WorldSpec:
+    """What :meth:`World.build` returns: the truth and what of it an agent may set and see."""
+
+    truth: SCM
+    intervenable: Mapping[str, Domain]
+    depicted: Mapping[str, Tolerance]
+    render_noise: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+class World:
+    """Base class of every simulated world: a ground-truth SCM and a batched renderer.
+
+    Parameters
+    ----------
+    image_size
+        Height and width of the square frames, in pixels (at least 8).
+    frames
+        Frames per episode ``T`` (default: the world's ``default_frames``).
+    device
+        Where the truth computes and frames are drawn (``"cpu"``, ``"cuda"``...).
+    seed
+        Seeds the stream of rollouts drawn without their own ``seed`` (as ``reset(seed=...)``
+        seeds a Gymnasium env); ``None`` seeds it freshly. The world's structure does not depend
+        on it (worlds with random structure take their own config key, e.g. ``graph_seed``).
+    **config
+        The world's own settings; see its ``config_defaults``. Unknown keys are refused.
+
+    See the module docstring for how to write a subclass.
+    """
+
+    name: ClassVar[str] = ""
+    version: ClassVar[int] = 0
+    default_frames: ClassVar[int] = 1
+    channels: ClassVar[int] = 3
+    config_defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(
+        self,
+        *,
+        image_size: int = 64,
+        frames: int | None = None,
+        device: str | torch.device = "cpu",
+        seed: int | None = None,
+        **config: Any,
+    ) -> None:
+        if not isinstance(image_size, int) or isinstance(image_size, bool) or image_size < 8:
+            raise OutOfRangeError(f"image_size must be an int >= 8, got {image_size!r}")
+        frames = self.default_frames if frames is None else frames
+        if not isinstance(frames, int) or isinstance(frames, bool) or frames < 1:
+            raise OutOfRangeError(f"frames must be a positive int, got {frames!r}")
+        try:
+            self.device = torch.device(device)
+        except (RuntimeError, TypeError) as e:
+            raise DeviceError(f"device {device!r} is not a torch device ({e}); use 'cpu' or 'cuda'") from None
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise ArgumentError(f"seed must be an int or None, got {type(seed).__name__}")
+        unknown = [k for k in config if k not in self.config_defaults]
+        if unknown:
+            raise ArgumentError(
+                f"{self.id} has no setting {unknown[0]!r}; {suggest(unknown[0], self.config_defaults) if self.config_defaults else 'it takes no settings'}"
+            )
+        self.image_size = image_size
+        self.frames = frames
+        self.seed = seed
+        self.config: dict[str, Any] = {**self.config_defaults, **config}
+        self._rng = as_generator(seed, self.device)
+        spec = self.build()
+        self._set_spec(spec)
+
+    # ------------------------------------------------------------------ the subclass hooks
+    def build(self) -> WorldSpec:
+        """The world's truth, intervenable ranges and depicted variables (see the module doc)."""
+        raise TypeError(f"{type(self).__name__} must define build() returning a WorldSpec")
+
+    def draw(self, values: dict[str, Tensor], noise: dict[str, Tensor], out: Tensor) -> None:
+        """Fill ``out`` (uint8 ``[n, T, C, H, W]``) from depicted ``values`` and render ``noise``."""
+        raise TypeError(f"{type(self).__name__} must define draw(values, noise, out)")
+
+    # ------------------------------------------------------------------ structure
+    def _set_spec(self, spec: WorldSpec) -> None:
+        if not isinstance(spec, WorldSpec):
+            raise TypeError(f"{type(self).__name__}.build() must return a WorldSpec, got {type(spec).__name__}")
+        truth = spec.truth
+        if not isinstance(truth, SCM):
+            raise TypeError(f"WorldSpec.truth must be a causalworld.SCM, got {type(truth).__name__}")
+        if truth.device.type != self.device.type:
+            raise DeviceError(f"the truth of {self.id} is on {truth.device} but the world is on {self.device}")
+        T = self.frames
+        order: list[str] = []
+        steps: dict[str, list[int]] = {}
+        static: set[str] = set()
+        for name in truth.variables:
+            base, t = split_unrolled(name)
+            if base not in steps and base not in static:
+                order.append(base)
+            if t is None:
+                static.add(base)
+            else:
+                steps.setdefault(base, []).append(t)
+        for base, ts in steps.items():
+            if base in static:
+                raise GraphError(f"{base!r} is both static and unrolled in the truth of {self.id}")
+            if sorted(ts) != list(range(T)):
+                raise GraphError(
+                    f"time-varying {base!r} has steps {sorted(ts)} in the truth of {self.id}; "
+                    f"it needs exactly {base}[0] .. {base}[{T - 1}] (one per frame)"
+                )
+        self._truth = truth
+        self._mechanisms = truth.mechanisms
+        self._variables = tuple(order)
+        self._time_varying = tuple(v for v in order if v in steps)
+        self._index = {v: i for i, v in enumerate(order)}
+        g = nx.DiGraph()
+        g.add_nodes_from(order)
+        for a, b in truth.graph.edges:
+            sa, sb = split_unrolled(a)[0], split_unrolled(b)[0]
+            if sa != sb:
+                g.add_edge(sa, sb)
+        self._graph = nx.freeze(g)
+        self._intervenable: dict[str, Domain] = {}
+        for v, dom in spec.intervenable.items():
+            self._check_known(v)
+            k = truth.cardinality(self.first(v))
+            if k is not None:
+                if not isinstance(dom, range) or not set(dom) <= set(range(k)) or len(dom) == 0:
+                    raise ArgumentError(f"intervenable[{v!r}] must be a non-empty range of codes within 0..{k - 1}, got {dom!r}")
+            else:
+                if isinstance(dom, range) or len(dom) != 2 or not float(dom[0]) < float(dom[1]):
+                    raise ArgumentError(f"intervenable[{v!r}] must be (low, high) with low < high, got {dom!r}")
+                dom = (float(dom[0]), float(dom[1]))
+            self._intervenable[v] = dom
+        self._depicted: dict[str, Tolerance] = {}
+        for v, tol in spec.depicted.items():
+            self._check_known(v)
+            tol = Tolerance(*tol)
+            if not (tol.step > 0 and tol.low + tol.step <= tol.high):
+                raise ArgumentError(f"depicted[{v!r}] = {tol} needs step > 0 and low + step <= high")
+            self._depicted[v] = tol
+        self._depicted_order = tuple(v for v in order if v in self._depicted)
+        for key, shape in spec.render_noise.items():
+            if not all(isinstance(s, int) and s > 0 for s in shape):
+                raise ArgumentError(f"render_noise[{key!r}] must be a shape of positive ints, got {shape!r}")
+        self._render_noise = {f"render:{k}": tuple(s) for k, s in spec.render_noise.items()}
+
+    @property
+    def id(self) -> str:
+        """The versioned registry id, e.g. ``"lights-v0"``."""
+        return f"{self.name or type(self).__name__}-v{self.version}"
+
+    @property
+    def truth(self) -> SCM:
+        """The ground-truth SCM over unrolled scalar variables (``x[0] .. x[T-1]`` for time-varying ``x``)."""
+        return self._truth
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """Summary variable names, in a causal order; the order of ``Episodes.targets`` columns."""
+        return self._variables
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The summary graph over :attr:`variables` (no self-loops; see ``truth.graph`` for lags)."""
+        return self._graph
+
+    @property
+    def time_varying(self) -> tuple[str, ...]:
+        """The variables with one value per frame (``[n, T]`` in ``Episodes.values``)."""
+        return self._time_varying
+
+    @property
+    def intervenable(self) -> dict[str, Domain]:
+        """``{variable: (low, high)}`` (continuous) or ``{variable: range(K)}`` (codes) an agent may set."""
+        return dict(self._intervenable)
+
+    @property
+    def depicted(self) -> tuple[str, ...]:
+        """The variables drawn in the frames (see :attr:`tolerances` for how finely)."""
+        return self._depicted_order
+
+    @property
+    def tolerances(self) -> dict[str, Tolerance]:
+        """``{depicted variable: Tolerance(step, low, high)}``: the drawing's promised resolution."""
+        return dict(self._depicted)
+
+    @property
+    def discrete(self) -> dict[str, int]:
+        """``{variable: number of codes}`` for the discrete variables."""
+        return {v: k for v in self._variables if (k := self._truth.cardinality(self.first(v))) is not None}
+
+    @property
+    def frame_shape(self) -> tuple[int, int, int, int]:
+        """``(T, C, H, W)`` of one episode's video."""
+        return (self.frames, self.channels, self.image_size, self.image_size)
+
+    def unrolled(self, variable: str) -> tuple[str, ...]:
+        """The truth's names of ``variable``: ``("x[0]", ..., "x[T-1]")`` or ``("m",)``."""
+        self._check_known(variable)
+        if variable in self._time_varying:
+            return tuple(unrolled_name(variable, t) for t in range(self.frames))
+        return (variable,)
+
+    def first(self, variable: str) -> str:
+        """The truth's name that ``do={variable: v}`` sets: ``x[0]`` or the static name itself."""
+        return unrolled_name(variable, 0) if variable in self._time_varying else variable
+
+    def _check_known(self, variable: object) -> None:
+        if variable not in self._index:
+            raise UnknownVariableError.of(variable, self._variables, where=f"the world {self.id}")
+
+    def __repr__(self) -> str:
+        return (f"<World {self.id}: {len(self._variables)} variables, T={self.frames}, "
+                f"{self.image_size}x{self.image_size}, {self.device}>")
+
+    # ------------------------------------------------------------------ values in and out
+    def summarize(self, unrolled: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Summary values ``{x: [n, T]}`` from the truth's unrolled ``{x[t]: [n]}`` (static kept)."""
+        out: dict[str, Tensor] = {}
+        for v in self._variables:
+            if v in self._time_varying:
+                out[v] = torch.stack([unrolled[unrolled_name(v, t)] for t in range(self.frames)], dim=1)
+            else:
+                out[v] = unrolled[v]
+        return out
+
+    def unroll(self, values: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """The truth's unrolled ``{x[t]: [n]}`` from summary values ``{x: [n, T]}``."""
+        out: dict[str, Tensor] = {}
+        for v, t in values.items():
+            if v in self._time_varying:
+                for s in range(self.frames):
+                    out[unrolled_name(v, s)] = t[:, s]
+            else:
+                out[v] = t
+        return out
+
+    def _check_values(self, values: Mapping[str, Any], require: Sequence[str], what: str) -> dict[str, Tensor]:
+        if not isinstance(values, Mapping):
+            raise DTypeError(f"{what} must be a dict of tensors, got {type(values).__name__}")
+        for v in values:
+            self._check_known(v)
+        missing = [v for v in require if v not in values]
+        if missing:
+            raise MissingVariableError(f"{what} lacks {missing}; {self.id} needs {list(require)}")
+        out: dict[str, Tensor] = {}
+        n: int | None = None
+        for v in require:
+            col = values[v]
+            if isinstance(col, Tensor):
+                if col.device.type != self.device.type:
+                    raise DeviceError(f"{what}[{v!r}] is on {col.device} but the world is on {self.device}; move it with .to('{self.device}')")
+                t = col
+            else:
+                arr = np.asarray(col)
+                if arr.dtype == object or arr.dtype.kind in "USV":
+                    raise DTypeError(f"{what}[{v!r}] holds {arr.dtype} values; give numbers")
+                t = torch.as_tensor(arr, device=self.device)
+            if t.dtype == torch.bool:
+                t = t.long()
+            if not (t.dtype.is_floating_point or t.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)):
+                raise DTypeError(f"{what}[{v!r}] has dtype {t.dtype}; give real numbers (int codes for discrete variables)")
+            want = 2 if v in self._time_varying else 1
+            if t.dim() != want or (want == 2 and t.shape[1] != self.frames):
+                shape = "[n, T] with T = %d" % self.frames if want == 2 else "[n]"
+                raise ShapeError(f"{what}[{v!r}] has shape {tuple(t.shape)}; {v!r} needs {shape}")
+            if n is None:
+                n = t.shape[0]
+            elif t.shape[0] != n:
+                raise ShapeError(f"{what}[{v!r}] has {t.shape[0]} rows but others have {n}; give equal batch sizes")
+            if t.dtype.is_floating_point and not bool(torch.isfinite(t).all()):
+                raise NonFiniteError(f"{what}[{v!r}] has NaN or infinite values")
+            k = self._truth.cardinality(self.first(v))
+            if k is not None:
+                if t.dtype.is_floating_point and not bool((t == t.round()).all()):
+                    raise DTypeError(f"{what}[{v!r}] is discrete; give int codes 0..{k - 1}")
+                t = t.long()
+                if t.numel() and (int(t.min()) < 0 or int(t.max()) >= k):
+                    raise OutOfRangeError(f"{what}[{v!r}] must hold codes 0..{k - 1}, got {int(t.min())}..{int(t.max())}")
+            else:
+                t = t.to(self._truth.dtype)
+            out[v] = t
+        if n == 0:
+            raise ShapeError(f"{what} has no rows; give at least one")
+        return out
+
+    # ------------------------------------------------------------------ interventions
+    def _parse_value(self, v: str, value: Any, n: int) -> Tensor:
+        """One variable's asked value(s) as a checked tensor of ``n`` rows."""
+        if v not in self._intervenable:
+            self._check_known(v)
+            raise InterventionError(
+                f"{v!r} is not intervenable in {self.id}; an agent may set {sorted(self._intervenable)}"
+            )
+        dom = self._intervenable[v]
+        if callable(value) and not isinstance(value, Tensor):
+            raise InterventionError(f"do({v}=...): a world takes hard values (a number or one per episode), not a callable")
+        if isinstance(value, Tensor):
+            if value.device.type != self.device.type:
+                raise DeviceError(f"do({v}=...): the tensor is on {value.device} but the world is on {self.device}; move it with .to('{self.device}')")
+            t = value.detach()
+        elif isinstance(value, (bool, np.bool_, numbers.Number, np.ndarray, list, tuple)):
+            arr = np.asarray(value)
+            if arr.dtype == object or arr.dtype.kind not in "biuf":
+                raise DTypeError(f"do({v}={value!r}): give a number or a sequence of numbers")
+            t = torch.as_tensor(arr, device=self.device)
+        else:
+            raise DTypeError(f"do({v}=...): got {type(value).__name__}; give a number or a tensor of one value per episode")
+        if t.dim() == 0:
+            t = t.expand(n)
+        if t.dim() != 1 or t.shape[0] != n:
+            raise ShapeError(f"do({v}=...) holds shape {tuple(t.shape)}; give one number or one value per episode ({n})")
+        t = t.to(torch.float64)
+        if not bool(torch.isfinite(t).all()):
+            raise NonFiniteError(f"do({v}=...): values must be finite")
+        if isinstance(dom, range):
+            bad = (t != t.round()) | ~torch.isin(t.long(), torch.tensor(list(dom), device=self.device))
+            if bool(bad.any()):
+                raise OutOfRangeError(f"do({v}={float(t[bad][0]):g}): {v!r} takes the codes {list(dom)}")
+            return t.long()
+        lo, hi = dom
+        bad = (t < lo) | (t > hi)
+        if bool(bad.any()):
+            raise OutOfRangeError(f"do({v}={float(t[bad][0]):g}) is outside the range [{lo:g}, {hi:g}] of {v!r}; pick a value inside it")
+        return t.to(self._truth.dtype)
+
+    def parse_do(self, do: Any, n: int) -> tuple[Tensor, dict[str, Tensor]]:
+        """Check an intervention for a batch of ``n`` and return ``(targets [n, d] bool, {var: values [n]})``.
+
+        ``do`` is ``None``, one dict for the whole batch (a value may be a number or one value per
+        episode), or a list of ``n`` dicts (one per episode, possibly empty).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=16, frames=2)
+        >>> mask, vals = world.parse_do([{"switch_red": 1}, {}], 2)
+        >>> mask[:, world.variables.index("switch_red")].tolist(), vals["switch_red"].tolist()
+        ([True, False], [1, 0])
+        """
+        d = len(self._variables)
+        mask = torch.zeros((n, d), dtype=torch.bool, device=self.device)
+        vals: dict[str, Tensor] = {}
+        if do is None:
+            return mask, vals
+        if isinstance(do, Mapping):
+            for v, value in do.items():
+                vals[v] = self._parse_value(v, value, n)
+                mask[:, self._index[v]] = True
+            return mask, vals
+        if isinstance(do, (str, bytes)) or not isinstance(do, Sequence):
+            raise DTypeError(f"do must be a dict, a list of {n} dicts, or None; got {type(do).__name__}")
+        if len(do) != n:
+            raise ShapeError(f"do is a list of {len(do)} interventions but the batch has {n} episodes; give one dict per episode")
+        rows: dict[str, tuple[list[int], list[Any]]] = {}
+        for i, d_i in enumerate(do):
+            if d_i is None:
+                continue
+            if not isinstance(d_i, Mapping):
+                raise DTypeError(f"do[{i}] is a {type(d_i).__name__}; each episode's intervention is a dict (or None)")
+            for v, value in d_i.items():
+                idx, xs = rows.setdefault(v, ([], []))
+                idx.append(i)
+                xs.append(value.item() if isinstance(value, Tensor) and value.dim() == 0 else value)
+        for v, (idx, xs) in rows.items():
+            k = len(idx)
+            asked = self._parse_value(v, xs, k) if all(isinstance(x, (numbers.Number, np.number, bool)) for x in xs) else \
+                torch.stack([self._parse_value(v, x, 1)[0] for x in xs])
+            rows_t = torch.as_tensor(idx, device=self.device)
+            col = torch.zeros(n, dtype=asked.dtype, device=self.device)
+            col[rows_t] = asked
+            mask[rows_t, self._index[v]] = True
+            vals[v] = col
+        return mask, vals
+
+    @torch.no_grad()
+    def propagate(self, noise: Mapping[str, Tensor], mask: Tensor, vals: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """The predict step: every unrolled variable from its parents and its noise, in the truth's
+        topological order, with the per-episode hard interventions ``(mask, vals)`` of :meth:`parse_do`.
+
+        This evaluates the truth's own mechanisms, as ``truth.do(...).from_noise(noise)`` does, but
+        always one variable at a time with a row mask, so a batch that mixes experiments computes
+        every row exactly as a batch that runs one of them would (the SCM's matrix shortcut for
+        linear models rounds differently).
+        """
+        truth = self._truth
+        mechs = self._mechanisms
+        first = {self.first(v): (mask[:, self._index[v]], t) for v, t in vals.items()}
+        out: dict[str, Tensor] = {}
+        n = mask.shape[0]
+        for u in truth.variables:
+            ps = truth.parents(u)
+            if ps:
+                pa = torch.stack([out[p].to(truth.dtype) for p in ps], dim=1)  # (n, p)
+            else:
+                pa = torch.empty((n, 0), dtype=truth.dtype, device=self.device)
+            x = mechs[u](pa, noise[u])
+            if u in first:
+                rows, value = first[u]
+                x = torch.where(rows, value.to(x.dtype), x)
+            out[u] = x
+        return out
+
+    # ------------------------------------------------------------------ the verbs
+    def sample_noise(self, n: int, seed: int | torch.Generator | None = None) -> dict[str, Tensor]:
+        """Exogenous noise for ``n`` episodes: the truth's (every unrolled variable) then the render noise."""
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ShapeError(f"n must be a positive int, got {n!r}")
+        g = self._rng if seed is None else as_generator(seed, self.device)
+        noise = self._truth.sample_noise(n, g)
+        for key, shape in self._render_noise.items():
+            noise[key] = torch.randn((n, *shape), generator=g, dtype=self._truth.dtype, device=self.device)
+        return noise
+
+    @torch.no_grad()
+    def rollout(self, n: int, *, do: Any = None, seed: int | torch.Generator | None = None) -> Episodes:
+        """``n`` episodes of video with their true values, under ``do``.
+
+        Parameters
+        ----------
+        n
+            Number of episodes.
+        do
+            ``None``; one intervention ``{variable: value}`` for the whole batch (a value may be a
+            tensor of ``n``, one per episode); or a list of ``n`` dicts, one per episode (possibly
+            empty). ``do={"x": v}`` on a time-varying ``x`` sets ``x[0]``. Values must lie in
+            :attr:`intervenable`.
+        seed
+            The same seed gives the same video. Noise is drawn for every variable whatever ``do``
+            is (common random numbers), so variables that are not descendants of the intervened
+            ones equal those of the observational rollout with the same seed. ``None`` draws
+            from the world's own stream (seeded by ``make(seed=...)``).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=16, frames=2)
+        >>> obs = world.rollout(3, seed=1)
+        >>> exp = world.rollout(3, seed=1, do=[{"dimmer_red": 0.0}, {}, {"switch_blue": 0}])
+        >>> bool(torch.equal(obs.values["ambient"], exp.values["ambient"]))  # not a descendant
+        True
+        >>> exp.targets.sum(1).tolist()
+        [1, 0, 1]
+        """
+        noise = self.sample_noise(n, seed)
+        mask, vals = self.parse_do(do, n)
+        return self._run(noise, mask, vals, n)
+
+    def _run(self, noise: dict[str, Tensor], mask: Tensor, vals: Mapping[str, Tensor], n: int) -> Episodes:
+        truth_noise = {v: noise[v] for v in self._truth.variables}
+        values = self.summarize(self.propagate(truth_noise, mask, vals))
+        frames = self._draw_checked(values, {k: noise[k] for k in self._render_noise}, n)
+        return Episodes(frames, values, targets=mask, noise=noise, names=self._variables,
+                        meta={"world": self.id, "image_size": self.image_size, "frames": self.frames,
+                              "time_varying": list(self._time_varying)})
+
+    @torch.no_grad()
+    def counterfactual_rollout(self, episodes: Episodes, do: Any) -> Episodes:
+        """The same episodes (same exogenous noise) under another intervention: the true
+        counterfactual video and values.
+
+        The episodes' own interventions are kept and ``do`` is applied on top (overriding them
+        where both set a variable), so ``counterfactual_rollout(eps, {})`` gives back ``eps``.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=16, frames=2)
+        >>> eps = world.rollout(2, seed=0)
+        >>> same = world.counterfactual_rollout(eps, {})
+        >>> bool(torch.equal(same.frames, eps.frames))
+        True
+        >>> cf = world.counterfactual_rollout(eps, {"ambient": 0.9})
+        >>> cf.values["ambient"].tolist()
+        [0.8999999761581421, 0.8999999761581421]
+        """
+        if not isinstance(episodes, Episodes):
+            raise DTypeError(f"counterfactual_rollout takes Episodes, got {type(episodes).__name__}")
+        if tuple(episodes.names) != self._variables:
+            raise ArgumentError(f"these episodes are over {list(episodes.names)}, not the variables of {self.id}")
+        missing = [v for v in (*self._truth.variables, *self._render_noise) if v not in episodes.noise]
+        if missing:
+            raise MissingVariableError(
+                f"the episodes carry no exogenous noise for {missing[:5]}; only episodes from "
+                f"{self.id}.rollout() (or saved from it) have the noise a counterfactual needs"
+            )
+        n = len(episodes)
+        noise = {k: t.to(self.device) for k, t in episodes.noise.items() if k in self._truth.variables or k in self._render_noise}
+        old_mask = episodes.targets.to(self.device)
+        new_mask, new_vals = self.parse_do(do, n)
+        mask = old_mask | new_mask
+        vals: dict[str, Tensor] = {}
+        for v in self._variables:
+            j = self._index[v]
+            if not bool(mask[:, j].any()):
+                continue
+            old = episodes.values[v].to(self.device)
+            old = old[:, 0] if v in self._time_varying else old
+            if v in new_vals:
+                vals[v] = torch.where(new_mask[:, j], new_vals[v], old.to(new_vals[v].dtype))
+            else:
+                vals[v] = old
+        return self._run(noise, mask, vals, n)
+
+    def render(self, values: Mapping[str, Any], noise: Mapping[str, Tensor] | None = None) -> Tensor:
+        """Frames ``uint8 [n, T, C, H, W]`` drawn from any values of the depicted variables.
+
+        ``values`` needs every depicted variable (``[n]`` static, ``[n, T]`` time-varying);
+        other known variables are ignored, as the drawing does not see them. ``noise`` is the
+        episodes' noise (only its ``render:`` entries are used); ``None`` draws without render noise.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=16, frames=2)
+        >>> eps = world.rollout(2, seed=0)
+        >>> bool(torch.equal(world.render(eps.values, eps.noise), eps.frames))
+        True
+        """
+        vals = self._check_values(values, self._depicted_order, "values")
+        n = next(iter(vals.values())).shape[0] if vals else None
+        if n is None:
+            raise ArgumentError(f"{self.id} depicts no variable; there is nothing to draw")
+        if noise is None:
+            rnoise = {k: torch.zeros((n, *s), dtype=self._truth.dtype, device=self.device) for k, s in self._render_noise.items()}
+        else:
+            rnoise = {}
+            for k, s in self._render_noise.items():
+                if k not in noise:
+                    raise MissingVariableError(f"noise lacks {k!r}; pass the episodes' noise, or None to draw without it")
+                t = torch.as_tensor(noise[k])
+                if t.device.type != self.device.type:
+                    raise DeviceError(f"noise[{k!r}] is on {t.device} but the world is on {self.device}")
+                if tuple(t.shape) != (n, *s):
+                    raise ShapeError(f"noise[{k!r}] has shape {tuple(t.shape)}; expected {(n, *s)}")
+                rnoise[k] = t.to(self._truth.dtype)
+        return self._draw_checked(vals, rnoise, n)
+
+    def _draw_checked(self, values: Mapping[str, Tensor], noise: dict[str, Tensor], n: int) -> Tensor:
+        out = torch.empty((n, *self.frame_shape), dtype=torch.uint8, device=self.device)
+        self.draw({v: values[v] for v in self._depicted_order}, {k[len("render:"):]: t for k, t in noise.items()}, out)
+        return out
+

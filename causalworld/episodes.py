@@ -1,0 +1,453 @@
+"""``Episodes``: a batch of videos with what was done and, where known, the true values behind them.
+
+This is what crosses from the worlds (or a user's own recordings) to the encoder and the learners
+in ``DESIGN.md``: frames ``uint8 [n, T, C, H, W]``, the true values (``[n]`` per variable, ``[n, T]``
+for time-varying ones), the intervention targets (a boolean ``[n, d]`` mask over ``names``) and
+the exogenous noise a world needs to replay them counterfactually. It imports only torch,
+safetensors, pandas, numpy and the errors, and saves to a folder of safetensors + JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+from torch import Tensor
+
+from causalworld.errors import (
+    ArgumentError,
+    DeviceError,
+    DTypeError,
+    ModelFileError,
+    NonFiniteError,
+    ShapeError,
+    UnknownVariableError,
+)
+
+__all__ = ["Episodes"]
+
+FORMAT = "causalworld.episodes"
+FORMAT_VERSION = 1
+_TENSORS = "episodes.safetensors"
+_META = "episodes.json"
+
+
+def _as_tensor(x: Any, what: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, pd.DataFrame):
+        x = x.to_numpy()
+    arr = np.asarray(x)
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise DTypeError(f"{what} holds {arr.dtype} values; give a numeric array")
+    return torch.from_numpy(np.ascontiguousarray(arr).copy() if not arr.flags.writeable else np.ascontiguousarray(arr))
+
+
+class Episodes:
+    """Frames of ``n`` episodes with their true values, intervention targets and noise.
+
+    Parameters
+    ----------
+    frames
+        ``uint8 [n, T, C, H, W]``.
+    values
+        ``{name: Tensor[n]}`` or ``[n, T]`` for a variable with one value per frame (may be empty
+        for footage whose values are unknown).
+    targets
+        Boolean ``[n, d]``: ``targets[i, j]`` is True when episode ``i`` set ``names[j]`` by
+        intervention. ``None`` means nothing was intervened on.
+    noise
+        ``{key: Tensor[n, ...]}``: the exogenous noise a world replays in a counterfactual rollout.
+    names
+        The variables, in the order of the ``targets`` columns (default: the keys of ``values``).
+    meta
+        JSON-able facts about where the episodes came from (the world id, the frame size...).
+
+    Examples
+    --------
+    >>> frames = torch.zeros(4, 2, 3, 8, 8, dtype=torch.uint8)
+    >>> eps = Episodes(frames, {"a": torch.arange(4.0), "b": torch.ones(4, 2)})
+    >>> len(eps), eps.names, eps.targets.shape
+    (4, ('a', 'b'), torch.Size([4, 2]))
+    >>> len(eps[1:3]), list(eps.to_frame().columns)
+    (2, ['a', 'b[0]', 'b[1]'])
+    """
+
+    def __init__(
+        self,
+        frames: Tensor,
+        values: Mapping[str, Tensor] | None = None,
+        *,
+        targets: Tensor | None = None,
+        noise: Mapping[str, Tensor] | None = None,
+        names: Sequence[str] | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(frames, Tensor):
+            raise DTypeError(f"frames must be a torch.Tensor, got {type(frames).__name__}; use Episodes.from_arrays for arrays")
+        if frames.dtype != torch.uint8:
+            raise DTypeError(f"frames must be uint8, got {frames.dtype}")
+        if frames.dim() != 5:
+            raise ShapeError(f"frames must be [n, T, C, H, W], got shape {tuple(frames.shape)}")
+        n = frames.shape[0]
+        values = dict(values or {})
+        names = tuple(values) if names is None else tuple(str(v) for v in names)
+        if len(set(names)) != len(names):
+            raise ArgumentError(f"names repeat a variable: {list(names)}")
+        for v, t in values.items():
+            if v not in names:
+                raise UnknownVariableError.of(v, names, where="these episodes' names")
+            if not isinstance(t, Tensor):
+                raise DTypeError(f"values[{v!r}] must be a tensor, got {type(t).__name__}")
+            if t.dim() not in (1, 2) or t.shape[0] != n or (t.dim() == 2 and t.shape[1] != frames.shape[1]):
+                raise ShapeError(
+                    f"values[{v!r}] has shape {tuple(t.shape)}; expected [{n}] or [{n}, {frames.shape[1]}] (one per frame)"
+                )
+            if t.device != frames.device:
+                raise DeviceError(f"values[{v!r}] is on {t.device} but the frames are on {frames.device}")
+        if targets is None:
+            targets = torch.zeros((n, len(names)), dtype=torch.bool, device=frames.device)
+        if not isinstance(targets, Tensor) or targets.dtype != torch.bool:
+            raise DTypeError("targets must be a boolean tensor [n, d]")
+        if tuple(targets.shape) != (n, len(names)):
+            raise ShapeError(f"targets has shape {tuple(targets.shape)}; expected ({n}, {len(names)}) for names {list(names)}")
+        noise = dict(noise or {})
+        for k, t in noise.items():
+            if not isinstance(t, Tensor) or t.dim() < 1 or t.shape[0] != n:
+                raise ShapeError(f"noise[{k!r}] must be a tensor with {n} rows")
+        self.frames = frames
+        self.values: dict[str, Tensor] = values
+        self.targets = targets
+        self.noise: dict[str, Tensor] = noise
+        self.names: tuple[str, ...] = names
+        self.meta: dict[str, Any] = dict(meta or {})
+
+    # ------------------------------------------------------------------ shape
+    def __len__(self) -> int:
+        return self.frames.shape[0]
+
+    @property
+    def device(self) -> torch.device:
+        return self.frames.device
+
+    @property
+    def time_varying(self) -> tuple[str, ...]:
+        """The variables with one value per frame."""
+        return tuple(v for v in self.names if v in self.values and self.values[v].dim() == 2)
+
+    def __repr__(self) -> str:
+        n, T, C, H, W = self.frames.shape
+        return f"<Episodes n={n}, T={T}, {C}x{H}x{W}, {len(self.names)} variables, {int(self.targets.any(1).sum())} intervened>"
+
+    def target_sets(self) -> list[set[str]]:
+        """The intervened variables of each episode, as sets of names."""
+        rows = self.targets.cpu().numpy()
+        return [{self.names[j] for j in np.nonzero(r)[0]} for r in rows]
+
+    # ------------------------------------------------------------------ selection
+    def __getitem__(self, index: int | slice | Tensor | Sequence[int] | np.ndarray) -> "Episodes":
+        """Select episodes; an int gives a batch of one (the batch axis is always kept)."""
+        if isinstance(index, (int, np.integer)) and not isinstance(index, bool):
+            n = len(self)
+            i = int(index)
+            if not -n <= i < n:
+                raise IndexError(f"episode {i} is out of range for {n} episodes")
+            index = slice(i % n, i % n + 1)
+        elif isinstance(index, slice):
+            pass
+        else:
+            idx = index if isinstance(index, Tensor) else torch.as_tensor(np.asarray(index))
+            if idx.dtype == torch.bool:
+                if idx.shape != (len(self),):
+                    raise ShapeError(f"a boolean mask must have shape ({len(self)},), got {tuple(idx.shape)}")
+            elif idx.dtype.is_floating_point or idx.dim() != 1:
+                raise DTypeError("index episodes with an int, a slice, a 1-D integer tensor or a boolean mask")
+            index = idx.to(self.device)
+        return Episodes(
+            self.frames[index],
+            {v: t[index] for v, t in self.values.items()},
+            targets=self.targets[index],
+            noise={k: t[index] for k, t in self.noise.items()},
+            names=self.names,
+            meta=self.meta,
+        )
+
+    @classmethod
+    def concat(cls, parts: Iterable["Episodes"]) -> "Episodes":
+        """Episodes one after another; all parts must share names, value keys, noise keys and frame size.
+
+        Examples
+        --------
+        >>> frames = torch.zeros(2, 1, 1, 8, 8, dtype=torch.uint8)
+        >>> a = Episodes(frames, {"x": torch.zeros(2)})
+        >>> len(Episodes.concat([a, a, a[0]]))
+        5
+        """
+        parts = list(parts)
+        if not parts:
+            raise ArgumentError("concat needs at least one Episodes")
+        first = parts[0]
+        for i, p in enumerate(parts):
+            if not isinstance(p, Episodes):
+                raise DTypeError(f"part {i} is a {type(p).__name__}, not Episodes")
+            if p.names != first.names or set(p.values) != set(first.values) or set(p.noise) != set(first.noise):
+                raise ArgumentError(f"part {i} has other variables or noise than part 0; concatenate episodes of one world")
+            if p.frames.shape[1:] != first.frames.shape[1:]:
+                raise ShapeError(f"part {i} has frames {tuple(p.frames.shape[1:])}, part 0 {tuple(first.frames.shape[1:])}")
+            if p.device != first.device:
+                raise DeviceError(f"part {i} is on {p.device}, part 0 on {first.device}")
+        meta = first.meta if all(p.meta == first.meta for p in parts) else {}
+        return cls(
+            torch.cat([p.frames for p in parts]),
+            {v: torch.cat([p.values[v] for p in parts]) for v in first.values},
+            targets=torch.cat([p.targets for p in parts]),
+            noise={k: torch.cat([p.noise[k] for p in parts]) for k in first.noise},
+            names=first.names,
+            meta=meta,
+        )
+
+    def to(self, device: str | torch.device) -> "Episodes":
+        """A copy on another device."""
+        return Episodes(self.frames.to(device), {v: t.to(device) for v, t in self.values.items()},
+                        targets=self.targets.to(device), noise={k: t.to(device) for k, t in self.noise.items()},
+                        names=self.names, meta=self.meta)
+
+    # ------------------------------------------------------------------ tables
+    def to_frame(self, *, targets: bool = False) -> pd.DataFrame:
+        """One row per episode: a column per static variable, ``x[0] .. x[T-1]`` for time-varying ones.
+
+        With ``targets=True``, boolean columns ``do(x)`` say which variables each episode set.
+
+        Examples
+        --------
+        >>> eps = Episodes(torch.zeros(2, 1, 1, 8, 8, dtype=torch.uint8), {"x": torch.tensor([1.0, 2.0])},
+        ...                targets=torch.tensor([[True], [False]]))
+        >>> eps.to_frame(targets=True)
+             x  do(x)
+        0  1.0   True
+        1  2.0  False
+        """
+        cols: dict[str, Any] = {}
+        for v in self.names:
+            if v not in self.values:
+                continue
+            arr = self.values[v].detach().cpu().numpy()
+            if arr.ndim == 2:
+                for t in range(arr.shape[1]):
+                    cols[f"{v}[{t}]"] = arr[:, t]
+            else:
+                cols[v] = arr
+        if targets:
+            mask = self.targets.cpu().numpy()
+            for j, v in enumerate(self.names):
+                cols[f"do({v})"] = mask[:, j]
+        return pd.DataFrame(cols, index=pd.RangeIndex(len(self)))
+
+    # ------------------------------------------------------------------ files
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Save to ``folder`` (created if needed): ``episodes.safetensors`` + ``episodes.json``.
+
+        Both files are written atomically (to a temporary file, then renamed), the JSON last and
+        holding the SHA-256 of the tensors, so a half-written or altered folder fails to load.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> eps = Episodes(torch.zeros(2, 1, 1, 8, 8, dtype=torch.uint8), {"x": torch.tensor([1.0, 2.0])})
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     _ = eps.save(d)
+        ...     back = Episodes.load(d)
+        >>> bool(torch.equal(back.values["x"], eps.values["x"]))
+        True
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tensors: dict[str, Tensor] = {"frames": self.frames, "targets": self.targets}
+        for v, t in self.values.items():
+            tensors[f"values/{v}"] = t
+        for k, t in self.noise.items():
+            tensors[f"noise/{k}"] = t
+        blob = st_save({k: t.detach().cpu().contiguous() for k, t in tensors.items()})
+        meta = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "names": list(self.names),
+            "values": list(self.values),
+            "noise": list(self.noise),
+            "n": len(self),
+            "frame_shape": list(self.frames.shape[1:]),
+            "sha256": hashlib.sha256(blob).hexdigest(),
+            "meta": self.meta,
+        }
+        try:
+            text = json.dumps(meta, indent=2)
+        except TypeError as e:
+            raise DTypeError(f"Episodes.meta must be JSON-able to save: {e}") from None
+        _atomic_write(folder / _TENSORS, blob)
+        _atomic_write(folder / _META, text.encode())
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike, *, device: str | torch.device | None = None) -> "Episodes":
+        """Load episodes saved by :meth:`save`; a missing, truncated or altered folder raises
+        :class:`~causalworld.errors.ModelFileError`."""
+        folder = Path(folder)
+        meta_path, blob_path = folder / _META, folder / _TENSORS
+        for p in (meta_path, blob_path):
+            if not p.is_file():
+                raise ModelFileError(f"{p} is missing; {folder} is not a saved Episodes folder")
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ModelFileError(f"{meta_path} is not valid JSON ({e}); the folder is damaged") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ModelFileError(f"{meta_path} does not describe saved Episodes (format {meta.get('format') if isinstance(meta, dict) else None!r})")
+        if meta.get("version") != FORMAT_VERSION:
+            raise ModelFileError(f"{folder} was saved in Episodes format version {meta.get('version')}; this causalworld reads {FORMAT_VERSION}")
+        blob = blob_path.read_bytes()
+        if hashlib.sha256(blob).hexdigest() != meta.get("sha256"):
+            raise ModelFileError(f"{blob_path} does not match the checksum in {meta_path}: the file was truncated or altered")
+        try:
+            tensors = st_load(blob)
+            names = [str(v) for v in meta["names"]]
+            values = {v: tensors[f"values/{v}"] for v in meta["values"]}
+            noise = {k: tensors[f"noise/{k}"] for k in meta["noise"]}
+            eps = cls(tensors["frames"], values, targets=tensors["targets"], noise=noise, names=names, meta=meta.get("meta", {}))
+        except (SafetensorError, KeyError, TypeError, ValueError) as e:
+            raise ModelFileError(f"{folder} holds inconsistent Episodes ({type(e).__name__}: {e})") from None
+        return eps.to(device) if device is not None else eps
+
+    # ------------------------------------------------------------------ outside footage
+    @classmethod
+    def from_arrays(
+        cls,
+        frames: Any,
+        *,
+        targets: Any = None,
+        values: Any = None,
+        names: Sequence[str] | None = None,
+    ) -> "Episodes":
+        """Episodes from a user's own recordings, checked for shapes and dtypes.
+
+        Parameters
+        ----------
+        frames
+            ``uint8 [n, T, C, H, W]`` (numpy or torch). Floats in ``[0, 1]`` are refused with the
+            conversion to use; channel-last ``[n, T, H, W, C]`` is refused with the permutation.
+        targets
+            ``None`` (nothing intervened), a boolean ``[n, d]`` mask over ``names``, or a list of
+            ``n`` sets (or lists) of intervened names.
+        values
+            ``None``, ``{name: [n] or [n, T]}``, or an ``[n, d]`` array whose columns are ``names``.
+        names
+            The variable names (needed for an array of values or a mask of targets without values).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> video = np.zeros((3, 4, 3, 16, 16), dtype=np.uint8)
+        >>> eps = Episodes.from_arrays(video, values=np.ones((3, 2)), names=["a", "b"], targets=[{"a"}, set(), {"b"}])
+        >>> eps.targets.tolist()
+        [[True, False], [False, False], [False, True]]
+        >>> Episodes.from_arrays(video.astype(np.float32))
+        Traceback (most recent call last):
+        ...
+        causalworld.errors.DTypeError: frames must be uint8 [n, T, C, H, W], got float32; ...
+        """
+        f = _as_tensor(frames, "frames")
+        if f.dtype != torch.uint8:
+            raise DTypeError(
+                f"frames must be uint8 [n, T, C, H, W], got {str(f.dtype).replace('torch.', '')}; convert "
+                "floats in [0, 1] with (x * 255).round().clip(0, 255).astype(np.uint8)"
+            )
+        if f.dim() != 5:
+            hint = " (one video per episode: add a time axis with frames[:, None] for single images)" if f.dim() == 4 else ""
+            raise ShapeError(f"frames must be [n, T, C, H, W], got shape {tuple(f.shape)}{hint}")
+        if f.shape[2] not in (1, 3, 4) and f.shape[-1] in (1, 3, 4):
+            raise ShapeError(
+                f"frames of shape {tuple(f.shape)} look channel-last; pass frames.permute(0, 1, 4, 2, 3) "
+                "(torch) or frames.transpose(0, 1, 4, 2, 3) (numpy) for [n, T, C, H, W]"
+            )
+        n, T = f.shape[0], f.shape[1]
+        if n == 0:
+            raise ShapeError("frames hold no episodes")
+        vals: dict[str, Tensor] = {}
+        if values is not None:
+            if isinstance(values, Mapping):
+                for v, col in values.items():
+                    vals[str(v)] = _as_tensor(col, f"values[{v!r}]")
+                if names is None:
+                    names = list(vals)
+            else:
+                arr = _as_tensor(values, "values")
+                if arr.dim() != 2 or arr.shape[0] != n:
+                    raise ShapeError(f"values as an array must be [n={n}, d], got shape {tuple(arr.shape)}")
+                if names is None or len(names) != arr.shape[1]:
+                    raise ArgumentError(f"values is an [{n}, {arr.shape[1]}] array; give names with one name per column")
+                vals = {str(v): arr[:, j] for j, v in enumerate(names)}
+            for v, t in vals.items():
+                if t.dtype == torch.bool:
+                    t = t.long()
+                if not (t.dtype.is_floating_point or t.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8)):
+                    raise DTypeError(f"values[{v!r}] has dtype {t.dtype}; give numbers")
+                if t.dtype.is_floating_point:
+                    if not bool(torch.isfinite(t).all()):
+                        raise NonFiniteError(f"values[{v!r}] has NaN or infinite values; drop or impute those episodes")
+                    t = t.float() if t.dtype != torch.float64 else t
+                else:
+                    t = t.long()
+                if t.dim() not in (1, 2) or t.shape[0] != n or (t.dim() == 2 and t.shape[1] != T):
+                    raise ShapeError(f"values[{v!r}] has shape {tuple(t.shape)}; expected [{n}] or [{n}, {T}]")
+                vals[v] = t
+        names = tuple(str(v) for v in names) if names is not None else tuple(vals)
+        mask: Tensor | None = None
+        if targets is not None:
+            if not names:
+                raise ArgumentError("targets need names: give names (or values) so the mask has columns")
+            if isinstance(targets, (Tensor, np.ndarray)):
+                mask = _as_tensor(targets, "targets")
+                if mask.dtype != torch.bool:
+                    if mask.dtype.is_floating_point or not bool(((mask == 0) | (mask == 1)).all()):
+                        raise DTypeError("targets as an array must be boolean (or 0/1) [n, d]")
+                    mask = mask.bool()
+                if tuple(mask.shape) != (n, len(names)):
+                    raise ShapeError(f"targets has shape {tuple(mask.shape)}; expected ({n}, {len(names)}) for names {list(names)}")
+            else:
+                rows = list(targets)
+                if len(rows) != n:
+                    raise ShapeError(f"targets lists {len(rows)} episodes but frames hold {n}")
+                index = {v: j for j, v in enumerate(names)}
+                mask = torch.zeros((n, len(names)), dtype=torch.bool)
+                for i, row in enumerate(rows):
+                    if isinstance(row, str):
+                        row = [row]
+                    for v in row or ():
+                        if v not in index:
+                            raise UnknownVariableError.of(v, names, where="these episodes' names")
+                        mask[i, index[v]] = True
+        return cls(f.contiguous(), vals, targets=mask, names=names, meta={"source": "from_arrays"})
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

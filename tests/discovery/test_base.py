@@ -1,0 +1,95 @@
+"""The estimator contract of the base class: settings, NotFittedError, held-out score with
+per-row targets, sampling, refitting."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+from causalworld.discovery import ExactLearner, LEARNERS, SortRegressLearner, clone
+from causalworld.errors import MissingVariableError, NotFittedError, OutOfRangeError, UnknownVariableError
+
+
+def test_settings_round_trip_and_repr():
+    learner = ExactLearner(max_parents=2, progress=False)
+    assert learner.get_params()["max_parents"] == 2
+    assert learner.set_params(max_parents=3) is learner and learner.max_parents == 3
+    assert repr(learner) == "ExactLearner(max_parents=3, progress=False)"
+    with pytest.raises(UnknownVariableError, match="max_parents"):
+        learner.set_params(max_parent=1)
+    assert clone(learner).get_params() == learner.get_params()
+    assert {"ExactLearner", "PCLearner", "GESLearner", "SortRegressLearner"} <= set(LEARNERS)
+
+
+def test_learned_attributes_raise_not_fitted_until_fit(design):
+    learner = ExactLearner(progress=False)
+    with pytest.raises(NotFittedError, match="fit"):
+        learner.graph_
+    assert not hasattr(learner, "edge_probs_")  # NotFittedError is an AttributeError
+    scm, data, targets = design(0, d=4, n_obs=200, n_int=50)
+    learner.fit(data, targets)
+    assert isinstance(learner.graph_, nx.DiGraph)
+    with pytest.raises(AttributeError, match="no attribute 'grpah_'"):
+        learner.grpah_
+
+
+def test_held_out_score_is_the_interventional_log_likelihood(design):
+    scm, data, targets = design(0, d=4, n_obs=300, n_int=100)
+    learner = ExactLearner(progress=False).fit(data, targets)
+    held = {v: t.double() for v, t in scm.sample(60, seed=9).items()}
+    rows = [set()] * 30 + [{scm.variables[0]}] * 30
+    got = learner.score(held, rows)
+    # by hand: the sum over nodes not intervened in each row of log p(x_v | parents)
+    fitted = learner.scm_
+    total = torch.zeros(60, dtype=torch.float64)
+    for v in fitted.variables:
+        ps = fitted.parents(v)
+        pa = torch.stack([held[p] for p in ps], 1) if ps else torch.empty(60, 0, dtype=torch.float64)
+        lp = fitted.mechanisms[v].log_prob(held[v], pa)
+        keep = torch.tensor([v not in r for r in rows])
+        total += torch.where(keep, lp, torch.zeros_like(lp))
+    assert got == pytest.approx(float(total.mean()))
+    assert got != pytest.approx(learner.score(held))  # the intervened node's term is left out
+
+
+def test_true_graph_scores_better_held_out_than_a_wrong_one(design):
+    scm, data, targets = design(2, d=5, n_obs=400, n_int=100)
+    good = ExactLearner(progress=False).fit(data, targets)
+    wrong = ExactLearner(progress=False, max_parents=0).fit(data, targets)  # the empty graph
+    held = {v: t.double() for v, t in scm.sample(500, seed=77).items()}
+    assert good.score(held) > wrong.score(held) + 0.1
+
+
+def test_score_checks_its_input(design):
+    scm, data, targets = design(0, d=4, n_obs=200, n_int=50)
+    learner = SortRegressLearner(progress=False).fit(data, targets)
+    with pytest.raises(MissingVariableError):
+        learner.score({v: data[v] for v in list(data)[:2]})
+    with pytest.raises(UnknownVariableError):
+        learner.score({**data, "extra": data[scm.variables[0]]})
+    with pytest.raises(OutOfRangeError):
+        learner.sample_graphs(0)
+
+
+def test_refit_replaces_every_learned_attribute(design):
+    scm, data, targets = design(3, d=4, n_obs=200, n_int=50)
+    learner = ExactLearner(progress=False).fit(data, targets)
+    first = learner.scm_
+    other = {f"w{i}": v for i, v in enumerate(data.values())}
+    learner.fit(other)
+    assert learner.variables_ == ("w0", "w1", "w2", "w3") and learner.scm_ is not first
+    assert math.isfinite(learner.score(other))
+    assert learner.lagged_graph_ is None
+    assert np.isclose(learner.edge_probs_.to_numpy().diagonal(), 0).all()
+
+
+def test_progress_bar_shows_and_can_be_turned_off(design, capsys):
+    scm, data, targets = design(0, d=4, n_obs=200, n_int=50)
+    ExactLearner(progress=True).fit(data, targets)
+    assert "scoring parent sets" in capsys.readouterr().err
+    ExactLearner(progress=False).fit(data, targets)
+    assert capsys.readouterr().err == ""

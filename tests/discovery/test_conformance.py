@@ -1,0 +1,60 @@
+"""The shared conformance checks (like scikit-learn's ``check_estimator``) on every registered
+learner. A new learner registered with ``register_learner`` and imported by
+``causalworld.discovery`` is checked here; give it fast settings in ``FAST``."""
+
+from __future__ import annotations
+
+import pytest
+
+import causalworld.discovery as discovery
+from causalworld.discovery import checks
+
+# Settings that keep each learner quick on the 600-row toy problem of the checks.
+FAST: dict[str, dict] = {
+    "ExactLearner": {},
+    "PCLearner": {},
+    "GESLearner": {},
+    "SortRegressLearner": {},
+    "GradientLearner": {"steps": 300},
+}
+
+
+def _learner(name: str):
+    cls = discovery.LEARNERS[name]
+    settings = {"progress": False}
+    valid = cls._param_names()
+    settings.update({k: v for k, v in FAST.get(name, {}).items() if k in valid})
+    return cls(**settings)
+
+
+@pytest.mark.parametrize("name", sorted(discovery.LEARNERS))
+@pytest.mark.parametrize(
+    "check",
+    [checks.check_settings_stored, checks.check_not_fitted],
+    ids=lambda f: f.__name__,
+)
+def test_contract_without_data(name, check):
+    check(_learner(name))
+
+
+@pytest.mark.parametrize("name", sorted(discovery.LEARNERS))
+@pytest.mark.parametrize(
+    "check",
+    [checks.check_fit_returns_self, checks.check_outputs, checks.check_deterministic, checks.check_bad_input,
+     checks.check_max_time],
+    ids=lambda f: f.__name__,
+)
+def test_contract_on_the_toy_problem(name, check, toy):
+    truth, data, targets = toy
+    check(_learner(name), data, targets)
+
+
+@pytest.mark.parametrize("name", sorted(discovery.LEARNERS))
+def test_background_knowledge_is_obeyed_or_refused(name, toy):
+    truth, data, targets = toy
+    checks.check_knowledge(_learner(name), data, targets, truth)
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return checks.toy_problem()

@@ -1,0 +1,242 @@
+"""ExactLearner against the truth: graph recovery, the equivalence class, exact posteriors checked
+by enumeration, counterfactuals of the fitted SCM, knowledge pruning, time budget, lags."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+import causalworld as cw
+from causalworld.discovery import ExactLearner, Knowledge
+from causalworld.discovery.exact import MAX_NODES
+from causalworld.discovery.scores import BICScore
+from causalworld.errors import ArgumentError, TimeLimitWarning
+from causalworld.metrics import counterfactual_error, shd
+from causalworld.scm.graph import to_adjacency
+
+SEEDS = range(10)
+
+
+@pytest.fixture(scope="module")
+def fits(design):
+    """ExactLearner on the interventional design of the issue, for 10 seeds."""
+    out = []
+    for seed in SEEDS:
+        scm, data, targets = design(seed)
+        out.append((scm, data, targets, ExactLearner(progress=False).fit(data, targets)))
+    return out
+
+
+def test_recovers_the_true_graph_from_interventional_data(fits):
+    for scm, _, _, learner in fits:
+        assert shd(scm.graph, learner.graph_) == 0, f"seed graph {sorted(scm.graph.edges)} vs {sorted(learner.graph_.edges)}"
+
+
+def test_single_interventions_on_every_node_identify_the_whole_graph(fits, true_class):
+    for scm, _, _, learner in fits:
+        assert learner.cpdag_.undirected == frozenset()
+        directed, _ = true_class(nx.DiGraph(scm.graph), [set()] + [{v} for v in scm.variables])
+        assert set(learner.cpdag_.directed) == directed == set(scm.graph.edges)
+
+
+def test_search_is_exact_the_learned_graph_never_scores_below_the_truth(fits):
+    for scm, data, targets, learner in fits:
+        names = list(learner.variables_)
+        X = torch.stack([data[v] for v in names], 1)
+        mask = cw.scm.targets.targets_mask(targets, names, X.shape[0])
+        s = BICScore(X, mask)
+        m = len(names) - 1
+
+        def fanin(adj: np.ndarray) -> float:  # the default structure prior, added by hand
+            return -sum(math.log(math.comb(m, int(k))) for k in adj.sum(0))
+
+        a_true, a_learned = to_adjacency(nx.DiGraph(scm.graph), names), to_adjacency(learner.graph_, names)
+        assert s.graph_score(a_learned) + fanin(a_learned) >= s.graph_score(a_true) + fanin(a_true) - 1e-6
+
+
+def test_fitted_scm_answers_counterfactuals_within_a_tenth_of_a_standard_deviation(fits):
+    for scm, _, _, learner in fits:
+        err = counterfactual_error(scm, learner.scm_, n_rows=1000, seed=0)
+        assert err <= 0.1, err
+
+
+def test_observational_cpdag_is_the_true_equivalence_class(true_class):
+    for seed in SEEDS:
+        scm = cw.random_scm(8, edges_per_node=1.5, mechanism="linear", seed=seed)
+        learner = ExactLearner(progress=False).fit(scm.sample(5000, seed=seed + 100))
+        directed, undirected = true_class(nx.DiGraph(scm.graph))
+        assert set(learner.cpdag_.directed) == directed
+        assert {frozenset(e) for e in learner.cpdag_.undirected} == undirected
+        assert set(learner.graph_.edges) <= directed | {e for e in itertools.permutations(scm.variables, 2)
+                                                        if frozenset(e) in undirected}
+
+
+def _brute_force_edge_probs(X: torch.Tensor, max_parents: int) -> np.ndarray:
+    """Edge posteriors under the order-modular prior and the fan-in structure prior, by summing
+    over every order and every parent set compatible with it."""
+    d = X.shape[1]
+    s = BICScore(X)
+    local = {}
+    for j in range(d):
+        others = [i for i in range(d) if i != j]
+        for k in range(min(max_parents, d - 1) + 1):
+            for ps in itertools.combinations(others, k):
+                local[(j, ps)] = s.local_one(j, ps) - math.log(math.comb(d - 1, k))
+    total = -np.inf
+    acc = np.full((d, d), -np.inf)
+    for order in itertools.permutations(range(d)):
+        # sum over DAGs consistent with the order: product over nodes of sums over parent sets
+        per_node = []
+        for pos, j in enumerate(order):
+            sets = [(ps, v) for (jj, ps), v in local.items() if jj == j and set(ps) <= set(order[:pos])]
+            per_node.append(sets)
+        logz = [np.logaddexp.reduce([v for _, v in sets]) for sets in per_node]
+        w = sum(logz)
+        total = np.logaddexp(total, w)
+        for pos, j in enumerate(order):
+            for i in range(d):
+                with_i = [v for ps, v in per_node[pos] if i in ps]
+                if with_i:
+                    acc[i, j] = np.logaddexp(acc[i, j], w - logz[pos] + np.logaddexp.reduce(with_i))
+    return np.exp(acc - total)
+
+
+def test_edge_posteriors_are_exact_sums_over_orders_and_parent_sets():
+    scm = cw.SCM.linear([("a", "b"), ("b", "c"), ("a", "d")], {("a", "b"): 0.4, ("b", "c"): 0.3, ("a", "d"): 0.25}, 1.0)
+    data = scm.sample(60, seed=3)
+    learner = ExactLearner(progress=False).fit(data)
+    X = torch.stack([data[v].double() for v in learner.variables_], 1)
+    expected = _brute_force_edge_probs(X, max_parents=3)
+    np.testing.assert_allclose(learner.edge_probs_.to_numpy(), expected, atol=1e-9)
+    assert 0.05 < expected.max() < 1  # an uncertain posterior, so the check has teeth
+
+
+def test_sampled_graphs_follow_the_edge_posterior():
+    scm = cw.SCM.linear([("a", "b"), ("b", "c"), ("a", "d")], {("a", "b"): 0.4, ("b", "c"): 0.3, ("a", "d"): 0.25}, 1.0)
+    learner = ExactLearner(progress=False).fit(scm.sample(60, seed=3))
+    names = list(learner.variables_)
+    draws = learner.sample_graphs(3000, seed=0)
+    assert all(nx.is_directed_acyclic_graph(g) for g in draws)
+    freq = np.mean([to_adjacency(g, names) for g in draws], 0)
+    np.testing.assert_allclose(freq, learner.edge_probs_.to_numpy(), atol=0.035)
+
+
+def test_large_graphs_use_posterior_draws_for_edge_probabilities(design):
+    scm, data, targets = design(0, d=8)
+    exact = ExactLearner(progress=False).fit(data, targets)
+    drawn = ExactLearner(progress=False, exact_posterior_max=4, n_posterior_samples=400).fit(data, targets)
+    assert drawn.fit_info_["posterior"].startswith("400 exact draws")
+    np.testing.assert_allclose(drawn.edge_probs_.to_numpy(), exact.edge_probs_.to_numpy(), atol=0.08)
+
+
+def test_background_knowledge_prunes_parent_sets_before_scoring(design):
+    scm, data, targets = design(1)
+    names = list(scm.variables)
+    free = ExactLearner(progress=False).fit(data, targets)
+    edge = sorted(scm.graph.edges)[0]
+    tiers = [names[:4], names[4:]]
+    pruned = ExactLearner(progress=False, forbidden=[edge], tiers=tiers).fit(data, targets)
+    allowed = Knowledge(forbidden=[edge], tiers=tiers).allowed(names)
+    expected_sets = sum(2 ** int(allowed[:, j].sum()) for j in range(len(names)))  # every allowed subset, no cap
+    assert free.fit_info_["n_parent_sets"] == len(names) * 2 ** (len(names) - 1)
+    assert pruned.fit_info_["n_parent_sets"] == expected_sets < free.fit_info_["n_parent_sets"]
+    assert edge not in pruned.graph_.edges
+    assert Knowledge(forbidden=[edge], tiers=tiers).violations(pruned.graph_) == []
+
+
+def test_required_edges_are_kept_even_against_the_data(design):
+    scm, data, targets = design(2)
+    u, v = next((a, b) for a in scm.variables for b in scm.variables
+                if a != b and not scm.graph.has_edge(a, b) and not scm.graph.has_edge(b, a) and not nx.has_path(scm.graph, b, a))
+    learner = ExactLearner(progress=False, required=[(u, v)]).fit(data, targets)
+    assert learner.graph_.has_edge(u, v)
+    assert learner.edge_probs_.loc[u, v] == 1.0
+    assert all(g.has_edge(u, v) for g in learner.sample_graphs(20, seed=0))
+
+
+def test_max_parents_caps_every_node(design):
+    scm, data, targets = design(3)
+    learner = ExactLearner(progress=False, max_parents=1).fit(data, targets)
+    assert max(dict(learner.graph_.in_degree()).values()) <= 1
+    assert learner.fit_info_["n_parent_sets"] == 8 * (1 + 7)
+
+
+def test_out_of_time_returns_the_best_graph_so_far_with_a_warning(design):
+    scm, data, targets = design(4)
+    with pytest.warns(TimeLimitWarning, match="max_time"):
+        learner = ExactLearner(progress=False, max_time=1e-9).fit(data, targets)
+    assert learner.timed_out_
+    assert learner.graph_.number_of_edges() == 0  # only the empty parent sets were scored
+    assert nx.is_directed_acyclic_graph(learner.graph_)
+
+
+def test_lagged_edges_are_learned_with_instantaneous_ones():
+    g = torch.Generator().manual_seed(0)
+    n, T = 300, 8
+    x, y, z = (torch.zeros(n, T, dtype=torch.float64) for _ in range(3))
+
+    def e() -> torch.Tensor:
+        return torch.randn(n, generator=g, dtype=torch.float64)
+
+    x[:, 0], z[:, 0] = e(), e()
+    y[:, 0] = 1.2 * x[:, 0] + e()
+    for t in range(1, T):
+        x[:, t] = 0.8 * x[:, t - 1] + e()
+        y[:, t] = 0.5 * y[:, t - 1] + 1.2 * x[:, t] + e()
+        z[:, t] = 0.9 * y[:, t - 1] + e()
+    data = {"x": x, "y": y, "z": z}
+    learner = ExactLearner(progress=False).fit(data, lags=1)
+    assert sorted(learner.graph_.edges) == [("x", "y")]
+    assert sorted(learner.lagged_graph_.edges) == [("x[t-1]", "x"), ("y[t-1]", "y"), ("y[t-1]", "z")]
+    assert learner.cpdag_.directed == {("x", "y")}  # oriented by the lagged parent of y
+    assert learner.lagged_edge_probs_.shape == (3, 3)
+    assert len(learner.scm_.variables) == 3 * T
+    assert learner.scm_.graph.has_edge("y[2]", "z[3]") and learner.scm_.graph.has_edge("x[3]", "y[3]")
+    w = learner.scm_.weights()
+    idx = {v: i for i, v in enumerate(learner.scm_.variables)}
+    assert abs(float(w[idx["x[4]"], idx["y[4]"]]) - 1.2) < 0.1
+    held_out = learner.score(data)
+    assert np.isfinite(held_out)
+    for draw in learner.sample_graphs(5, seed=0):
+        assert not any(v.endswith("[t-1]") for _, v in draw.edges)  # time never runs backwards
+
+
+def test_lagged_knowledge_names_the_lag_copies():
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(200, 5, generator=g, dtype=torch.float64).cumsum(1)
+    y = torch.roll(x, 1, 1) + torch.randn(200, 5, generator=g, dtype=torch.float64)
+    learner = ExactLearner(progress=False, forbidden=[("x[t-1]", "y")]).fit({"x": x, "y": y}, lags=1)
+    assert not learner.lagged_graph_.has_edge("x[t-1]", "y")
+
+
+def test_refuses_more_variables_than_the_dp_can_hold():
+    data = {f"v{i}": torch.randn(40, generator=torch.Generator().manual_seed(i), dtype=torch.float64) for i in range(MAX_NODES + 1)}
+    with pytest.raises(ArgumentError, match="GESLearner"):
+        ExactLearner(progress=False, max_parents=1).fit(data)
+
+
+def test_bad_settings_raise_at_fit(design):
+    scm, data, targets = design(0, d=4, n_obs=100, n_int=20)
+    with pytest.raises(ArgumentError, match="score_func"):
+        ExactLearner(score_func="aic", progress=False).fit(data, targets)
+    with pytest.raises(ArgumentError, match="required parents"):
+        names = list(scm.variables)
+        ExactLearner(max_parents=0, required=[(names[0], names[1])], progress=False).fit(data, targets)
+
+
+def test_bge_score_also_recovers_the_graph(design):
+    scm, data, targets = design(0)
+    assert shd(scm.graph, ExactLearner(score_func="bge", progress=False).fit(data, targets).graph_) == 0
+
+
+def test_warning_free_default_fit(design):
+    scm, data, targets = design(5, d=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ExactLearner(progress=False).fit(data, targets)

@@ -1,0 +1,152 @@
+"""Episodes: selection, concatenation, tables, files (safetensors + JSON, checked) and from_arrays."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from causalworld.episodes import Episodes
+from causalworld.errors import (
+    ArgumentError,
+    CausalWorldError,
+    DTypeError,
+    ModelFileError,
+    ShapeError,
+    UnknownVariableError,
+)
+
+
+def _eps(n: int = 5, T: int = 3) -> Episodes:
+    g = torch.Generator().manual_seed(n)
+    frames = torch.randint(0, 256, (n, T, 3, 8, 8), dtype=torch.uint8, generator=g)
+    values = {"a": torch.arange(n, dtype=torch.float32), "b": torch.rand(n, T, generator=g), "k": torch.arange(n) % 2}
+    targets = torch.zeros(n, 3, dtype=torch.bool)
+    targets[::2, 0] = True
+    noise = {"a": torch.randn(n, generator=g), "b[0]": torch.randn(n, generator=g), "render:g": torch.randn(n, 4, generator=g)}
+    return Episodes(frames, values, targets=targets, noise=noise, names=("a", "b", "k"), meta={"world": "toy-v0"})
+
+
+def _equal(x: Episodes, y: Episodes) -> bool:
+    return (torch.equal(x.frames, y.frames) and torch.equal(x.targets, y.targets) and x.names == y.names
+            and all(torch.equal(x.values[v], y.values[v]) for v in x.values) and set(x.values) == set(y.values)
+            and all(torch.equal(x.noise[k], y.noise[k]) for k in x.noise) and set(x.noise) == set(y.noise))
+
+
+def test_selection_keeps_every_field_aligned():
+    eps = _eps()
+    one = eps[2]
+    assert len(one) == 1 and float(one.values["a"][0]) == 2.0 and one.frames.shape == (1, 3, 3, 8, 8)
+    assert float(eps[-1].values["a"][0]) == 4.0
+    assert eps[1:4].values["b"].shape == (3, 3)
+    picked = eps[torch.tensor([4, 0])]
+    assert picked.values["a"].tolist() == [4.0, 0.0] and picked.targets[:, 0].tolist() == [True, True]
+    mask = eps.values["k"] == 1
+    assert eps[mask].values["a"].tolist() == [1.0, 3.0]
+    assert torch.equal(eps[[0, 2]].noise["render:g"], eps.noise["render:g"][[0, 2]])
+    with pytest.raises(IndexError):
+        eps[5]
+    with pytest.raises(ShapeError):
+        eps[torch.tensor([True, False])]
+    with pytest.raises(DTypeError):
+        eps[torch.tensor([0.5])]
+
+
+def test_concat_is_the_inverse_of_slicing():
+    eps = _eps()
+    assert _equal(Episodes.concat([eps[:2], eps[2:3], eps[3:]]), eps)
+    with pytest.raises(ArgumentError):
+        Episodes.concat([])
+    other = Episodes(eps.frames, {"z": eps.values["a"]})
+    with pytest.raises(ArgumentError):
+        Episodes.concat([eps, other])
+
+
+def test_to_frame_spreads_time_varying_columns():
+    df = _eps().to_frame(targets=True)
+    assert list(df.columns) == ["a", "b[0]", "b[1]", "b[2]", "k", "do(a)", "do(b)", "do(k)"]
+    assert df["do(a)"].tolist() == [True, False, True, False, True]
+    assert df["k"].dtype == np.int64
+
+
+def test_save_load_round_trip(tmp_path):
+    eps = _eps()
+    eps.save(tmp_path / "e")
+    back = Episodes.load(tmp_path / "e")
+    assert _equal(back, eps) and back.meta == {"world": "toy-v0"}
+    assert not list((tmp_path / "e").glob("*.tmp"))  # atomic writes leave no temporaries
+
+
+def test_damaged_folders_raise_model_file_error(tmp_path):
+    eps = _eps()
+    folder = eps.save(tmp_path / "e")
+    blob = folder / "episodes.safetensors"
+    data = blob.read_bytes()
+    blob.write_bytes(data[:-10])
+    with pytest.raises(ModelFileError, match="checksum"):
+        Episodes.load(folder)
+    blob.write_bytes(data)
+    meta = json.loads((folder / "episodes.json").read_text())
+    (folder / "episodes.json").write_text(json.dumps(meta | {"format": "pickle"}))
+    with pytest.raises(ModelFileError, match="format"):
+        Episodes.load(folder)
+    (folder / "episodes.json").write_text("{not json")
+    with pytest.raises(ModelFileError, match="JSON"):
+        Episodes.load(folder)
+    (folder / "episodes.json").write_text(json.dumps(meta | {"values": ["a", "missing"]}))
+    with pytest.raises(ModelFileError, match="inconsistent"):
+        Episodes.load(folder)
+    with pytest.raises(ModelFileError, match="missing"):
+        Episodes.load(tmp_path / "nowhere")
+
+
+def test_from_arrays_builds_episodes_from_recordings():
+    video = np.random.default_rng(0).integers(0, 256, (4, 2, 3, 8, 8), dtype=np.uint8)
+    eps = Episodes.from_arrays(video, values={"x": np.arange(4.0), "y": np.ones((4, 2))}, targets=[["x"], [], ["y"], "x"])
+    assert eps.names == ("x", "y") and eps.targets.tolist() == [[True, False], [False, False], [False, True], [True, False]]
+    assert eps.values["y"].shape == (4, 2) and torch.equal(eps.frames, torch.from_numpy(video))
+    arr = Episodes.from_arrays(video, values=np.zeros((4, 3)), names=["p", "q", "r"], targets=np.eye(4, 3, dtype=bool))
+    assert arr.names == ("p", "q", "r") and arr.targets[0, 0] and not arr.targets[3].any()
+    only = Episodes.from_arrays(torch.from_numpy(video))
+    assert only.names == () and only.targets.shape == (4, 0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(frames=np.zeros((2, 1, 3, 8, 8), np.float32)), DTypeError, "astype"),
+        (dict(frames=np.zeros((2, 3, 8, 8), np.uint8)), ShapeError, "time axis"),
+        (dict(frames=np.zeros((2, 1, 8, 8, 3), np.uint8)), ShapeError, "permute"),
+        (dict(frames=np.zeros((2, 1, 3, 8, 8), np.uint8), values=np.zeros((2, 2))), ArgumentError, "names"),
+        (dict(frames=np.zeros((2, 1, 3, 8, 8), np.uint8), values={"x": np.zeros(3)}), ShapeError, "expected"),
+        (dict(frames=np.zeros((2, 1, 3, 8, 8), np.uint8), values={"x": np.array(["a", "b"])}), DTypeError, "numeric"),
+        (dict(frames=np.zeros((2, 1, 3, 8, 8), np.uint8), values={"x": np.array([1.0, np.nan])}), CausalWorldError, "NaN"),
+        (dict(frames=np.zeros((2, 1, 3, 8, 8), np.uint8), values={"x": np.zeros(2)}, targets=[["y"], []]), UnknownVariableError, "'y'"),
+        (dict(frames=np.zeros((2, 1, 3, 8, 8), np.uint8), values={"x": np.zeros(2)}, targets=[[]]), ShapeError, "lists 1"),
+        (dict(frames=np.zeros((2, 1, 3, 8, 8), np.uint8), names=["x"], targets=np.ones((2, 2), bool)), ShapeError, "targets"),
+        (dict(frames=np.zeros((2, 1, 3, 8, 8), np.uint8), targets=[[], []]), ArgumentError, "names"),
+    ],
+)
+def test_from_arrays_refuses_bad_input_with_the_fix(kwargs, error, match):
+    frames = kwargs.pop("frames")
+    with pytest.raises(error, match=match):
+        Episodes.from_arrays(frames, **kwargs)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 4), T=st.integers(1, 3), C=st.sampled_from([1, 3]), d=st.integers(0, 3), seed=st.integers(0, 99))
+def test_from_arrays_then_save_and_load_keeps_everything(tmp_path_factory, n, T, C, d, seed):
+    rng = np.random.default_rng(seed)
+    video = rng.integers(0, 256, (n, T, C, 6, 5), dtype=np.uint8)
+    names = [f"v{j}" for j in range(d)]
+    values = rng.normal(size=(n, d))
+    targets = rng.random((n, d)) < 0.5
+    eps = Episodes.from_arrays(video, values=values if d else None, names=names if d else None,
+                               targets=targets if d else None)
+    back = Episodes.load(eps.save(tmp_path_factory.mktemp("e")))
+    assert _equal(back, eps)
+    assert back.to_frame().shape == (n, d)
