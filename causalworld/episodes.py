@@ -25,6 +25,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import Tensor
 
+from causalworld.atomic import write_atomic
 from causalworld.errors import (
     ArgumentError,
     DeviceError,
@@ -294,8 +295,8 @@ class Episodes:
             text = json.dumps(meta, indent=2)
         except TypeError as e:
             raise DTypeError(f"Episodes.meta must be JSON-able to save: {e}") from None
-        _atomic_write(folder / _TENSORS, blob)
-        _atomic_write(folder / _META, text.encode())
+        write_atomic(folder / _TENSORS, blob)
+        write_atomic(folder / _META, text.encode())
         return folder
 
     @classmethod
@@ -439,15 +440,3 @@ class Episodes:
         return cls(f.contiguous(), vals, targets=mask, names=names, meta={"source": "from_arrays"})
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -11,19 +11,21 @@ registered with ``@causalworld.register_mechanism`` so a saved truth loads again
 from __future__ import annotations
 
 import abc
+import math
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
-from causalworld.errors import OutOfRangeError
+from causalworld.errors import ConversionError, OutOfRangeError
 from causalworld.scm.mechanisms.base import Mechanism, normal_log_prob
 
 __all__ = ["PhysicalLaw"]
 
 
 class PhysicalLaw(Mechanism):
-    """``x = law(parents) + u``, ``u ~ N(0, noise_std^2)``: a deterministic law with additive noise.
+    """``x = law(parents) + u``, ``u ~ N(0, noise_std^2)``: a deterministic law with additive noise
+    (``noise_std = 0`` makes it exactly deterministic: ``log_prob`` is then a point mass).
 
     Subclasses define ``law(parents) -> Tensor[N]`` (``parents`` is ``[N, n_parents]`` in the
     SCM's variable order: pass the column of each role in the constructor) and extend
@@ -47,8 +49,8 @@ class PhysicalLaw(Mechanism):
 
     def __init__(self, n_parents: int, noise_std: float = 0.01) -> None:
         super().__init__(n_parents)
-        if not noise_std > 0:
-            raise OutOfRangeError(f"noise_std must be > 0, got {noise_std}")
+        if not (isinstance(noise_std, (int, float)) and math.isfinite(noise_std) and noise_std >= 0):
+            raise OutOfRangeError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
         self.register_buffer("noise_std", torch.tensor(float(noise_std)))
 
     @abc.abstractmethod
@@ -59,19 +61,33 @@ class PhysicalLaw(Mechanism):
         return self.law(parents) + noise
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        # with noise_std = 0 the draws are zeros, yet the generator still advances (streams stay aligned)
         return self.noise_std * self._randn((n,), generator)
 
     def abduct(self, parents: Tensor, value: Tensor, *, num_samples: int = 1, generator: torch.Generator | None = None) -> Tensor:
         return self._repeat(value - self.law(parents), num_samples)
 
     def log_prob(self, value: Tensor, parents: Tensor) -> Tensor:
-        return normal_log_prob(value - self.law(parents), self.noise_std)
+        resid = value - self.law(parents)
+        if float(self.noise_std) > 0:
+            return normal_log_prob(resid, self.noise_std)
+        # a deterministic law: a point mass on its own output
+        return torch.where(resid == 0, torch.zeros_like(resid), torch.full_like(resid, -math.inf))
 
     def noise_distribution(self) -> torch.distributions.Distribution:
-        return torch.distributions.Normal(torch.zeros_like(self.noise_std), self.noise_std)
+        if float(self.noise_std) > 0:
+            return torch.distributions.Normal(torch.zeros_like(self.noise_std), self.noise_std)
+        raise ConversionError(
+            f"{type(self).__name__} has noise_std = 0 (a deterministic law), which torch.distributions "
+            "cannot express; build the world with a noise_std > 0 to export it to Pyro"
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {"n_parents": self.n_parents, "noise_std": float(self.noise_std)}
 
     def equation(self, name: str, parents: list[str]) -> str:
-        return f"{name} := {type(self).__name__}({', '.join(parents)}) + u_{name},  u_{name} ~ N(0, {float(self.noise_std):.4g}^2)"
+        args = ", ".join(parents)
+        std = float(self.noise_std)
+        if std == 0:
+            return f"{name} := {type(self).__name__}({args})"
+        return f"{name} := {type(self).__name__}({args}) + u_{name},  u_{name} ~ N(0, {std:.4g}^2)"

@@ -9,16 +9,16 @@ drawing primitives these worlds share: anti-aliased boxes and discs.
 
 from __future__ import annotations
 
-import abc
 import math
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from causalworld.errors import ConversionError, OutOfRangeError
-from causalworld.scm.mechanisms.base import Mechanism, normal_log_prob, register_mechanism
+from causalworld.errors import OutOfRangeError
+from causalworld.envs.laws import PhysicalLaw
+from causalworld.scm.mechanisms.base import register_mechanism
 
 __all__ = [
     "Kinematics",
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-class Kinematics(Mechanism):
+class Kinematics(PhysicalLaw):
     """``x = law(parents) + u``, ``u ~ N(0, noise_std^2)``, where ``noise_std = 0`` is allowed.
 
     The base of the physical laws below. With ``noise_std = 0`` the law is deterministic: noise
@@ -51,50 +51,8 @@ class Kinematics(Mechanism):
     tensor([0., 0.])
     """
 
-    invertible: ClassVar[bool] = True
-
     def __init__(self, n_parents: int, noise_std: float = 0.0) -> None:
-        super().__init__(n_parents)
-        if not (isinstance(noise_std, (int, float)) and math.isfinite(noise_std) and noise_std >= 0):
-            raise OutOfRangeError(f"noise_std must be a finite number >= 0, got {noise_std!r}")
-        self.register_buffer("noise_std", torch.tensor(float(noise_std)))
-
-    @abc.abstractmethod
-    def law(self, parents: Tensor) -> Tensor:
-        """The noise-free value from the parents ``[N, n_parents]``: ``[N]``."""
-
-    def forward(self, parents: Tensor, noise: Tensor) -> Tensor:
-        return self.law(parents) + noise
-
-    def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        return self.noise_std * self._randn((n,), generator)
-
-    def abduct(self, parents: Tensor, value: Tensor, *, num_samples: int = 1, generator: torch.Generator | None = None) -> Tensor:
-        return self._repeat(value - self.law(parents), num_samples)
-
-    def log_prob(self, value: Tensor, parents: Tensor) -> Tensor:
-        resid = value - self.law(parents)
-        if float(self.noise_std) > 0:
-            return normal_log_prob(resid, self.noise_std)
-        return torch.where(resid == 0, torch.zeros_like(resid), torch.full_like(resid, -math.inf))
-
-    def noise_distribution(self) -> torch.distributions.Distribution:
-        if float(self.noise_std) > 0:
-            return torch.distributions.Normal(torch.zeros_like(self.noise_std), self.noise_std)
-        raise ConversionError(
-            f"{type(self).__name__} has noise_std = 0 (a deterministic law), which torch.distributions "
-            "cannot express; build the world with a noise_std > 0 to export it to Pyro"
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        return {"n_parents": self.n_parents, "noise_std": float(self.noise_std)}
-
-    def equation(self, name: str, parents: list[str]) -> str:
-        args = ", ".join(parents)
-        std = float(self.noise_std)
-        if std == 0:
-            return f"{name} := {type(self).__name__}({args})"
-        return f"{name} := {type(self).__name__}({args}) + u_{name},  u_{name} ~ N(0, {std:.4g}^2)"
+        super().__init__(n_parents, noise_std)
 
 
 def _drops(hold: Tensor, falls_when: int) -> Tensor:

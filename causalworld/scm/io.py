@@ -24,6 +24,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 from torch import Tensor
 
+from causalworld.atomic import write_atomic
 from causalworld.errors import CausalWorldError, ConversionError, ModelFileError, UnknownMechanismError
 from causalworld.scm.intervention import Intervention
 from causalworld.scm.mechanisms import Mechanism, mechanism_class
@@ -55,19 +56,6 @@ def _checksum(doc: dict[str, Any], tensor_bytes: bytes) -> str:
     return h.hexdigest()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so a reader sees the old file or the new one, never half of one."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _json_number(x: Any) -> Any:
@@ -192,8 +180,8 @@ def save_scm(scm: SCM, folder: str | os.PathLike) -> Path:
     if folder.exists() and not folder.is_dir():
         raise ModelFileError(f"{folder} is a file, not a folder; give a folder path to save the SCM in")
     folder.mkdir(parents=True, exist_ok=True)
-    _write_atomic(folder / TENSORS_FILE, tensor_bytes)
-    _write_atomic(folder / JSON_FILE, json.dumps(doc, indent=2, allow_nan=False).encode() + b"\n")
+    write_atomic(folder / TENSORS_FILE, tensor_bytes)
+    write_atomic(folder / JSON_FILE, json.dumps(doc, indent=2, allow_nan=False).encode() + b"\n")
     return folder
 
 
