@@ -57,6 +57,22 @@ def as_generator(seed: int | torch.Generator | None, device: torch.device) -> to
     return g
 
 
+_CACHE_ROWS = 16384  # rows per block of the affine map: a block's [d, rows] stays in cache
+
+
+def _affine_columns(A: Tensor, r: Tensor, columns: list[Tensor]) -> Tensor:
+    """``A @ stack(columns) + r`` as a ``[d, n]`` tensor, in cache-sized blocks of rows for large
+    tables (one pass over memory instead of a [d, n] copy followed by a large matmul)."""
+    n = columns[0].shape[0]
+    if n <= 2 * _CACHE_ROWS:
+        return torch.addmm(r, A, torch.stack(columns, 0))
+    out = torch.empty((A.shape[0], n), dtype=A.dtype, device=A.device)
+    for start in range(0, n, _CACHE_ROWS):
+        stop = min(n, start + _CACHE_ROWS)
+        torch.addmm(r, A, torch.stack([c[start:stop] for c in columns], 0), out=out[:, start:stop])
+    return out
+
+
 def keep_vector(like: Tensor, cut: frozenset[int]) -> Tensor:
     """Ones, with zeros at the ``cut`` positions."""
     keep = torch.ones_like(like)
@@ -80,25 +96,29 @@ class _LinearForm:
     def folded(self, values: dict[int, float]) -> tuple[Tensor, Tensor]:
         """``(A, r)`` with ``X'^T = A X^T + r`` for hard ``do`` of column ``j`` to ``values[j]``.
 
-        Abduct ``U^T = (I - W)^T X^T - b``, act ``U'^T = P U^T + v`` (``P`` zeroes the set rows),
-        predict ``X'^T = M^T U'^T + (b' M)^T``: so ``A = M^T P (I - W)^T`` (cached per set of
-        columns) and ``r = M^T (v - P b) + (b' M)^T``.
+        Abduct ``U^T = (I - W)^T X^T - b``, act ``U'^T = P U^T + v`` (``P`` zeroes the set rows,
+        ``v`` holds the set values), predict ``X'^T = M^T U'^T + (b' M)^T``: so
+        ``A = M^T P (I - W)^T`` and ``r = r0 + M^T[:, set] v[set]`` with ``r0 = (b' M)^T - M^T P b``;
+        ``A``, ``r0`` and ``M^T[:, set]`` are cached per set of columns, only the last product is
+        computed per call.
         """
-        cut = frozenset(values)
-        bM, M = self.solved(cut)
-        key = ("A", cut)
-        A = self._cache.get(key)  # type: ignore[call-overload]
-        if A is None:
-            keep = torch.ones(self.W.shape[0], 1, dtype=self.W.dtype, device=self.W.device)
-            if cut:
-                keep[sorted(cut)] = 0.0
-            A = M.T @ (keep * self.eye_minus_W.T)
+        cols = sorted(values)
+        key = ("folded", tuple(cols))
+        hit = self._cache.get(key)
+        if hit is None:
+            cut = frozenset(cols)
+            bM, M = self.solved(cut)
+            keep = keep_vector(self.b, cut)
+            A = M.T @ (keep.unsqueeze(1) * self.eye_minus_W.T)
+            r0 = (bM.squeeze(0) - M.T @ (keep * self.b)).unsqueeze(1)
+            hit = (A, r0, M.T[:, cols].contiguous() if cols else None)
             if len(self._cache) < 512:
-                self._cache[key] = A  # type: ignore[index]
-        v = -self.b * keep_vector(self.b, cut)
-        for j, val in values.items():
-            v[j] = val
-        return A, (M.T @ v + bM.squeeze(0)).unsqueeze(1)
+                self._cache[key] = hit
+        A, r0, Mcols = hit
+        if Mcols is None:
+            return A, r0
+        vals = torch.tensor([values[j] for j in cols], dtype=A.dtype, device=A.device)
+        return A, torch.addmv(r0.squeeze(1), Mcols, vals).unsqueeze(1)
 
     def solved(self, cut: frozenset[int]) -> tuple[Tensor, Tensor]:
         """``(b' M, M)`` with ``M = (I - W')^-1``, ``W'`` and ``b'`` zero on the ``cut`` columns."""
@@ -642,12 +662,12 @@ class SCM:
         if k == 1 and self._fast_linear() and acted._fast_linear():
             form = self._linear_form()
             assert form is not None
-            Xt = torch.stack([values[v] for v in self._variables], dim=0)  # (d, n)
             if not self._interventions and all(iv.kind == "value" for iv in acted._interventions.values()):
                 # abduct, act and predict folded into one affine map: X'^T = A X^T + r
                 idx = {self._index[v]: float(iv.value) for v, iv in acted._interventions.items()}
                 A, r = form.folded(idx)
-                return dict(zip(self._variables, torch.addmm(r, A, Xt).unbind(0)))
+                return dict(zip(self._variables, _affine_columns(A, r, [values[v] for v in self._variables]).unbind(0)))
+            Xt = torch.stack([values[v] for v in self._variables], dim=0)  # (d, n)
             Ut = torch.addmm(form.minus_b.T, form.eye_minus_W.T, Xt)  # abduct: u = x (I - W) - b
             if self._interventions:  # noise of variables set in the factual world: from the prior
                 assert g is not None
