@@ -19,6 +19,7 @@ Examples
 from causalworld.discovery.base import LEARNERS, Learned, Learner, clone, register_learner
 from causalworld.discovery.baselines import GESLearner, PCLearner, SortRegressLearner
 from causalworld.discovery.exact import ExactLearner
+from causalworld.discovery.gradient import GradientLearner
 from causalworld.discovery.graphs import MixedGraph, consistent_extension, essential_graph
 from causalworld.discovery.knowledge import Knowledge
 from causalworld.discovery.scores import BGeScore, BICScore, make_score
@@ -30,6 +31,7 @@ __all__ = [
     "register_learner",
     "clone",
     "ExactLearner",
+    "GradientLearner",
     "PCLearner",
     "GESLearner",
     "SortRegressLearner",

@@ -15,7 +15,7 @@ FAST: dict[str, dict] = {
     "PCLearner": {},
     "GESLearner": {},
     "SortRegressLearner": {},
-    "GradientLearner": {"steps": 300},
+    "GradientLearner": {"max_steps": 300},
 }
 
 
