@@ -32,6 +32,7 @@ from causalworld.errors import (
 )
 from causalworld.scm import graph as graphs
 from causalworld.scm.batch import to_frame, to_tensors
+from causalworld.scm.batched import EvaluationPlan
 from causalworld.scm.intervention import Intervention, apply_callable
 from causalworld.scm.mechanisms import GaussianRoot, LinearGaussian, Mechanism
 
@@ -212,6 +213,7 @@ class SCM:
         self._interventions: dict[str, Intervention] = {}
         self._fitted_ranges = dict(fitted_ranges or {})
         self._linear: _LinearForm | None | bool = False  # False: not computed yet
+        self._evaluation: EvaluationPlan | None | bool = False  # False: not built yet
         self.fit_summary: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ structure
@@ -425,14 +427,40 @@ class SCM:
             Ut = torch.stack([noise[v] for v in self._variables], dim=0)  # (d, n)
             return dict(zip(self._variables, self._propagate_matrix(Ut, repeat).unbind(0)))
         values: Values = {}
-        for v in self._variables:
-            iv = self._interventions.get(v)
-            if iv is not None and iv.hard:
-                values[v] = self._intervene(iv, None, n, repeat)
-                continue
-            x = self._mechanisms[v](self._parent_matrix(values, v, n), noise[v])
-            values[v] = self._intervene(iv, x, n, repeat) if iv is not None else x
+        plan = self._plan()
+        if plan is None:
+            for v in self._variables:
+                self._predict_one(v, values, noise, n, repeat)
+            return values
+        for stacks, singles in plan.levels:  # one batched pass per topological level
+            for stack in stacks:
+                out = stack.predict(values, n)  # (k, n)
+                for i, v in enumerate(stack.names):
+                    iv = self._interventions.get(v)
+                    if iv is not None and iv.hard:
+                        values[v] = self._intervene(iv, None, n, repeat)
+                    else:
+                        x = out[i] + noise[v]
+                        values[v] = self._intervene(iv, x, n, repeat) if iv is not None else x
+            for v in singles:
+                self._predict_one(v, values, noise, n, repeat)
         return values
+
+    def _predict_one(self, v: str, values: Values, noise: Values, n: int, repeat: int) -> None:
+        iv = self._interventions.get(v)
+        if iv is not None and iv.hard:
+            values[v] = self._intervene(iv, None, n, repeat)
+            return
+        x = self._mechanisms[v](self._parent_matrix(values, v, n), noise[v])
+        values[v] = self._intervene(iv, x, n, repeat) if iv is not None else x
+
+    def _plan(self) -> "EvaluationPlan | None":
+        """The batched evaluation plan (stacked MLPs per level), or None when nothing stacks."""
+        if self._evaluation is False:
+            plan = EvaluationPlan(graphs.topological_levels(self._graph, self._variables), self._mechanisms,
+                                  self._parents, self._variables)
+            self._evaluation = plan if plan.useful else None
+        return self._evaluation  # type: ignore[return-value]
 
     def _propagate_chunked(self, noise: Values, n: int) -> Values:
         """:meth:`_propagate` over row chunks, so large tables keep a bounded working set."""
@@ -568,7 +596,15 @@ class SCM:
 
     def _abduct(self, values: Values, n: int, k: int, g: torch.Generator) -> Values:
         noise: Values = {}
-        for v in self._variables:
+        order: Sequence[str] = self._variables
+        plan = None if self._interventions else self._plan()
+        if plan is not None:  # every parent is observed: all stacked MLPs in one pass
+            for stack in plan.abduct_stacks:
+                out = stack.predict(values, n)  # (k, n)
+                for i, v in enumerate(stack.names):
+                    noise[v] = Mechanism._repeat(values[v] - out[i], k)
+            order = plan.abduct_rest
+        for v in order:
             m = self._mechanisms[v]
             iv = self._interventions.get(v)
             if iv is not None:
