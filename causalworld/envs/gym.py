@@ -32,11 +32,11 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 from torch import Tensor
 
-from causalworld.envs.registry import make
+from causalworld.envs.registry import list_worlds, make
 from causalworld.envs.world import World
 from causalworld.errors import ArgumentError, DTypeError, OutOfRangeError
 
-__all__ = ["CausalWorldEnv", "CausalWorldVectorEnv", "ActionCodec"]
+__all__ = ["CausalWorldEnv", "CausalWorldVectorEnv", "ActionCodec", "register_gymnasium"]
 
 Goal = Callable[[Mapping[str, Tensor]], Tensor]
 
@@ -284,3 +284,32 @@ class CausalWorldVectorEnv(VectorEnv):
         rewards = terminated.astype(np.float64)
         self._done = terminated | truncated
         return obs, rewards, terminated, truncated, info
+
+
+def register_gymnasium() -> list[str]:
+    """Register every causalworld world with Gymnasium as ``causalworld/<id>`` (idempotent).
+
+    Called when this module is imported, so ``gymnasium.make("causalworld/lights-v0",
+    image_size=32)`` works after ``import causalworld.envs.gym``; settings go to
+    :class:`CausalWorldEnv` and on to :func:`causalworld.make`. Returns the registered ids.
+
+    Examples
+    --------
+    >>> import gymnasium
+    >>> "causalworld/lights-v0" in register_gymnasium()
+    True
+    >>> env = gymnasium.make("causalworld/lights-v0", image_size=16, frames=2, disable_env_checker=True)
+    >>> env.reset(seed=0)[0].shape
+    (2, 3, 16, 16)
+    """
+    ids = []
+    for world_id in list_worlds():
+        gym_id = f"causalworld/{world_id}"
+        if gym_id not in gymnasium.registry:
+            gymnasium.register(id=gym_id, entry_point="causalworld.envs.gym:CausalWorldEnv",
+                               kwargs={"world": world_id})
+        ids.append(gym_id)
+    return ids
+
+
+register_gymnasium()

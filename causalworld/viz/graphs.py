@@ -48,6 +48,9 @@ def draw_graph(
 ) -> Figure:
     """Draw a causal graph (a ``networkx.DiGraph``, an SCM or a World).
 
+    A DAG is drawn in layers, causes above effects; a summary graph with cycles (lag-1 feedback
+    between time-varying variables) on a circle.
+
     Examples
     --------
     >>> import causalworld as cw
@@ -70,7 +73,10 @@ def draw_graph(
         g = graph.graph
     else:
         raise DTypeError(f"draw_graph takes a networkx DiGraph, an SCM or a World, got {type(graph).__name__}")
-    pos = layered_layout(g)
+    if nx.is_directed_acyclic_graph(g):
+        pos = layered_layout(g)
+    else:  # a summary graph with lag-1 feedback (billiards): no causes-above-effects order exists
+        pos = {v: (float(x), float(y)) for v, (x, y) in nx.circular_layout(g, scale=max(1.0, g.number_of_nodes() / 4)).items()}
     width = max((sum(1 for p in pos.values() if p[1] == y) for y in {p[1] for p in pos.values()}), default=1)
     depth = len({p[1] for p in pos.values()}) or 1
     fig = Figure(figsize=figsize or (max(4.0, 1.5 * width + 1), max(3.0, 1.1 * depth + 1)))

@@ -90,3 +90,18 @@ def test_env_refuses_bad_settings():
     with pytest.raises(ArgumentError, match="reset"):
         env.step({"variable": 0, "value": np.zeros(1, np.float32)})
     torch.manual_seed(0)
+
+
+def test_every_world_is_registered_with_gymnasium_and_passes_its_checker():
+    import gymnasium
+    from gymnasium.utils.env_checker import check_env
+
+    import causalworld as cw
+    from causalworld.envs.gym import register_gymnasium
+
+    ids = register_gymnasium()
+    assert ids == [f"causalworld/{w}" for w in cw.list_worlds()]
+    env = gymnasium.make("causalworld/lights-v0", image_size=16, frames=2, disable_env_checker=True)
+    check_env(env.unwrapped, skip_render_check=True)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (2, 3, 16, 16) and obs.dtype.name == "uint8"

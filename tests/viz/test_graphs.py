@@ -38,3 +38,14 @@ def test_any_dag_or_scm():
     assert draw_graph(nx.DiGraph([("x", "y")]), title="t").axes[0].get_title() == "t"
     with pytest.raises(DTypeError):
         draw_graph([("x", "y")])
+
+
+def test_cyclic_summary_graph_is_drawn_on_a_circle(tmp_path):
+    import causalworld as cw
+    from causalworld.viz import draw_graph
+
+    world = cw.make("billiards", image_size=16, frames=3)
+    assert not __import__("networkx").is_directed_acyclic_graph(world.graph)
+    out = tmp_path / "billiards.png"
+    fig = draw_graph(world, path=out)
+    assert out.stat().st_size > 2000 and fig.axes[0].get_title() == world.id
