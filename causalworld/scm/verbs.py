@@ -104,7 +104,11 @@ def _resolved(scm: SCM, acted: SCM, predict: Callable[[SCM], Values], n: int,
         iv = acted._interventions[v]
         upstream = nx.ancestors(scm.graph, v) & set(resolved._interventions)
         would_be = factual[v] if factual is not None and not upstream else predict(resolved)[v]
-        resolved._interventions[v] = Intervention(v, "tensor", acted._intervene(iv, would_be, n, 1))
+        vals = acted._intervene(iv, would_be, n, 1)
+        if bool((vals == vals[0]).all()):  # DoWhy's hard do, `lambda x: 2.0`: one value for every row
+            resolved._interventions[v] = Intervention(v, "value", vals[0].item())
+        else:
+            resolved._interventions[v] = Intervention(v, "tensor", vals)
     return resolved
 
 
