@@ -148,3 +148,12 @@ def test_cuda_fit_finds_the_same_linear_graph(design):
     learner = GradientLearner(progress=False, device="cuda").fit(data, targets)
     assert learner.fit_info_["device"].startswith("cuda")
     assert metrics.shd(truth.graph, learner.graph_) == 0
+
+
+@pytest.mark.slow
+def test_bic_refinement_recovers_a_20_node_linear_graph(design):
+    truth, data, targets = design(0, d=20, edges_per_node=2.0)
+    learner = GradientLearner(progress=False, seed=0).fit(data, targets)
+    assert metrics.shd(truth.graph, learner.graph_) <= 1
+    raw = GradientLearner(progress=False, seed=0, refine=None).fit(data, targets)
+    assert metrics.shd(truth.graph, learner.graph_) <= metrics.shd(truth.graph, raw.graph_)
