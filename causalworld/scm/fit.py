@@ -22,6 +22,7 @@ from causalworld.errors import (
     ArgumentError,
     DTypeError,
     InsufficientDataError,
+    NonFiniteError,
     UnknownVariableError,
 )
 from causalworld.scm import graph as graphs
@@ -56,11 +57,20 @@ def _is_discrete(col: Any) -> tuple[bool, int | None]:
     dt = col.dtype if hasattr(col, "dtype") else np.asarray(col).dtype
     if isinstance(dt, torch.dtype):
         discrete = not dt.is_floating_point
+    elif pd.api.types.is_bool_dtype(dt) or pd.api.types.is_integer_dtype(dt):
+        discrete = True
+    elif pd.api.types.is_float_dtype(dt):
+        discrete = False
     else:
-        discrete = np.dtype(dt).kind in "biu"
+        raise DTypeError(
+            f"a column of dtype {dt} is neither numeric nor categorical; give floats, integer codes or a "
+            "pandas categorical"
+        )
+    if discrete and isinstance(col, pd.Series) and col.isna().any():
+        raise NonFiniteError("a discrete column has missing values; drop or impute those rows first")
     if not discrete:
         return False, None
-    arr = np.asarray(col.cpu() if hasattr(col, "cpu") else col).astype(np.int64)
+    arr = np.asarray(col.cpu() if hasattr(col, "cpu") else (col.to_numpy() if isinstance(col, pd.Series) else col)).astype(np.int64)
     if arr.size and arr.min() < 0:
         raise DTypeError("an integer column is taken as discrete codes, which must be >= 0; cast it to float if it is continuous")
     return True, int(max(2, arr.max() + 1)) if arr.size else 2
@@ -205,6 +215,8 @@ def fit_scm(
     >>> list(fitted.fit_summary.columns)
     ['variable', 'mechanism', 'rows', 'r2', 'noise_std', 'accuracy']
     """
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise DTypeError(f"dtype must be a floating torch dtype (torch.float32 or torch.float64), got {dtype!r}")
     g = graphs.as_dag(graph)
     cols = _columns(data)
     variables = graphs.topological_order(g)

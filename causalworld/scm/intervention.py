@@ -70,6 +70,8 @@ class Intervention:
                     f"do({variable}=...): the tensor is on {spec.device} but the model is on {device}; "
                     f"move it with .to('{device}')"
                 )
+            if spec.dim() == 1 and spec.numel() == 0:
+                raise ShapeError(f"do({variable}=...): the tensor is empty; give one value per row")
             if spec.dim() != 1:
                 raise ShapeError(
                     f"do({variable}=...): a tensor intervention has one value per row, shape [N]; got {tuple(spec.shape)}"
@@ -83,7 +85,10 @@ class Intervention:
                 if spec.numel() and (int(spec.min()) < 0 or int(spec.max()) >= cardinality):
                     raise OutOfRangeError(f"do({variable}=...): codes must lie in 0..{cardinality - 1}")
                 return cls(variable, "tensor", spec)
-            return cls(variable, "tensor", spec.to(dtype))
+            out = spec.to(dtype)
+            if not bool(torch.isfinite(out).all()):
+                raise OutOfRangeError(f"do({variable}=...): values do not fit in the model's {dtype}; use float64")
+            return cls(variable, "tensor", out)
         raise DTypeError(
             f"do({variable}=...): got {type(spec).__name__}; give a number, a tensor of one value per row, "
             "or a callable of the value the variable would have taken"
@@ -101,6 +106,9 @@ class Intervention:
                 "give one value per row or a single number"
             )
         return t.repeat(repeat) if repeat > 1 else t
+
+
+_INTS = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
 
 
 def _is_scalar(out: Any) -> bool:
@@ -122,12 +130,20 @@ def apply_callable(iv: Intervention, would_be: Tensor) -> Tensor:
     except Exception:  # noqa: BLE001 - some callables only take single values; try those below
         out = None
     result: Tensor | None = None
-    if out is not None and _is_scalar(out):
-        result = torch.full((n,), float(out), dtype=would_be.dtype if would_be.dtype.is_floating_point else torch.float64,
-                            device=would_be.device)
-    elif out is not None and np.shape(out) == (n,):
-        result = torch.as_tensor(np.asarray(out) if not isinstance(out, Tensor) else out, device=would_be.device)
-    else:
+    try:
+        if out is not None and _is_scalar(out):
+            result = torch.full((n,), float(out), dtype=would_be.dtype if would_be.dtype.is_floating_point else torch.float64,
+                                device=would_be.device)
+        elif out is not None and np.shape(out) == (n,):
+            result = torch.as_tensor(np.asarray(out) if not isinstance(out, Tensor) else out, device=would_be.device)
+            if not (result.dtype.is_floating_point or result.dtype == torch.bool or result.dtype in _INTS):
+                raise TypeError(f"dtype {result.dtype}")
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise InterventionError(
+            f"the intervention on {iv.variable!r} returned {type(out).__name__} values that are not real numbers ({e}); "
+            "return a number or an array of numbers"
+        ) from None
+    if result is None:
         values = []
         for i, x in enumerate(would_be.detach().cpu().numpy() if iv.numpy_callable else would_be.unbind(0)):
             try:
@@ -142,7 +158,12 @@ def apply_callable(iv: Intervention, would_be: Tensor) -> Tensor:
                     f"the intervention on {iv.variable!r} returned shape {np.shape(y)} for one value; "
                     "it must return one number per value (or an array of the column's shape)"
                 )
-            values.append(float(y))
+            try:
+                values.append(float(y))
+            except (TypeError, ValueError) as e:
+                raise InterventionError(
+                    f"the intervention on {iv.variable!r} returned {y!r}, not a real number ({e})"
+                ) from None
         result = torch.tensor(values, dtype=torch.float64, device=would_be.device)
     if result.dtype.is_floating_point and not bool(torch.isfinite(result).all()):
         raise InterventionError(f"the intervention on {iv.variable!r} returned NaN or infinite values")

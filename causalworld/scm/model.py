@@ -14,12 +14,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
 
 from causalworld.errors import (
     ArgumentError,
+    NonFiniteError,
+    DeviceError,
     DTypeError,
     ExtrapolationWarning,
     GraphError,
@@ -52,8 +55,12 @@ def as_generator(seed: int | torch.Generator | None, device: torch.device) -> to
     if seed is None:
         g.seed()
     else:
+        if isinstance(seed, np.integer):
+            seed = int(seed)
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise ArgumentError(f"seed must be an int, a torch.Generator or None; got {type(seed).__name__}")
+        if not -(2**63) <= seed < 2**64:
+            raise ArgumentError(f"seed must fit in 64 bits, got {seed}")
         g.manual_seed(seed)
     return g
 
@@ -80,6 +87,17 @@ def keep_vector(like: Tensor, cut: frozenset[int]) -> Tensor:
     if cut:
         keep[sorted(cut)] = 0.0
     return keep
+
+
+def _number(x: Any, what: str) -> float:
+    """A finite float from a user's number, or a typed error naming ``what``."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) and not (
+            isinstance(x, Tensor) and x.numel() == 1):
+        raise DTypeError(f"{what} must be a number, got {x!r}")
+    v = float(x)
+    if not np.isfinite(v):
+        raise NonFiniteError(f"{what} must be finite, got {v}")
+    return v
 
 
 class _LinearForm:
@@ -150,7 +168,9 @@ class SCM:
     mechanisms
         One :class:`~causalworld.scm.mechanisms.Mechanism` per variable, taking the variable's
         parents in the order of :attr:`variables`. The SCM takes ownership: they are moved to a
-        common dtype and device and their parameters stop requiring gradients.
+        common dtype and device and their parameters stop requiring gradients. The model caches
+        derived forms of them (the linear matrix form, stacked MLPs): change a model by building a
+        new SCM, not by editing its mechanisms' parameters in place.
     dtype, device
         Where the model computes (default: those of the first mechanism).
 
@@ -191,7 +211,7 @@ class SCM:
         for v in variables:
             m = mechanisms[v]
             if not isinstance(m, Mechanism):
-                raise TypeError(f"the mechanism of {v!r} is a {type(m).__name__}, not a causalworld Mechanism")
+                raise DTypeError(f"the mechanism of {v!r} is a {type(m).__name__}, not a causalworld Mechanism")
             if m.n_parents != len(parents[v]):
                 raise GraphError(
                     f"the mechanism of {v!r} takes {m.n_parents} parent(s) but the graph gives it "
@@ -199,9 +219,12 @@ class SCM:
                 )
         first = mechanisms[variables[0]] if variables else None
         self._dtype = dtype or (first.dtype if first is not None else torch.get_default_dtype())
-        self._device = torch.device(device) if device is not None else (first.device if first is not None else torch.device("cpu"))
-        if not self._dtype.is_floating_point:
-            raise TypeError(f"an SCM computes in a floating dtype, got {self._dtype}")
+        try:
+            self._device = torch.device(device) if device is not None else (first.device if first is not None else torch.device("cpu"))
+        except (RuntimeError, TypeError) as e:
+            raise DeviceError(f"cannot use device {device!r}: {e}; give 'cpu', 'cuda' or a torch.device") from None
+        if not isinstance(self._dtype, torch.dtype) or not self._dtype.is_floating_point:
+            raise DTypeError(f"an SCM computes in a floating torch dtype (torch.float32 or torch.float64), got {self._dtype!r}")
         self._graph = nx.freeze(g)
         self._variables = tuple(variables)
         self._index = index
@@ -379,12 +402,18 @@ class SCM:
             return out
         assert would_be is not None
         out = apply_callable(iv, would_be)
+        if out.dtype == torch.bool:
+            out = out.long()
         if m.discrete:
-            if not bool((out == out.round()).all()) or (out.numel() and (out.min() < 0 or out.max() >= m.cardinality)):
+            if out.dtype.is_floating_point and not bool((out == out.round()).all()):
                 raise InterventionError(
                     f"the intervention on {iv.variable!r} returned values that are not codes 0..{m.cardinality - 1}"
                 )
-            return out.round().long()
+            if bool(out.numel()) and bool(out.min() < 0 or out.max() >= m.cardinality):
+                raise InterventionError(
+                    f"the intervention on {iv.variable!r} returned values that are not codes 0..{m.cardinality - 1}"
+                )
+            return (out.round() if out.dtype.is_floating_point else out).long()
         return out.to(self._dtype)
 
     def _linear_form(self) -> "_LinearForm | None":
@@ -683,6 +712,8 @@ class SCM:
         d = len(self._variables)
         if chunk_size is None:
             chunk_size = self._default_chunk(num_samples)
+        elif not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+            raise ArgumentError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
         if n <= chunk_size:
             return self._counterfactual_chunk(acted, values, n, num_samples, g)
         out: Values | None = None
@@ -805,6 +836,8 @@ class SCM:
         """
         g = graphs.as_dag(graph)
         nodes = list(g.nodes)
+        if weights is None:
+            raise ArgumentError("weights are required: a {(parent, child): w} dict or a [d, d] matrix")
         if isinstance(weights, Mapping):
             w = {}
             for key, val in weights.items():
@@ -815,9 +848,13 @@ class SCM:
                         if k not in g:
                             raise UnknownVariableError.of(k, nodes, where="the graph")
                     raise GraphError(f"weights name the edge {key[0]} -> {key[1]}, which the graph does not have")
-                w[key] = float(val)
+                w[key] = _number(val, f"the weight of {key[0]} -> {key[1]}")
         else:
-            mat = torch.as_tensor(weights.detach().cpu().numpy() if hasattr(weights, "detach") else weights, dtype=torch.float64)
+            try:
+                mat = torch.as_tensor(weights.detach().cpu().numpy() if hasattr(weights, "detach") else weights,
+                                      dtype=torch.float64)
+            except (TypeError, ValueError, RuntimeError) as e:
+                raise DTypeError(f"weights must be a {{(parent, child): w}} dict or a numeric matrix ({e})") from None
             if mat.shape != (len(nodes), len(nodes)):
                 raise ShapeError(f"weights matrix has shape {tuple(mat.shape)}; expected ({len(nodes)}, {len(nodes)})")
             w = {}
@@ -828,22 +865,24 @@ class SCM:
                     if g.has_edge(u, v):
                         w[(u, v)] = float(mat[i, j])
         if isinstance(noise_std, Mapping):
-            std = {v: float(noise_std.get(v, 1.0)) for v in nodes}
+            std = {v: _number(noise_std.get(v, 1.0), f"noise_std of {v}") for v in nodes}
             for k in noise_std:
                 if k not in g:
                     raise UnknownVariableError.of(k, nodes, where="the graph")
-        elif isinstance(noise_std, (int, float)):
-            std = {v: float(noise_std) for v in nodes}
+        elif isinstance(noise_std, (int, float, np.floating, np.integer)):
+            std = {v: _number(noise_std, "noise_std") for v in nodes}
         else:
+            if not isinstance(noise_std, (Sequence, np.ndarray, Tensor)) or isinstance(noise_std, str):
+                raise DTypeError(f"noise_std must be a number, a dict or a sequence, got {type(noise_std).__name__}")
             seq = list(noise_std)
             if len(seq) != len(nodes):
                 raise ShapeError(f"{len(seq)} noise_std values for {len(nodes)} variables")
-            std = {v: float(s) for v, s in zip(nodes, seq)}
+            std = {v: _number(s, f"noise_std of {v}") for v, s in zip(nodes, seq)}
         icpt = {v: 0.0 for v in nodes}
         for k, c in (intercepts or {}).items():
             if k not in g:
                 raise UnknownVariableError.of(k, nodes, where="the graph")
-            icpt[k] = float(c)
+            icpt[k] = _number(c, f"the intercept of {k}")
         order = graphs.topological_order(g)
         pos = {v: i for i, v in enumerate(order)}
         mechs: dict[str, Mechanism] = {}

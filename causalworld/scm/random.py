@@ -42,10 +42,12 @@ def random_dag(n_nodes: int, *, edges_per_node: float = 2.0, graph: str = "er", 
     >>> nx.is_directed_acyclic_graph(g), g.number_of_nodes()
     (True, 10)
     """
-    if not isinstance(n_nodes, int) or n_nodes < 1:
+    if not isinstance(n_nodes, int) or isinstance(n_nodes, bool) or n_nodes < 1:
         raise OutOfRangeError(f"n_nodes must be a positive int, got {n_nodes!r}")
-    if not edges_per_node >= 0:
-        raise OutOfRangeError(f"edges_per_node must be >= 0, got {edges_per_node}")
+    if isinstance(edges_per_node, bool) or not isinstance(edges_per_node, (int, float)) or not 0 <= edges_per_node < float("inf"):
+        raise OutOfRangeError(f"edges_per_node must be a number >= 0, got {edges_per_node!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ArgumentError(f"seed must be a non-negative int or None, got {seed!r}")
     rng = np.random.default_rng(seed)
     names = [f"x{i}" for i in range(n_nodes)]
     order = [names[i] for i in rng.permutation(n_nodes)]
@@ -117,10 +119,17 @@ def random_scm(
     >>> sorted(random_scm(4, mechanism="discrete", cardinality=3, seed=0).discrete.items())
     [('x0', 3), ('x1', 3), ('x2', 3), ('x3', 3)]
     """
+    if isinstance(cardinality, bool) or not isinstance(cardinality, int) or cardinality < 2:
+        raise OutOfRangeError(f"cardinality must be an int >= 2, got {cardinality!r}")
+    if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
+        raise OutOfRangeError(f"hidden must be a positive int, got {hidden!r}")
     if mechanism not in _MECHANISMS:
         raise ArgumentError(f"mechanism must be one of {_MECHANISMS}, got {mechanism!r}")
-    lo, hi = weight_range
-    if not 0 <= lo <= hi:
+    try:
+        lo, hi = (float(w) for w in weight_range)
+    except (TypeError, ValueError):
+        raise OutOfRangeError(f"weight_range must be (low, high) numbers, got {weight_range!r}") from None
+    if not 0 <= lo <= hi < float("inf"):
         raise OutOfRangeError(f"weight_range must be (low, high) with 0 <= low <= high, got {weight_range}")
     g = random_dag(n_nodes, edges_per_node=edges_per_node, graph=graph, seed=seed)
     rng = np.random.default_rng(None if seed is None else [seed, 1])

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from causalworld.errors import ConversionError, NotInvertibleError, UnknownMechanismError, suggest
+from causalworld.errors import ConversionError, DTypeError, NotInvertibleError, OutOfRangeError, UnknownMechanismError, suggest
 
 __all__ = ["Mechanism", "register_mechanism", "mechanism_class", "registered_mechanisms"]
 
@@ -42,7 +42,7 @@ def register_mechanism(cls: type["Mechanism"]) -> type["Mechanism"]:
     True
     """
     if not (isinstance(cls, type) and issubclass(cls, Mechanism)):
-        raise TypeError(f"register_mechanism expects a Mechanism subclass, got {cls!r}")
+        raise DTypeError(f"register_mechanism expects a Mechanism subclass, got {cls!r}")
     _REGISTRY[cls.__name__] = cls
     return cls
 
@@ -91,8 +91,8 @@ class Mechanism(nn.Module, metaclass=abc.ABCMeta):
 
     def __init__(self, n_parents: int) -> None:
         super().__init__()
-        if not isinstance(n_parents, int) or n_parents < 0:
-            raise ValueError(f"n_parents must be a non-negative int, got {n_parents!r}")
+        if not isinstance(n_parents, int) or isinstance(n_parents, bool) or n_parents < 0:
+            raise OutOfRangeError(f"n_parents must be a non-negative int, got {n_parents!r}")
         self.n_parents = n_parents
         # A zero-size anchor gives every mechanism a device and a float dtype, parameters or not.
         self.register_buffer("_anchor", torch.zeros(0, dtype=torch.get_default_dtype()), persistent=False)

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from causalworld.errors import OutOfRangeError
+from causalworld.errors import DTypeError, NonFiniteError, OutOfRangeError, ShapeError
 from causalworld.scm.mechanisms.base import Mechanism, normal_log_prob, register_mechanism
 
 __all__ = [
@@ -33,10 +33,15 @@ __all__ = [
 def _as_param(value: Any, shape: tuple[int, ...], default: float) -> Tensor:
     if value is None:
         return torch.full(shape, default, dtype=torch.get_default_dtype())
-    t = torch.as_tensor(value, dtype=torch.get_default_dtype()).detach().clone()
-    if t.shape != shape:
-        t = t.reshape(shape)
-    return t
+    try:
+        t = torch.as_tensor(value, dtype=torch.get_default_dtype()).detach().clone()
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise DTypeError(f"a mechanism parameter must be numeric, got {value!r} ({e})") from None
+    if t.numel() != math.prod(shape):
+        raise ShapeError(f"a mechanism parameter needs {shape or 'one value'}, got shape {tuple(t.shape)}")
+    if not bool(torch.isfinite(t).all()):
+        raise NonFiniteError(f"mechanism parameters must be finite, got {value!r}")
+    return t.reshape(shape)
 
 
 def _fmt(x: float) -> str:
@@ -149,8 +154,8 @@ class _AdditiveFamily(Mechanism):
 
     def __init__(self, n_parents: int, noise_std: float) -> None:
         super().__init__(n_parents)
-        if not noise_std > 0:
-            raise OutOfRangeError(f"noise_std must be > 0, got {noise_std}")
+        if not isinstance(noise_std, (int, float)) or isinstance(noise_std, bool) or not 0 < noise_std < float("inf"):
+            raise OutOfRangeError(f"noise_std must be a finite number > 0, got {noise_std!r}")
         self.register_buffer("noise_std", torch.tensor(float(noise_std)))
 
     @abc.abstractmethod
@@ -268,6 +273,8 @@ class AdditiveNoiseMLP(_AdditiveFamily):
         if activation not in _ACTIVATIONS:
             raise OutOfRangeError(f"unknown activation {activation!r}; choose one of {sorted(_ACTIVATIONS)}")
         self.hidden = tuple(int(h) for h in hidden)
+        if any(h < 1 for h in self.hidden):
+            raise OutOfRangeError(f"hidden layer widths must be positive, got {tuple(hidden)}")
         self.activation = activation
         layers: list[nn.Module] = []
         width = n_parents
@@ -328,7 +335,7 @@ class PostNonlinear(_AdditiveFamily):
         if link not in LINKS:
             raise OutOfRangeError(f"unknown link {link!r}; choose one of {sorted(LINKS)}")
         if not isinstance(inner, (LinearGaussian, AdditiveNoiseMLP)):
-            raise TypeError(f"PostNonlinear inner must be a LinearGaussian or AdditiveNoiseMLP, got {type(inner).__name__}")
+            raise DTypeError(f"PostNonlinear inner must be a LinearGaussian or AdditiveNoiseMLP, got {type(inner).__name__}")
         super().__init__(inner.n_parents, noise_std)
         self.inner = inner
         self.link_name = link

@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from causalworld.errors import OutOfRangeError
 from causalworld.scm.mechanisms.base import Mechanism, register_mechanism
+from causalworld.scm.mechanisms.continuous import _as_param
 
 __all__ = ["Binary", "Categorical"]
 
@@ -60,9 +61,8 @@ class Binary(Mechanism):
 
     def __init__(self, n_parents: int, weight: Sequence[float] | Tensor | None = None, bias: float = 0.0) -> None:
         super().__init__(n_parents)
-        w = torch.zeros(n_parents) if weight is None else torch.as_tensor(weight, dtype=torch.get_default_dtype()).reshape(n_parents)
-        self.weight = nn.Parameter(w.clone())
-        self.bias = nn.Parameter(torch.tensor(float(bias)))
+        self.weight = nn.Parameter(_as_param(weight, (n_parents,), 0.0))
+        self.bias = nn.Parameter(_as_param(bias, (), 0.0))
 
     @property
     def cardinality(self) -> int:
@@ -136,11 +136,8 @@ class Categorical(Mechanism):
         if not isinstance(cardinality, int) or cardinality < 2:
             raise OutOfRangeError(f"cardinality must be an int >= 2, got {cardinality!r}")
         self._k = cardinality
-        dt = torch.get_default_dtype()
-        w = torch.zeros(n_parents, cardinality) if weight is None else torch.as_tensor(weight, dtype=dt).reshape(n_parents, cardinality)
-        b = torch.zeros(cardinality) if bias is None else torch.as_tensor(bias, dtype=dt).reshape(cardinality)
-        self.weight = nn.Parameter(w.clone())
-        self.bias = nn.Parameter(b.clone())
+        self.weight = nn.Parameter(_as_param(weight, (n_parents, cardinality), 0.0))
+        self.bias = nn.Parameter(_as_param(bias, (cardinality,), 0.0))
 
     @property
     def cardinality(self) -> int:
