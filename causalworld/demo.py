@@ -17,7 +17,7 @@ import networkx as nx
 import torch
 
 import causalworld as cw
-from causalworld.scm.mechanisms import Binary, GaussianRoot, LinearGaussian
+from causalworld.scm.mechanisms import Binary
 
 
 def scm_walkthrough(seed: int = 0) -> None:

@@ -362,7 +362,7 @@ class GradientLearner(Learner):
                     d_int = torch.einsum("bij,bi,bj->ij", D, mi, vf) / c_int.clamp_min(1)  # rows: i intervened
                     theta = theta_raw - theta_raw.T
                     with torch.no_grad():
-                        sg, st = torch.sigmoid(gamma), torch.sigmoid(theta)
+                        sg = torch.sigmoid(gamma)
                         o = orientation()
                         # ENCO's gradients without the sigmoid' factors: in logit space an edge
                         # pushed to ~0 early keeps moving when its paired difference turns

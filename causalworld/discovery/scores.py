@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from causalworld.errors import ArgumentError, InsufficientDataError, OutOfRangeError, ShapeError

@@ -334,7 +334,6 @@ def stamp_discs(out: Tensor, cx: Tensor, cy: Tensor, radius: float, lift: Tensor
             [ 0,  0,  0,  0]], dtype=torch.uint8)
     """
     m, C, H, W = out.shape
-    K = cx.shape[1]
     P = int(math.ceil(2.0 * radius)) + 2  # pixels a disc can touch along each axis
     off = torch.arange(P, device=out.device)
     cols = torch.floor(cx - radius).long()[..., None] + off  # (m, K, P)

@@ -182,7 +182,7 @@ class SpritesWorld(World):
             a = self.screen(v, values[v])
             return (a if a.dim() == 2 else a[:, None].expand(n, T)).reshape(m)
 
-        cols, rows, ys, xs = [], [], [], []
+        cols, ys, xs = [], [], []
         h0, h1 = self._half
         span = S - 2 * self._margin
         for k in range(K):

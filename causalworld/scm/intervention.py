@@ -9,7 +9,7 @@ call it with numpy arrays; :func:`apply_callable` serves both.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 

@@ -709,7 +709,6 @@ class SCM:
         # Exact abduction in matrix form needs no random draws: skip making a generator.
         exact = num_samples == 1 and not self._interventions and self._fast_linear() and acted._fast_linear()
         g = None if exact else as_generator(seed, self._device)
-        d = len(self._variables)
         if chunk_size is None:
             chunk_size = self._default_chunk(num_samples)
         elif not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
