@@ -8,8 +8,9 @@ from pyro import poutine
 
 import causalworld as cw
 from causalworld.errors import ConversionError, OutOfRangeError, ShapeError
-from causalworld.scm.mechanisms import GaussianRoot, LinearGaussian, Mechanism
+from causalworld.scm.mechanisms import LinearGaussian, Mechanism
 from causalworld.scm.pyro_interop import PyroSCM, pyro_counterfactual, to_pyro
+from tests.scm.test_model import linear_moments  # the analytic moments, shared
 
 KINDS = [("linear", 2), ("mlp", 2), ("pnl", 2), ("discrete", 2), ("discrete", 3)]
 
@@ -66,26 +67,6 @@ def test_trace_has_noise_sites_in_a_plate_and_deterministic_variable_sites():
     assert torch.isfinite(tr.log_prob_sum())
 
 
-def analytic_linear_moments(scm, do):
-    """Mean and covariance of a linear-Gaussian SCM under hard interventions ``do`` (numpy)."""
-    W = scm.weights().numpy()
-    d = len(scm.variables)
-    mu_u = np.zeros(d)
-    var_u = np.zeros(d)
-    for j, v in enumerate(scm.variables):
-        m = scm.mechanisms[v]
-        if isinstance(m, GaussianRoot):
-            mu_u[j], var_u[j] = float(m.mean), float(m.std) ** 2
-        else:
-            mu_u[j], var_u[j] = float(m.bias), float(m.noise_std) ** 2
-    for v, val in do.items():
-        j = scm.variables.index(v)
-        W[:, j] = 0.0
-        mu_u[j], var_u[j] = val, 0.0
-    M = np.linalg.inv(np.eye(d) - W)  # X = U M for row vectors
-    return mu_u @ M, M.T @ np.diag(var_u) @ M
-
-
 def moments(values, variables):
     X = np.stack([values[v].numpy() for v in variables], 1)
     return X.mean(0), np.cov(X, rowvar=False)
@@ -98,7 +79,7 @@ def test_poutine_do_gives_the_analytic_interventional_distribution_of_a_linear_s
     n = 20_000
     ours = scm.do(do).sample(n, seed=2)
     theirs = seeded(poutine.do(to_pyro(scm), data={target: torch.tensor(1.5, dtype=torch.float64)}), 3, n)
-    mean, cov = analytic_linear_moments(scm, do)
+    mean, cov = linear_moments(scm, do)
     sd = np.sqrt(np.diag(cov))
     # a sample mean is off by sd/sqrt(n); a covariance entry by sqrt((s_ii s_jj + s_ij^2)/n)
     cov_se = np.sqrt((np.outer(sd**2, sd**2) + cov**2) / n)
