@@ -83,8 +83,10 @@ class ExactLearner(Learner):
     Parameters
     ----------
     score_func
-        ``"bic"`` (Gaussian BIC) or ``"bge"`` (Bayesian Gaussian equivalent: the log marginal
-        likelihood under a normal-Wishart prior).
+        ``"bic"`` (Gaussian BIC), ``"bge"`` (Bayesian Gaussian equivalent: the log marginal
+        likelihood under a normal-Wishart prior) or ``"rff"`` (a nonlinear regression score,
+        :class:`~causalworld.discovery.scores.RFFScore`, for nonlinear mechanisms: slower, one
+        small ridge regression per parent set; with it the edge posteriors are a pseudo-posterior).
     structure_prior
         ``"fanin"`` (default): a prior uniform over each node's number of parents, then over the
         parent sets of that size (Friedman & Koller 2003), which adds ``-log C(m, k)`` to a node
@@ -162,7 +164,9 @@ class ExactLearner(Learner):
             return {"penalty": self.bic_penalty}
         if self.score_func == "bge":
             return {"alpha_mu": self.alpha_mu}
-        raise ArgumentError(f"score_func must be 'bic' or 'bge', got {self.score_func!r}")
+        if self.score_func == "rff":
+            return {"seed": int(self.seed)}
+        raise ArgumentError(f"score_func must be 'bic', 'bge' or 'rff', got {self.score_func!r}")
 
     def _cap(self, n_candidates: int) -> int:
         mp = self.max_parents

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from causalworld.discovery.base import Learned, Learner, out_of_time, register_learner
 from causalworld.discovery.data import Problem
-from causalworld.discovery.scores import BICScore
+from causalworld.discovery.scores import BICScore, LocalScore, RFFScore
 from causalworld.discovery.search import hill_climb
 from causalworld.errors import ArgumentError, DeviceError, OutOfRangeError
 
@@ -160,10 +160,13 @@ class GradientLearner(Learner):
     device
         ``"cpu"`` or ``"cuda"`` (``None``: CUDA when available).
     refine
-        Polish the read-out graph by greedy single-edge moves under the interventional BIC
-        (:func:`causalworld.discovery.search.hill_climb`, obeying the knowledge): ``"auto"`` does
-        it with linear conditionals (the BIC is a linear-Gaussian score), ``"bic"`` always,
-        ``None`` never. ``edge_probs_`` stay the parameters' probabilities.
+        Polish the read-out graph by greedy single-edge moves under a decomposable interventional
+        score (:func:`causalworld.discovery.search.hill_climb`, obeying the knowledge): ``"bic"``
+        (the linear-Gaussian BIC), ``"rff"`` (:class:`~causalworld.discovery.scores.RFFScore`, a
+        nonlinear regression score), ``"auto"`` (BIC with linear conditionals, RFF with MLP
+        ones) or ``None``. A thresholded read-out misses edges whose effect is weak or shows
+        mostly in interactions; a few scored moves recover them. ``edge_probs_`` stay the
+        parameters' probabilities.
     forbidden, required, tiers
         Background knowledge (see :class:`~causalworld.discovery.knowledge.Knowledge`).
     mechanisms
@@ -247,8 +250,8 @@ class GradientLearner(Learner):
             raise OutOfRangeError(f"threshold must be in (0, 1), got {self.threshold!r}")
         if self.conditionals not in ("auto", "linear", "mlp"):
             raise ArgumentError(f"conditionals must be 'auto', 'linear' or 'mlp', got {self.conditionals!r}")
-        if self.refine not in ("auto", "bic", None):
-            raise ArgumentError(f"refine must be 'auto', 'bic' or None, got {self.refine!r}")
+        if self.refine not in ("auto", "bic", "rff", None):
+            raise ArgumentError(f"refine must be 'auto', 'bic', 'rff' or None, got {self.refine!r}")
         if self.device is None:
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         try:
@@ -389,13 +392,17 @@ class GradientLearner(Learner):
         P_np = probs().cpu().numpy().astype(float)
         adjacency = _read_out(P_np, float(self.threshold), required_np)
         refined = 0
-        if self.refine == "bic" or (self.refine == "auto" and linear):
-            # Polish the read-out with the interventional BIC: a few single-edge moves recover the
-            # weak edges a thresholded read-out misses (the BIC is a Gaussian, linear score, so
-            # "auto" uses it only with linear conditionals).
+        refine = ("bic" if linear else "rff") if self.refine == "auto" else self.refine
+        if refine is not None:
+            # Polish the read-out with a score matching the conditionals: a few single-edge moves
+            # recover the weak edges a thresholded read-out misses.
             start = adjacency.copy()
-            adjacency, late = hill_climb(BICScore(problem.X, problem.mask), adjacency, allowed=problem.allowed(),
-                                         required=required_np, deadline=problem.deadline)
+            if refine == "bic":
+                scorer: LocalScore = BICScore(problem.X, problem.mask)
+            else:
+                scorer = RFFScore(problem.X, problem.mask, seed=int(self.seed))
+            adjacency, late = hill_climb(scorer, adjacency, allowed=problem.allowed(), required=required_np,
+                                         deadline=problem.deadline)
             refined = int((start != adjacency).sum())
             timed_out = timed_out or late
         threshold = float(self.threshold)
@@ -406,7 +413,7 @@ class GradientLearner(Learner):
 
         info = {"steps": step - 1 if timed_out else step, "final_nll": last_nll, "device": str(device),
                 "conditionals": "linear" if linear else f"mlp({int(self.hidden)})", "threshold": threshold,
-                "standardised": True, "refined_edges": refined,
+                "standardised": True, "refine": refine, "refined_edges": refined,
                 "existence": torch.sigmoid(gamma).detach().cpu().numpy(),
                 "orientation": orientation().detach().cpu().numpy()}
         return Learned(adjacency, edge_probs=np.clip(P_np, 0.0, 1.0), sampler=sampler, timed_out=timed_out, info=info)

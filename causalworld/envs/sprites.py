@@ -140,6 +140,9 @@ class SpritesWorld(World):
             if tuple(full[p] for p in base.parents(v)) != truth.parents(full[v]):
                 raise ArgumentError(f"internal: parent order of {v} changed while relabelling")  # pragma: no cover
         self._objects = K
+        self._rect_index: tuple[Tensor, Tensor, Tensor, Tensor] | None = None  # built on the first draw
+        self._screen_stats = {a: (torch.tensor([self._mean[f"{a}{k}"] for k in range(K)]),
+                                  torch.tensor([2 * _Z * self._std[f"{a}{k}"] for k in range(K)])) for a in ATTRIBUTES}
         self._shapes = tuple(SHAPES[k % len(SHAPES)] for k in range(K))
         self._level = (255.0 - _BACKGROUND - 1.0) / K  # peak channel of one object: sums never pass 255
         S = self.image_size
@@ -177,31 +180,41 @@ class SpritesWorld(World):
         K, S = self._objects, self.image_size
         m = n * T
 
-        def attr(name: str, k: int) -> Tensor:  # screen units, one per frame: [m]
-            v = f"{name}{k}"
-            a = self.screen(v, values[v])
-            return (a if a.dim() == 2 else a[:, None].expand(n, T)).reshape(m)
+        dev = out.device
+        if self._rect_index is None or self._rect_index[0].device != dev:
+            obj = [k for k in range(K) for _ in _RECTS[self._shapes[k]]]
+            geom = [r for k in range(K) for r in _RECTS[self._shapes[k]]]
+            f32 = {"dtype": torch.float32, "device": dev}
+            self._rect_index = (torch.tensor(obj, device=dev), torch.tensor([g[0] for g in geom], **f32),
+                                torch.tensor([g[1] for g in geom], **f32), torch.tensor([g[2] for g in geom], **f32))
+        obj, fx, fy, sign = self._rect_index
 
-        cols, ys, xs = [], [], []
+        def attr(name: str) -> Tensor:  # screen units of attribute ``name`` of every object: [m, K]
+            cols_ = []
+            for k in range(K):
+                v = values[f"{name}{k}"]
+                cols_.append(v if v.dim() == 2 else v[:, None].expand(n, T))
+            raw = torch.stack(cols_, dim=-1).reshape(m, K).to(torch.float32)
+            mean, width = self._screen_stats[name]  # the screen shows mean +- width / 2
+            return (0.5 + (raw - mean.to(dev)) / width.to(dev)).clamp(0.0, 1.0)
+
         h0, h1 = self._half
         span = S - 2 * self._margin
-        for k in range(K):
-            cx = self._margin + attr("x", k) * span
-            cy = self._margin + attr("y", k) * span
-            half = h0 + h1 * attr("size", k)
-            rgb = self._level * _hue_to_rgb(attr("hue", k) * _HUE_SPAN)  # [m, C]
-            for fx, fy, sign in _RECTS[self._shapes[k]]:
-                xs.append(_coverage(cx[:, None], (fx * half)[:, None], W)[:, 0])  # [m, W]
-                ys.append(_coverage(cy[:, None], (fy * half)[:, None], H)[:, 0])  # [m, H]
-                cols.append(sign * rgb)
-        R = len(cols) + 1
+        cx = (self._margin + attr("x") * span)[:, obj]  # [m, R]: per rectangle
+        cy = (self._margin + attr("y") * span)[:, obj]
+        half = (h0 + h1 * attr("size"))[:, obj]
+        rgb = self._level * _hue_to_rgb(attr("hue") * _HUE_SPAN)  # [m, K, C]
+        xs = _coverage(cx, fx * half, W)  # [m, R, W]
+        ys = _coverage(cy, fy * half, H)  # [m, R, H]
+        cols = sign[:, None] * rgb[:, obj]  # [m, R, C]
+        R = cols.shape[1] + 1
         # A[m, C, H, R] = colour_r[c] * ycov_r[y]; B[m, R, W] = xcov_r[x]; frame = A @ B.
         # The last rank-one term is the background, +0.5 so that truncation rounds to nearest.
         A = torch.empty((m, C, H, R), dtype=torch.float32, device=out.device)
-        A[..., :-1] = torch.stack(cols, dim=2)[:, :, None, :] * torch.stack(ys, dim=2)[:, None, :, :]
+        A[..., :-1] = cols.transpose(1, 2)[:, :, None, :] * ys.transpose(1, 2)[:, None, :, :]
         A[..., -1] = _BACKGROUND + 0.5
         B = torch.empty((m, R, W), dtype=torch.float32, device=out.device)
-        B[:, :-1] = torch.stack(xs, dim=1)
+        B[:, :-1] = xs
         B[:, -1] = 1.0
         A = A.view(m, C * H, R)
         flat = out.view(m, C * H, W)

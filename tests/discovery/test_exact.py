@@ -240,3 +240,27 @@ def test_warning_free_default_fit(design):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ExactLearner(progress=False).fit(data, targets)
+
+
+def test_rff_score_recovers_nonlinear_graphs_where_bic_does_not():
+    # MLP mechanisms in the interventional design at 6 nodes, seeds 0-7 (not picked):
+    # the nonlinear score finds every graph but one edge of seed 6; the misspecified linear BIC
+    # misses 11 edges in all on the same data.
+    rff_total = bic_total = 0
+    for seed in range(8):
+        truth, data, targets = _mlp_design(seed)
+        fitted = ExactLearner(score_func="rff", progress=False, mechanisms="mlp").fit(data, targets)
+        assert fitted.cpdag_.is_dag  # interventions on every node orient every edge
+        rff_total += shd(truth.graph, fitted.graph_)
+        bic_total += shd(truth.graph, ExactLearner(progress=False).fit(data, targets).graph_)
+    assert rff_total <= 1 < bic_total
+
+
+def _mlp_design(seed: int, d: int = 6):
+    truth = cw.random_scm(d, edges_per_node=1.5, mechanism="mlp", seed=seed)
+    g = torch.Generator().manual_seed(seed)
+    parts, targets = [truth.sample(500, seed=1000 + seed)], [set()] * 500
+    for i, v in enumerate(truth.variables):
+        parts.append(truth.do({v: 2.0 * torch.randn(200, generator=g)}).sample(200, seed=2000 + i))
+        targets += [{v}] * 200
+    return truth, {v: torch.cat([p[v] for p in parts]).double() for v in truth.variables}, targets
