@@ -25,6 +25,7 @@ BUILTIN_MODULES = (
     "causalworld.envs.sprites",
     "causalworld.envs.falling",
     "causalworld.envs.billiards",
+    "causalworld.envs.pendulum",
 )
 """Modules holding the built-in worlds; a module that does not exist (yet) is skipped."""
 
