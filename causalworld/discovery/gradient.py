@@ -415,10 +415,18 @@ class GradientLearner(Learner):
             adjacency, late = hill_climb(scorer, adjacency, **moves)
             orders = self.refine_orders is True or (self.refine_orders == "auto" and refine == "bic")
             if orders and not late:
-                # Each stage starts where the last ended and only raises the score (with the prior).
-                adjacency, late = order_search(scorer, adjacency, **moves)
-                if not late:
-                    adjacency, late = hill_climb(scorer, adjacency, **moves)
+                # Orders searched from the read-out and from the edge-moved graph (each stage only
+                # raises the score; the two starts reach different optima), then edge moves again;
+                # the best-scoring graph is kept.
+                best = (scorer.graph_score(adjacency), adjacency)
+                for origin in (start, adjacency):
+                    found, late = order_search(scorer, origin, **moves)
+                    if not late:
+                        found, late = hill_climb(scorer, found, **moves)
+                    best = max(best, (scorer.graph_score(found), found), key=lambda t: t[0])
+                    if late:
+                        break
+                adjacency = best[1]
             refined = int((start != adjacency).sum())
             timed_out = timed_out or late
         threshold = float(self.threshold)
