@@ -132,13 +132,19 @@ class LocalScore:
 
     def local(self, node: int, parents: Any) -> np.ndarray:
         """Local scores ``[B]`` of ``node`` for ``B`` parent sets of equal size (``[B, k]`` ints)."""
+        idx = self._parent_sets(node, parents)
+        logdet, schur = self.schur(node, idx)
+        return self._from_schur(node, idx.shape[1], logdet, schur)
+
+    @staticmethod
+    def _parent_sets(node: int, parents: Any) -> np.ndarray:
+        """``parents`` as a checked ``[B, k]`` int64 array of column indices."""
         idx = _numpy(parents, "parents")
         if idx.ndim != 2:
             raise ShapeError(f"parents must be [B, k] column indices, got shape {idx.shape}")
         if idx.size and bool((idx == node).any()):
             raise ArgumentError(f"a parent set of node {node} contains the node itself")
-        logdet, schur = self.schur(node, idx)
-        return self._from_schur(node, idx.shape[1], logdet, schur)
+        return idx.astype(np.int64)
 
     def _from_schur(self, node: int, k: int, logdet: np.ndarray, schur: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise TypeError(f"{type(self).__name__} must define _from_schur")
@@ -304,12 +310,7 @@ class RFFScore(LocalScore):
         self._wt, self._bt = torch.from_numpy(self._w), torch.from_numpy(self._b)
 
     def local(self, node: int, parents: Any) -> np.ndarray:
-        idx = _numpy(parents, "parents")
-        if idx.ndim != 2:
-            raise ShapeError(f"parents must be [B, k] column indices, got shape {idx.shape}")
-        if idx.size and bool((idx == node).any()):
-            raise ArgumentError(f"a parent set of node {node} contains the node itself")
-        idx = idx.astype(np.int64)
+        idx = self._parent_sets(node, parents)
         B, k = idx.shape
         n_j = self.rows(node)
         rows = ~self.mask[:, node]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import networkx as nx
 import numpy as np
@@ -69,34 +70,9 @@ def hill_climb(
     >>> int(A.sum()), bool(A[0, 1] or A[1, 0]), bool(A[1, 2] or A[2, 1])
     (2, True, True)
     """
-    A = np.asarray(adjacency, dtype=bool).copy()
+    A, g, allowed, required, local = _setup(score, adjacency, allowed, required, structure_prior, "hill_climb")
     p = A.shape[0]
-    if A.shape != (p, p):
-        raise ShapeError(f"adjacency must be square, got shape {A.shape}")
-    allowed = np.ones((p, p), bool) if allowed is None else np.array(allowed, dtype=bool)
-    required = np.zeros((p, p), bool) if required is None else np.asarray(required, bool)
-    np.fill_diagonal(allowed, False)
-    g = nx.DiGraph()
-    g.add_nodes_from(range(p))
-    g.add_edges_from(zip(*np.nonzero(A)))
-    if not nx.is_directed_acyclic_graph(g):
-        raise GraphError("hill_climb needs an acyclic starting graph")
     parents = [frozenset(np.flatnonzero(A[:, j]).tolist()) for j in range(p)]
-    cache: dict[tuple[int, frozenset[int]], float] = {}
-
-    if structure_prior not in ("fanin", "uniform"):
-        raise ArgumentError(f"structure_prior must be 'fanin' or 'uniform', got {structure_prior!r}")
-    candidates = allowed.sum(0)  # how many parents each node may have
-
-    def local(j: int, ps: frozenset[int]) -> float:
-        key = (j, ps)
-        if key not in cache:
-            value = score.local_one(j, sorted(ps))
-            if structure_prior == "fanin":
-                m, k = int(candidates[j]), len(ps)
-                value -= math.lgamma(m + 1) - math.lgamma(k + 1) - math.lgamma(max(m - k, 0) + 1)
-            cache[key] = value
-        return cache[key]
 
     timed_out = False
     for _ in range(max_moves):
@@ -184,32 +160,8 @@ def order_search(
     >>> A.astype(int).tolist()
     [[0, 1, 0], [0, 0, 1], [0, 0, 0]]
     """
-    A0 = np.asarray(adjacency, dtype=bool)
+    A0, g, allowed, required, local = _setup(score, adjacency, allowed, required, structure_prior, "order_search")
     p = A0.shape[0]
-    if A0.shape != (p, p):
-        raise ShapeError(f"adjacency must be square, got shape {A0.shape}")
-    allowed = np.ones((p, p), bool) if allowed is None else np.array(allowed, dtype=bool)
-    required = np.zeros((p, p), bool) if required is None else np.asarray(required, bool)
-    np.fill_diagonal(allowed, False)
-    g = nx.DiGraph()
-    g.add_nodes_from(range(p))
-    g.add_edges_from(zip(*np.nonzero(A0)))
-    if not nx.is_directed_acyclic_graph(g):
-        raise GraphError("order_search needs an acyclic starting graph")
-    if structure_prior not in ("fanin", "uniform"):
-        raise ArgumentError(f"structure_prior must be 'fanin' or 'uniform', got {structure_prior!r}")
-    candidates = allowed.sum(0)
-    cache: dict[tuple[int, frozenset[int]], float] = {}
-
-    def local(j: int, ps: frozenset[int]) -> float:
-        key = (j, ps)
-        if key not in cache:
-            value = score.local_one(j, sorted(ps))
-            if structure_prior == "fanin":
-                m, k = int(candidates[j]), len(ps)
-                value -= math.lgamma(m + 1) - math.lgamma(k + 1) - math.lgamma(max(m - k, 0) + 1)
-            cache[key] = value
-        return cache[key]
 
     def best_parents(j: int, before: set[int], start: frozenset[int]) -> tuple[frozenset[int], float] | None:
         """Greedy parents of ``j`` among ``before`` from ``start`` (None: a required parent is not before)."""
@@ -297,3 +249,40 @@ def order_search(
     if sum(cur_score.values()) < start_total:  # pragma: no cover - greedy steps only go up
         return A0.copy(), timed_out
     return A, timed_out
+
+
+_Local = Callable[[int, frozenset[int]], float]
+
+
+def _setup(score: LocalScore, adjacency: np.ndarray, allowed: np.ndarray | None, required: np.ndarray | None,
+           structure_prior: str, caller: str) -> tuple[np.ndarray, nx.DiGraph, np.ndarray, np.ndarray, _Local]:
+    """Checked inputs of a search: the starting adjacency (a copy) and its graph, the knowledge
+    masks, and a cached local score with the structure prior."""
+    A = np.asarray(adjacency, dtype=bool).copy()
+    p = A.shape[0]
+    if A.shape != (p, p):
+        raise ShapeError(f"adjacency must be square, got shape {A.shape}")
+    allowed = np.ones((p, p), bool) if allowed is None else np.array(allowed, dtype=bool)
+    required = np.zeros((p, p), bool) if required is None else np.asarray(required, bool)
+    np.fill_diagonal(allowed, False)
+    g = nx.DiGraph()
+    g.add_nodes_from(range(p))
+    g.add_edges_from(zip(*np.nonzero(A)))
+    if not nx.is_directed_acyclic_graph(g):
+        raise GraphError(f"{caller} needs an acyclic starting graph")
+    if structure_prior not in ("fanin", "uniform"):
+        raise ArgumentError(f"structure_prior must be 'fanin' or 'uniform', got {structure_prior!r}")
+    candidates = allowed.sum(0)  # how many parents each node may have
+    cache: dict[tuple[int, frozenset[int]], float] = {}
+
+    def local(j: int, ps: frozenset[int]) -> float:
+        key = (j, ps)
+        if key not in cache:
+            value = score.local_one(j, sorted(ps))
+            if structure_prior == "fanin":
+                m, k = int(candidates[j]), len(ps)
+                value -= math.lgamma(m + 1) - math.lgamma(k + 1) - math.lgamma(max(m - k, 0) + 1)
+            cache[key] = value
+        return cache[key]
+
+    return A, g, allowed, required, local
