@@ -193,8 +193,23 @@ def test_rff_score_sees_a_nonlinear_effect_a_linear_score_misses():
     assert gain_rff > 300 and gain_bic < 0
 
 
+def test_rff_score_caps_the_rows_it_scores_on_with_a_fixed_subset():
+    X = _data(300)
+    mask = np.zeros_like(X, dtype=bool)
+    mask[:100, 2] = True
+    capped = RFFScore(X, mask, max_rows=120, seed=3)
+    rows = capped._scored_rows(2)
+    assert len(rows) == 120 and not mask[rows, 2].any()  # only rows where the node was free
+    assert np.array_equal(rows, RFFScore(X, mask, max_rows=120, seed=3)._scored_rows(2))
+    # the score of the capped node is the uncapped score of those rows alone
+    sub = RFFScore(X, mask, max_rows=None, seed=3)
+    sub._row_index[2] = rows
+    assert capped.local_one(2, [0, 1]) == pytest.approx(sub.local_one(2, [0, 1]), rel=1e-12)
+    assert RFFScore(X, mask, max_rows=None).local_one(2, [0]) == RFFScore(X, mask, max_rows=1000).local_one(2, [0])
+
+
 @pytest.mark.parametrize("options", [{"n_features": 0}, {"lengthscale": 0.0}, {"ridge": ()}, {"ridge": (-1.0,)},
-                                     {"penalty": -1.0}])
+                                     {"penalty": -1.0}, {"max_rows": 5}, {"max_rows": 2.5}])
 def test_rff_score_bad_settings_raise(options):
     with pytest.raises(OutOfRangeError):
         RFFScore(_data(), **options)
