@@ -338,7 +338,7 @@ class RFFScore(LocalScore):
         y = self.Z[rows, node]
         y = y - y.mean()
         if k == 0:  # the mean alone: its leave-one-out residuals are r * n / (n - 1)
-            e2 = float(y @ y) / n_j * (n_j / (n_j - 1)) ** 2
+            e2 = max(float(y @ y) / n_j * (n_j / (n_j - 1)) ** 2, 1e-300)  # a constant column: no crash
             return np.full(B, -0.5 * n_j * (math.log(2 * math.pi * e2) + 1.0))
         # torch (float64, CPU) for the batched products: its cos and bmm are ~2x numpy's here.
         Zr = torch.from_numpy(self.Z[rows])
@@ -367,7 +367,7 @@ class RFFScore(LocalScore):
                 fitted = (PV @ (inv * cy)[:, :, None])[:, :, 0]  # (c, n)
                 h = (PV2 @ inv[:, :, None])[:, :, 0].clamp_max(1.0 - 1e-9)  # leverages
                 e = (yt - fitted) / (1.0 - h)
-                best = torch.maximum(best, -0.5 * n_j * torch.log(e.square().mean(1)))
+                best = torch.maximum(best, -0.5 * n_j * torch.log(e.square().mean(1).clamp_min(1e-300)))
             out[s:s + c] = best.numpy()
         return out - 0.5 * n_j * (math.log(2 * math.pi) + 1.0) - self.penalty * 0.5 * k * math.log(n_j)
 

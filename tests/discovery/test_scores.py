@@ -213,3 +213,11 @@ def test_rff_score_caps_the_rows_it_scores_on_with_a_fixed_subset():
 def test_rff_score_bad_settings_raise(options):
     with pytest.raises(OutOfRangeError):
         RFFScore(_data(), **options)
+
+
+def test_rff_score_of_a_constant_column_does_not_crash():
+    # (learners refuse constant columns before scoring; the score itself stays a number)
+    X = _data(50)
+    X[:, 2] = 1.0
+    s = RFFScore(X)
+    assert math.isfinite(s.local_one(2, [])) and math.isfinite(s.local_one(2, [0]))

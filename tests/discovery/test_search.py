@@ -99,3 +99,34 @@ def test_order_search_obeys_the_knowledge_and_the_deadline():
     A, timed_out = order_search(BICScore(X, mask), true.T.copy(), deadline=0.0)  # already past: no move
     assert timed_out
     assert metrics.shd(truth.graph, _graph(A, names)) >= metrics.shd(truth.graph, _graph(true.T, names)) - 2
+
+
+def test_a_start_that_breaks_the_knowledge_is_refused():
+    import pytest
+
+    from causalworld.errors import ArgumentError
+
+    X = torch.randn(100, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    start = np.zeros((3, 3), bool)
+    start[0, 1] = True
+    allowed = np.ones((3, 3), bool)
+    allowed[0, 1] = False
+    required = np.zeros((3, 3), bool)
+    required[1, 2] = True
+    for search in (hill_climb, order_search):
+        with pytest.raises(ArgumentError, match="knowledge"):
+            search(BICScore(X), start, allowed=allowed)
+        with pytest.raises(ArgumentError, match="knowledge"):
+            search(BICScore(X), np.zeros((3, 3), bool), required=required)
+
+
+def test_the_search_objective_is_what_the_searches_raise(design):
+    from causalworld.discovery.search import search_objective
+
+    truth, names, X, mask = _matrix(design, 1)
+    score = BICScore(X, mask)
+    start = np.zeros((len(names),) * 2, bool)
+    A, _ = hill_climb(score, start)
+    B, _ = order_search(score, A)
+    assert search_objective(score, A) > search_objective(score, start)
+    assert search_objective(score, B) >= search_objective(score, A) - 1e-9
