@@ -44,6 +44,7 @@ def test_recovers_20_node_nonlinear_graphs_and_their_counterfactuals(seed):
     assert metrics.shd(truth.graph, learner.graph_) <= 2
     assert metrics.auroc(truth.graph, learner.edge_probs_) > 0.95
     assert learner.fit_info_["refine"] == "rff"
+    assert learner.fit_info_["refine_orders"]  # "auto": the RFF order search runs up to 50 variables
     # Counterfactual error: the issue asks <= 0.1. It holds on 8 of seeds 0-9 (0.083, 0.098 on
     # seeds 0 and 1) and is 0.115 on seed 2, where SCM.fit on the TRUE graph with the same data
     # gives 0.110: what remains is the MLP mechanisms' fit, not the learned graph. So: <= 0.1 up to
@@ -51,6 +52,22 @@ def test_recovers_20_node_nonlinear_graphs_and_their_counterfactuals(seed):
     err = metrics.counterfactual_error(truth, learner.scm_)
     floor = metrics.counterfactual_error(truth, cw.SCM.fit(truth.graph, data, "mlp", targets=targets, progress=False))
     assert err <= max(0.1, 1.1 * floor)
+
+
+def test_rff_order_search_runs_up_to_its_size_limit_only(monkeypatch):
+    # "auto" runs the order search with the RFF score up to _RFF_ORDER_MAX_VARIABLES variables
+    # (each of its moves costs hundreds of regressions); lowering the limit below d turns it off.
+    from causalworld.discovery import gradient
+
+    truth, data, targets = nonlinear_design(4, d=6, n_obs=300, n_int=100)
+    settings = {"mechanisms": "mlp", "progress": False, "seed": 0, "max_steps": 600}
+    on = GradientLearner(**settings).fit(data, targets)
+    assert on.fit_info_["refine"] == "rff" and on.fit_info_["refine_orders"]
+    assert metrics.shd(truth.graph, on.graph_) <= 1
+    monkeypatch.setattr(gradient, "_RFF_ORDER_MAX_VARIABLES", 5)
+    off = GradientLearner(**settings).fit(data, targets)
+    assert off.fit_info_["refine"] == "rff" and not off.fit_info_["refine_orders"]
+    assert not GradientLearner(**settings, refine_orders=False).fit(data, targets).fit_info_["refine_orders"]
 
 
 @pytest.mark.slow
