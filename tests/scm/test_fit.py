@@ -61,6 +61,25 @@ def test_fitted_mlp_gives_accurate_counterfactuals():
         assert float((a[v] - b[v]).abs().mean()) / scale < 0.1, v
 
 
+def test_mlp_refit_on_all_rows_is_closer_to_the_true_function():
+    # Early stopping picks the number of steps on held-out rows; refit=True then trains on every
+    # row for that many steps. Against the true function, on four seeds: closer on each.
+    from causalworld.scm.fit import fit_mlp
+
+    grid = torch.linspace(-2, 2, 401, dtype=torch.float64)[:, None]
+    for seed in range(4):
+        g = torch.Generator().manual_seed(seed)
+        x = torch.randn(2000, 1, generator=g, dtype=torch.float64)
+        y = torch.sin(2 * x[:, 0]) + 0.3 * torch.randn(2000, generator=g, dtype=torch.float64)
+        errors = []
+        for refit in (True, False):
+            m, r2 = fit_mlp(x, y, seed=seed, refit=refit)
+            assert r2 > 0.8
+            with torch.no_grad():
+                errors.append(float((m.predict(grid) - torch.sin(2 * grid[:, 0])).abs().mean()))
+        assert errors[0] < errors[1] < 0.03, (seed, errors)
+
+
 def test_fit_discrete_columns_give_gumbel_max_mechanisms():
     truth = cw.random_scm(4, mechanism="discrete", cardinality=3, weight_range=(1.0, 2.0), seed=0, dtype=torch.float64)
     df = truth.to_frame(truth.sample(20_000, seed=0))
