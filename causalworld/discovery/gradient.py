@@ -170,8 +170,8 @@ class GradientLearner(Learner):
         Polish the read-out graph by greedy single-edge moves under a decomposable interventional
         score (:func:`causalworld.discovery.search.hill_climb`, obeying the knowledge): ``"bic"``
         (the linear-Gaussian BIC), ``"rff"`` (:class:`~causalworld.discovery.scores.RFFScore`, a
-        nonlinear regression score, here with 200 features), ``"auto"`` (BIC with linear conditionals, RFF with MLP
-        ones) or ``None``. A thresholded read-out misses edges whose effect is weak or shows
+        nonlinear regression score, here with 200 features), ``"auto"`` (BIC with linear
+        conditionals, RFF with MLP ones) or ``None``. A thresholded read-out misses edges whose effect is weak or shows
         mostly in interactions; a few scored moves recover them. ``edge_probs_`` stay the
         parameters' probabilities.
     refine_orders
