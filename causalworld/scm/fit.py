@@ -112,7 +112,10 @@ def fit_mlp(X: torch.Tensor, y: torch.Tensor, *, hidden: tuple[int, ...] = (32, 
             return AdditiveNoiseMLP(p, hidden=hidden, activation="tanh").to(dtype=train_dtype, device=X.device)
 
     def train(net: AdditiveNoiseMLP, xs: torch.Tensor, target: torch.Tensor, n_steps: int,
-              xv: torch.Tensor | None = None, tv: torch.Tensor | None = None) -> tuple[dict | None, int]:
+              xv: torch.Tensor | None = None, tv: torch.Tensor | None = None,
+              keep_best: bool = False) -> tuple[dict | None, int]:
+        """Train ``net``; with held-out rows, stop early and return the best step (and, with
+        ``keep_best``, a copy of the best weights)."""
         opt = torch.optim.Adam(net.net.parameters(), lr=lr, weight_decay=weight_decay)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
         best, best_state, best_step, stale = float("inf"), None, n_steps, 0
@@ -127,7 +130,8 @@ def fit_mlp(X: torch.Tensor, y: torch.Tensor, *, hidden: tuple[int, ...] = (32, 
                     err = float((net.net(xv).squeeze(-1) - tv).pow(2).mean())
                 if err < best:
                     best, best_step, stale = err, step + 1, 0
-                    best_state = {k: v.clone() for k, v in net.net.state_dict().items()}
+                    if keep_best:
+                        best_state = {k: v.clone() for k, v in net.net.state_dict().items()}
                 else:
                     stale += 1
                     if stale >= patience:
@@ -141,7 +145,7 @@ def fit_mlp(X: torch.Tensor, y: torch.Tensor, *, hidden: tuple[int, ...] = (32, 
     if n_val:
         perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).to(X.device)
         val, tr = perm[:n_val], perm[n_val:]
-        best_state, best_step = train(m, xs[tr], target[tr], steps, xs[val], target[val])
+        best_state, best_step = train(m, xs[tr], target[tr], steps, xs[val], target[val], keep_best=not refit)
         if refit:
             m = new_net()
             train(m, xs, target, best_step)
