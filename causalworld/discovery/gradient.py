@@ -33,7 +33,10 @@ _RFF_ORDER_SEARCH = {"n_features": 50, "max_rows": 2000}
 # The edge moves' RFF score: 200 features (RFFScore's default 100 underfits nodes with 4-7 parents
 # enough that a chance extra parent outscores a true weak one: 30-node ER-2 MLP seed 3, SHD 3 -> 0).
 _RFF_REFINE = {"n_features": 200}
-_TOGGLE_CELLS = 1 << 24  # elements of one [rows, d, d, hidden] block when scoring every edge toggle
+# Elements of one [rows, d, d, hidden] block when scoring every edge toggle: on the CPU a block
+# that stays in cache (~1 MB) makes its five elementwise passes ~3x faster at 100 variables (175
+# -> 55 ms per 64 rows, near tanh's own cost); on CUDA large blocks keep the device busy.
+_TOGGLE_CELLS = {"cpu": 1 << 18, "cuda": 1 << 24}
 
 
 class _Conditionals(torch.nn.Module):
@@ -86,7 +89,7 @@ class _Conditionals(torch.nn.Module):
         inv_var = torch.exp(-2.0 * self.log_scale)  # (j,)
         base = (x - mean).pow(2)  # (B, j)
         out = torch.empty(B, d, d, dtype=x.dtype, device=x.device)
-        step = max(1, _TOGGLE_CELLS // max(1, d * d * h))
+        step = max(1, _TOGGLE_CELLS.get(x.device.type, 1 << 24) // max(1, d * d * h))
         for s in range(0, B, step):  # chunks of rows bound the (rows, i, j, h) block
             e = slice(s, s + step)
             delta = (sign[e] * x[e, :, None])[..., None] * self.W1  # (b, i, j, h)
