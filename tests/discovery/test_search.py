@@ -130,3 +130,25 @@ def test_the_search_objective_is_what_the_searches_raise(design):
     B, _ = order_search(score, A)
     assert search_objective(score, A) > search_objective(score, start)
     assert search_objective(score, B) >= search_objective(score, A) - 1e-9
+
+
+def test_hill_climb_stops_within_a_round_at_the_deadline(monkeypatch):
+    # One round scores every candidate move (p^2 regressions); the deadline is checked per node,
+    # so a slow score cannot overshoot max_time by a whole round. The clock is the number of
+    # local scores computed so far.
+    from causalworld.discovery import search
+
+    X = torch.randn(300, 12, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    score = BICScore(X)
+    calls = []
+    real = score.local
+
+    def counted(node, parents):
+        calls.append(node)
+        return real(node, parents)
+
+    monkeypatch.setattr(score, "local", counted)
+    monkeypatch.setattr(search.time, "monotonic", lambda: float(len(calls)))
+    A, timed_out = hill_climb(score, np.zeros((12, 12), bool), deadline=5.0)
+    assert timed_out and not A.any()
+    assert len(calls) <= 5 + 2 * 12  # at most one node's candidates past the deadline (a round: 12 * 11)
