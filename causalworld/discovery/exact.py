@@ -77,8 +77,8 @@ class ExactLearner(Learner):
     DAGs; ``sample_graphs`` draws exactly from the same posterior. With ``lags=1`` the lag-1
     copies ``"x[t-1]"`` are candidate parents of every variable.
 
-    Assumes no hidden confounders, Gaussian (linear) conditionals for the score, and perfect
-    interventions whose targets are known.
+    Assumes no hidden confounders, Gaussian (linear) conditionals for the BIC and BGe scores, and
+    interventions whose targets are known: perfect ones, or soft ones (``interventions="soft"``).
 
     Parameters
     ----------
@@ -97,6 +97,12 @@ class ExactLearner(Learner):
         else 5; ``None``: no limit). Every parent set within it is scored.
     bic_penalty, alpha_mu
         Options of the BIC (penalty multiplier) and BGe (prior equivalent sample size) scores.
+    interventions
+        ``"hard"`` (perfect interventions: a node is scored only on the rows where it was not
+        intervened) or ``"soft"`` (interventions change the targeted node's mechanism and keep its
+        parents, e.g. a shift ``do(x = x + 2)``: the targeted rows are scored too, each regime
+        with parameters of its own; see :class:`~causalworld.discovery.scores.LocalScore`).
+        ``"hard"`` is also valid on soft data, with less evidence about a targeted node's parents.
     exact_posterior_max
         Up to this many variables the edge posteriors are exact sums; above it they are the
         frequencies in ``n_posterior_samples`` exact posterior draws.
@@ -137,7 +143,7 @@ class ExactLearner(Learner):
 
     def __init__(self, *, score_func: str = "bic", structure_prior: str = "fanin", max_parents: int | str | None = "auto",
                  bic_penalty: float = 1.0,
-                 alpha_mu: float = 1.0, exact_posterior_max: int = 16, n_posterior_samples: int = 2000,
+                 alpha_mu: float = 1.0, interventions: str = "hard", exact_posterior_max: int = 16, n_posterior_samples: int = 2000,
                  forbidden: Any = None, required: Any = None, tiers: Any = None, mechanisms: Any = "linear",
                  max_time: float | None = None, progress: bool = True, seed: int = 0) -> None:
         self.score_func = score_func
@@ -145,6 +151,7 @@ class ExactLearner(Learner):
         self.max_parents = max_parents
         self.bic_penalty = bic_penalty
         self.alpha_mu = alpha_mu
+        self.interventions = interventions
         self.exact_posterior_max = exact_posterior_max
         self.n_posterior_samples = n_posterior_samples
         self.forbidden = forbidden
@@ -160,12 +167,15 @@ class ExactLearner(Learner):
         return max(5, k + 3)
 
     def _options(self) -> dict[str, Any]:
+        if self.interventions not in ("hard", "soft"):
+            raise ArgumentError(f"interventions must be 'hard' or 'soft', got {self.interventions!r}")
+        soft = self.interventions == "soft"
         if self.score_func == "bic":
-            return {"penalty": self.bic_penalty}
+            return {"penalty": self.bic_penalty, "soft": soft}
         if self.score_func == "bge":
-            return {"alpha_mu": self.alpha_mu}
+            return {"alpha_mu": self.alpha_mu, "soft": soft}
         if self.score_func == "rff":
-            return {"seed": int(self.seed)}
+            return {"seed": int(self.seed), "soft": soft}
         raise ArgumentError(f"score_func must be 'bic', 'bge' or 'rff', got {self.score_func!r}")
 
     def _cap(self, n_candidates: int) -> int:

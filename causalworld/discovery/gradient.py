@@ -134,7 +134,8 @@ class GradientLearner(Learner):
     Background knowledge prunes the parameterisation: a forbidden edge has probability 0 and is
     never sampled, a required edge is always present, and a pair allowed in one direction only
     (tiers, or a forbidden reverse) has its orientation fixed; so ``graph_`` never contradicts it.
-    Assumes no hidden confounders and perfect interventions with known targets.
+    Assumes no hidden confounders and interventions with known targets: perfect ones, or soft
+    ones with ``interventions="soft"``.
 
     Parameters
     ----------
@@ -188,6 +189,15 @@ class GradientLearner(Learner):
         RFF score (50 features, at most 2,000 rows per node; each move costs hundreds of
         regressions) and the edge moves after it on the full one; ``True`` / ``False``: always /
         never.
+    interventions
+        ``"hard"`` (perfect interventions) or ``"soft"`` (they change the targeted node's
+        mechanism and keep its parents, e.g. a shift ``do(x = x + 2)``). The orientation
+        estimator above needs perfect interventions: under a soft one on ``i``, ``i`` still
+        predicts its parents. So with ``"soft"`` ``theta`` is not trained (the conditionals still
+        leave out each node's targeted rows), the read-out's orientations are arbitrary, and the
+        refinement orients the edges with a score that uses the soft regimes
+        (:class:`~causalworld.discovery.scores.LocalScore` with ``soft=True``); ``refine`` must
+        not be ``None`` then.
     forbidden, required, tiers
         Background knowledge (see :class:`~causalworld.discovery.knowledge.Knowledge`).
     mechanisms
@@ -221,7 +231,7 @@ class GradientLearner(Learner):
                  holdout: float = 0.0, lr: float = 5e-3,
                  lr_gamma: float = 5e-2, lr_theta: float = 5e-2, threshold: float = 0.5, check_every: int = 50,
                  patience: int = 6, device: str | None = "cpu", refine: str | None = "auto",
-                 refine_orders: str | bool = "auto",
+                 refine_orders: str | bool = "auto", interventions: str = "hard",
                  forbidden: Any = None, required: Any = None,
                  tiers: Any = None, mechanisms: Any = "linear", max_time: float | None = None,
                  progress: bool = True, seed: int = 0) -> None:
@@ -243,6 +253,7 @@ class GradientLearner(Learner):
         self.device = device
         self.refine = refine
         self.refine_orders = refine_orders
+        self.interventions = interventions
         self.forbidden = forbidden
         self.required = required
         self.tiers = tiers
@@ -277,6 +288,13 @@ class GradientLearner(Learner):
             raise ArgumentError(f"refine must be 'auto', 'bic', 'rff' or None, got {self.refine!r}")
         if not (self.refine_orders == "auto" or isinstance(self.refine_orders, bool)):
             raise ArgumentError(f"refine_orders must be 'auto', True or False, got {self.refine_orders!r}")
+        if self.interventions not in ("hard", "soft"):
+            raise ArgumentError(f"interventions must be 'hard' or 'soft', got {self.interventions!r}")
+        if self.interventions == "soft" and self.refine is None:
+            raise ArgumentError(
+                "with interventions='soft' the edges are oriented by the refinement (the gradient estimator "
+                "of orientations needs perfect interventions); use refine='auto' (or 'bic' / 'rff')"
+            )
         if self.device is None:
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         try:
@@ -327,7 +345,10 @@ class GradientLearner(Learner):
         one_way = allowed & ~allowed.T  # orientation fixed by knowledge
         # Which (i, j) have rows with i intervened and j not: theta_ij is identified from them.
         has_int = ((M.float().T @ valid.float()) > 0)  # (i, j)
+        soft = self.interventions == "soft"
         identified = both & (has_int | has_int.T)
+        if soft:  # orientations come from the refinement (see the class docstring)
+            identified = torch.zeros_like(identified)
 
         linear = self.conditionals == "linear" or (self.conditionals == "auto" and self.mechanisms == "linear")
         net = _Conditionals(d, int(self.hidden), linear, gen).to(device)
@@ -423,9 +444,9 @@ class GradientLearner(Learner):
             # recover the weak edges a thresholded read-out misses.
             start = adjacency.copy()
             if refine == "bic":
-                scorer: LocalScore = BICScore(problem.X, problem.mask)
+                scorer: LocalScore = BICScore(problem.X, problem.mask, soft=soft)
             else:
-                scorer = RFFScore(problem.X, problem.mask, seed=int(self.seed), **_RFF_REFINE)
+                scorer = RFFScore(problem.X, problem.mask, seed=int(self.seed), soft=soft, **_RFF_REFINE)
             moves = {"allowed": problem.allowed(), "required": required_np, "deadline": problem.deadline}
             adjacency, late = hill_climb(scorer, adjacency, **moves)
             orders = self.refine_orders is True or (
@@ -445,7 +466,7 @@ class GradientLearner(Learner):
                 # With the RFF score the order search moves on a lighter copy (fewer features and
                 # rows: ~4x cheaper regressions); the edge moves after it use the full score.
                 searcher = scorer if refine == "bic" else RFFScore(
-                    problem.X, problem.mask, seed=int(self.seed), **_RFF_ORDER_SEARCH)
+                    problem.X, problem.mask, seed=int(self.seed), soft=soft, **_RFF_ORDER_SEARCH)
                 for origin in origins:
                     found, late = order_search(searcher, origin, **moves)
                     if not late:
@@ -464,7 +485,7 @@ class GradientLearner(Learner):
 
         info = {"steps": step - 1 if timed_out else step, "final_nll": last_nll, "device": str(device),
                 "conditionals": "linear" if linear else f"mlp({int(self.hidden)})", "threshold": threshold,
-                "standardised": True, "refine": refine, "refine_orders": ran_orders, "refined_edges": refined,
+                "standardised": True, "refine": refine, "refine_orders": ran_orders, "interventions": self.interventions, "refined_edges": refined,
                 "existence": torch.sigmoid(gamma).detach().cpu().numpy(),
                 "orientation": orientation().detach().cpu().numpy()}
         return Learned(adjacency, edge_probs=np.clip(P_np, 0.0, 1.0), sampler=sampler, timed_out=timed_out, info=info)

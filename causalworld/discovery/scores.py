@@ -3,7 +3,10 @@ nonlinear regression score (random Fourier features) for data from nonlinear mec
 
 A graph's score is a sum of local scores, one per node given its parents, and a node is scored
 only on the rows where it was *not* intervened (perfect interventions cut a node from its
-parents). BIC and BGe come from one batched computation: for many parent sets of one node at
+parents). That is also right for soft interventions, which change the mechanism of the node they
+target and keep its parents: its other rows follow the unchanged mechanism. With ``soft=True`` a
+score also uses the targeted rows, each intervention regime with parameters of its own (a
+changed mechanism over the same parents), which gives more evidence about the node's parents. BIC and BGe come from one batched computation: for many parent sets of one node at
 once, a Cholesky factor of the parents' block of the node's scatter matrix gives the residual sum
 of squares (BIC) or the Schur complement and log-determinant (BGe). :class:`RFFScore` fits a
 kernel-like ridge regression per parent set instead (batched over the sets). Learners search
@@ -25,6 +28,7 @@ from causalworld.errors import ArgumentError, InsufficientDataError, OutOfRangeE
 __all__ = ["LocalScore", "BICScore", "BGeScore", "RFFScore", "SCORES", "make_score"]
 
 _CHUNK = 1 << 14  # parent sets per batched Cholesky
+_SOFT_MIN_ROWS = 20  # a soft regime's rows count only when it has this many (its own parameters)
 
 
 class LocalScore:
@@ -38,6 +42,12 @@ class LocalScore:
     mask
         ``[n, p]`` boolean: ``mask[r, j]`` is True when variable ``j`` was intervened in row ``r``
         (``None``: all rows observational). Node ``j`` is scored on rows with ``mask[:, j]`` False.
+    soft
+        The interventions are soft (they change the targeted node's mechanism and keep its
+        parents): node ``j`` is also scored on the rows where it was intervened, one term per
+        regime (rows with the same targets, at least 20 of them) with parameters of its own. With
+        ``False`` (perfect interventions) those rows are left out, which is also valid, with less
+        evidence, for soft ones.
 
     Subclasses implement :meth:`_from_schur`, the local score of node ``j`` from, for each parent
     set, ``logdet`` of the parents' block and the Schur complement of the node given them, of the
@@ -56,7 +66,9 @@ class LocalScore:
 
     name = "score"
 
-    def __init__(self, X: Tensor | np.ndarray, mask: Tensor | np.ndarray | None = None) -> None:
+    def __init__(self, X: Tensor | np.ndarray, mask: Tensor | np.ndarray | None = None, *, soft: bool = False) -> None:
+        if not isinstance(soft, (bool, np.bool_)):
+            raise ArgumentError(f"soft must be True or False, got {soft!r}")
         X = _numpy(X, "X")
         if X.ndim != 2:
             raise ShapeError(f"X must be 2-d [n, p], got shape {X.shape}")
@@ -70,6 +82,36 @@ class LocalScore:
         self._gram = self.X.T @ self.X  # (p, p) raw second moments of all rows
         self._sum = self.X.sum(0)  # (p,)
         self._stats: dict[int, tuple[int, np.ndarray]] = {}
+        self.soft = bool(soft)
+        self._soft_groups: dict[int, list[np.ndarray]] = {}
+        self._soft_stats: dict[int, list[tuple[int, np.ndarray]]] = {}
+
+    def soft_groups(self, node: int) -> list[np.ndarray]:
+        """With ``soft``: the row indices of each regime that intervened on ``node`` (rows with
+        the same targets, at least 20 of them); each is scored with parameters of its own.
+        Empty without ``soft``."""
+        if not self.soft:
+            return []
+        if node not in self._soft_groups:
+            hit = np.flatnonzero(self.mask[:, node])
+            groups: list[np.ndarray] = []
+            if len(hit):
+                packed = np.packbits(self.mask[hit], axis=1)
+                _, label = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(), return_inverse=True)
+                groups = [hit[label == g] for g in range(int(label.max()) + 1)]
+            self._soft_groups[node] = [g for g in groups if len(g) >= _SOFT_MIN_ROWS]
+        return self._soft_groups[node]
+
+    def soft_stats(self, node: int) -> list[tuple[int, np.ndarray]]:
+        """``(n_g, S_g)`` (rows and centred scatter matrix) of each of :meth:`soft_groups`."""
+        if node not in self._soft_stats:
+            out = []
+            for rows in self.soft_groups(node):
+                Xg = self.X[rows]
+                Xc = Xg - Xg.mean(0)
+                out.append((len(rows), Xc.T @ Xc))
+            self._soft_stats[node] = out
+        return self._soft_stats[node]
 
     def rows(self, node: int) -> int:
         """Number of rows that score ``node`` (rows where it was not intervened)."""
@@ -101,7 +143,9 @@ class LocalScore:
 
         Computed with numpy's batched LAPACK Cholesky: for the many small matrices of a search it
         is much faster than torch's, which pays thread start-up per call on a busy CPU."""
-        n_j, M = self._matrix(node)
+        return self._schur_of(self._matrix(node)[1], node, parents)
+
+    def _schur_of(self, M: np.ndarray, node: int, parents: Any) -> tuple[np.ndarray, np.ndarray]:
         idx = _numpy(parents, "parents").astype(np.int64)
         B, k = idx.shape
         mjj = float(M[node, node])
@@ -133,8 +177,16 @@ class LocalScore:
     def local(self, node: int, parents: Any) -> np.ndarray:
         """Local scores ``[B]`` of ``node`` for ``B`` parent sets of equal size (``[B, k]`` ints)."""
         idx = self._parent_sets(node, parents)
+        k = idx.shape[1]
         logdet, schur = self.schur(node, idx)
-        return self._from_schur(node, idx.shape[1], logdet, schur)
+        out = self._from_schur(self.rows(node), k, logdet, schur)
+        for n_g, S_g in self.soft_stats(node):  # soft regimes: a fit of their own each
+            out = out + self._from_schur(n_g, k, *self._schur_of(self._score_matrix(S_g), node, idx))
+        return out
+
+    def _score_matrix(self, S: np.ndarray) -> np.ndarray:
+        """The matrix the score factors, from a centred scatter matrix (BGe adds its prior)."""
+        return S
 
     @staticmethod
     def _parent_sets(node: int, parents: Any) -> np.ndarray:
@@ -146,7 +198,7 @@ class LocalScore:
             raise ArgumentError(f"a parent set of node {node} contains the node itself")
         return idx.astype(np.int64)
 
-    def _from_schur(self, node: int, k: int, logdet: np.ndarray, schur: np.ndarray) -> np.ndarray:  # pragma: no cover
+    def _from_schur(self, n_j: int, k: int, logdet: np.ndarray, schur: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise TypeError(f"{type(self).__name__} must define _from_schur")
 
     def local_one(self, node: int, parents: Sequence[int]) -> float:
@@ -178,14 +230,13 @@ class BICScore(LocalScore):
 
     name = "bic"
 
-    def __init__(self, X: Tensor, mask: Any = None, *, penalty: float = 1.0) -> None:
-        super().__init__(X, mask)
+    def __init__(self, X: Tensor, mask: Any = None, *, penalty: float = 1.0, soft: bool = False) -> None:
+        super().__init__(X, mask, soft=soft)
         if not penalty > 0:
             raise OutOfRangeError(f"penalty must be > 0, got {penalty}")
         self.penalty = float(penalty)
 
-    def _from_schur(self, node: int, k: int, logdet: np.ndarray, schur: np.ndarray) -> np.ndarray:
-        n_j = self.rows(node)
+    def _from_schur(self, n_j: int, k: int, logdet: np.ndarray, schur: np.ndarray) -> np.ndarray:
         var = schur / n_j
         ll = -0.5 * n_j * (np.log(2 * math.pi * var) + 1.0)
         return ll - self.penalty * 0.5 * (k + 2) * math.log(n_j)
@@ -216,12 +267,12 @@ class BGeScore(LocalScore):
     name = "bge"
 
     def __init__(self, X: Tensor, mask: Any = None, *, alpha_mu: float = 1.0, alpha_w: float | None = None,
-                 standardize: bool = True) -> None:
+                 standardize: bool = True, soft: bool = False) -> None:
         X = _numpy(X, "X").astype(np.float64)
         if standardize and X.ndim == 2:
             std = X.std(0)
             X = X / np.where(std > 0, std, 1.0)
-        super().__init__(X, mask)
+        super().__init__(X, mask, soft=soft)
         p = self.n_vars
         if not alpha_mu > 0:
             raise OutOfRangeError(f"alpha_mu must be > 0, got {alpha_mu}")
@@ -235,11 +286,13 @@ class BGeScore(LocalScore):
     def _matrix(self, node: int) -> tuple[int, np.ndarray]:
         if node not in self._post:
             n_j, S = self.stats(node)
-            self._post[node] = (n_j, S + self.t * np.eye(self.n_vars))
+            self._post[node] = (n_j, self._score_matrix(S))
         return self._post[node]
 
-    def _from_schur(self, node: int, k: int, logdet: np.ndarray, schur: np.ndarray) -> np.ndarray:
-        N = self.rows(node)
+    def _score_matrix(self, S: np.ndarray) -> np.ndarray:
+        return S + self.t * np.eye(self.n_vars)
+
+    def _from_schur(self, N: int, k: int, logdet: np.ndarray, schur: np.ndarray) -> np.ndarray:
         p, aw, am = self.n_vars, self.alpha_w, self.alpha_mu
         const = (0.5 * math.log(am / (N + am)) + math.lgamma((N + aw - p + k + 1) / 2)
                  - math.lgamma((aw - p + k + 1) / 2) - 0.5 * N * math.log(math.pi)
@@ -257,9 +310,10 @@ class RFFScore(LocalScore):
     Recht 2007: an approximation of a Gaussian-kernel ridge regression with length-scale
     ``lengthscale * sqrt(k)``), so interactions between parents count, not only additive effects.
     Each column is first standardised on the rows where it was not intervened. The ridge strength
-    is picked per parent set from ``ridge`` (multiples of ``n_j / D``) by the exact leave-one-out
-    residuals of the ridge fit ``e_i / (1 - h_ii)``; their mean square is the held-out noise
-    variance, so a parent that only helps the fit on the rows it was fitted on does not pay. The
+    is picked per parent set from ``ridge`` (multiples of ``n_j / D``), and the length-scale from
+    ``lengthscale`` when it gives several, by the exact leave-one-out residuals of the ridge fit
+    ``e_i / (1 - h_ii)``; their mean square is the held-out noise variance, so a parent that only
+    helps the fit on the rows it was fitted on does not pay. The
     per-parent penalty (BIC's, for the parent's share) keeps chance gains of a few nats out.
     ``w`` and ``b`` are drawn once per variable from ``seed``: every parent set of every node uses
     the same draws for the same parent, so scores are deterministic and comparable.
@@ -288,13 +342,16 @@ class RFFScore(LocalScore):
     name = "rff"
 
     def __init__(self, X: Tensor | np.ndarray, mask: Tensor | np.ndarray | None = None, *, n_features: int = 100,
-                 lengthscale: float = 1.0, ridge: Sequence[float] = (1e-3, 1e-2, 1e-1, 1.0), penalty: float = 1.0,
-                 max_rows: int | None = 5000, seed: int = 0) -> None:
-        super().__init__(X, mask)
+                 lengthscale: float | Sequence[float] = 1.0, ridge: Sequence[float] = (1e-3, 1e-2, 1e-1, 1.0), penalty: float = 1.0,
+                 max_rows: int | None = 5000, seed: int = 0, soft: bool = False) -> None:
+        super().__init__(X, mask, soft=soft)
         if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:
             raise OutOfRangeError(f"n_features must be a positive int, got {n_features!r}")
-        if not lengthscale > 0:
-            raise OutOfRangeError(f"lengthscale must be > 0, got {lengthscale}")
+        scales = (lengthscale,) if isinstance(lengthscale, (int, float, np.floating, np.integer)) else tuple(lengthscale)
+        if not scales or not all(isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
+                                 and 0 < v < math.inf for v in scales):
+            raise OutOfRangeError(f"lengthscale must be a number > 0 or a non-empty sequence of them, got {lengthscale!r}")
+        self.lengthscales = tuple(float(v) for v in scales)
         ridge = tuple(float(r) for r in ridge)
         if not ridge or not all(r > 0 for r in ridge):
             raise OutOfRangeError(f"ridge must be a non-empty sequence of positive numbers, got {ridge!r}")
@@ -312,7 +369,7 @@ class RFFScore(LocalScore):
         self.Z = (self.X - mean) / np.where(sd > 0, sd, 1.0)  # standardised on the rows that score each column
         rng = np.random.default_rng(int(seed))
         self.n_features, self.ridge, self.penalty = int(n_features), ridge, float(penalty)
-        self._w = rng.standard_normal((p, self.n_features)) / float(lengthscale)  # parent i uses row i
+        self._w = rng.standard_normal((p, self.n_features))  # parent i uses row i; divided by the length-scale
         self._b = rng.uniform(0.0, 2.0 * math.pi, self.n_features)
         self._wt, self._bt = torch.from_numpy(self._w), torch.from_numpy(self._b)
 
@@ -332,8 +389,17 @@ class RFFScore(LocalScore):
 
     def local(self, node: int, parents: Any) -> np.ndarray:
         idx = self._parent_sets(node, parents)
+        out = self._loo(node, self._scored_rows(node), idx)
+        for g, rows in enumerate(self.soft_groups(node)):  # soft regimes: a regression of their own each
+            if self.max_rows is not None and len(rows) > self.max_rows:
+                pick = np.random.default_rng([self._seed, node, g + 1]).choice(len(rows), self.max_rows, replace=False)
+                rows = rows[np.sort(pick)]
+            out = out + self._loo(node, rows, idx)
+        return out
+
+    def _loo(self, node: int, rows: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """The penalised leave-one-out log-likelihood of ``node`` on ``rows``, per parent set."""
         B, k = idx.shape
-        rows = self._scored_rows(node)
         n_j = len(rows)
         y = self.Z[rows, node]
         y = y - y.mean()
@@ -351,23 +417,25 @@ class RFFScore(LocalScore):
             part = torch.from_numpy(idx[s:s + chunk])
             c = len(part)
             XP = Zr[:, part].permute(1, 0, 2)  # (c, n, k)
-            Phi = torch.empty((c, n_j, m), dtype=torch.float64)
-            Phi[:, :, 0] = 1.0
-            Phi[:, :, 1:1 + k] = XP
-            torch.cos(torch.baddbmm(self._bt.expand(c, 1, D), XP, self._wt[part] / math.sqrt(k)), out=Phi[:, :, 1 + k:])
-            Phi[:, :, 1 + k:] *= math.sqrt(2.0 / D)
-            evals, V = torch.linalg.eigh(Phi.transpose(1, 2) @ Phi)  # (c, m), (c, m, m)
-            evals = evals.clamp_min(0.0)
-            PV = Phi @ V  # the features in the Gram matrix's eigenbasis
-            cy = PV.transpose(1, 2) @ yt  # (c, m)
-            PV2 = PV * PV
             best = torch.full((c,), -math.inf, dtype=torch.float64)
-            for r in self.ridge:
-                inv = 1.0 / (evals + r * n_j / D)
-                fitted = (PV @ (inv * cy)[:, :, None])[:, :, 0]  # (c, n)
-                h = (PV2 @ inv[:, :, None])[:, :, 0].clamp_max(1.0 - 1e-9)  # leverages
-                e = (yt - fitted) / (1.0 - h)
-                best = torch.maximum(best, -0.5 * n_j * torch.log(e.square().mean(1).clamp_min(1e-300)))
+            for scale in self.lengthscales:
+                Phi = torch.empty((c, n_j, m), dtype=torch.float64)
+                Phi[:, :, 0] = 1.0
+                Phi[:, :, 1:1 + k] = XP
+                w = self._wt[part] / (scale * math.sqrt(k))
+                torch.cos(torch.baddbmm(self._bt.expand(c, 1, D), XP, w), out=Phi[:, :, 1 + k:])
+                Phi[:, :, 1 + k:] *= math.sqrt(2.0 / D)
+                evals, V = torch.linalg.eigh(Phi.transpose(1, 2) @ Phi)  # (c, m), (c, m, m)
+                evals = evals.clamp_min(0.0)
+                PV = Phi @ V  # the features in the Gram matrix's eigenbasis
+                cy = PV.transpose(1, 2) @ yt  # (c, m)
+                PV2 = PV * PV
+                for r in self.ridge:
+                    inv = 1.0 / (evals + r * n_j / D)
+                    fitted = (PV @ (inv * cy)[:, :, None])[:, :, 0]  # (c, n)
+                    h = (PV2 @ inv[:, :, None])[:, :, 0].clamp_max(1.0 - 1e-9)  # leverages
+                    e = (yt - fitted) / (1.0 - h)
+                    best = torch.maximum(best, -0.5 * n_j * torch.log(e.square().mean(1).clamp_min(1e-300)))
             out[s:s + c] = best.numpy()
         return out - 0.5 * n_j * (math.log(2 * math.pi) + 1.0) - self.penalty * 0.5 * k * math.log(n_j)
 

@@ -1,5 +1,5 @@
 """Shared data designs for the discovery tests: linear SCMs with observational rows and rows under
-single-variable hard interventions, and brute-force Markov equivalence classes (independent of the
+single-variable hard (or soft) interventions, and brute-force Markov equivalence classes (independent of the
 package's Meek-rule code)."""
 
 from __future__ import annotations
@@ -23,6 +23,20 @@ def interventional_design(seed: int, d: int = 8, n_obs: int = 500, n_int: int = 
     for i, v in enumerate(scm.variables):
         values = 2.0 * torch.randn(n_int, generator=g)
         parts.append(scm.do({v: values}).sample(n_int, seed=2000 + 37 * seed + i))
+        targets += [{v}] * n_int
+    data = {v: torch.cat([p[v] for p in parts]).double() for v in scm.variables}
+    return scm, data, targets
+
+
+def soft_design(seed: int, d: int = 8, n_obs: int = 500, n_int: int = 200, edges_per_node: float = 1.5,
+                scale: float = 0.3):
+    """As :func:`interventional_design` with soft interventions: ``do(v = scale * v)``, the
+    mechanism of ``v`` scaled (noise included), its parents kept."""
+    scm = cw.random_scm(d, edges_per_node=edges_per_node, mechanism="linear", seed=seed)
+    parts = [scm.sample(n_obs, seed=1000 + seed)]
+    targets: list[set[str]] = [set()] * n_obs
+    for i, v in enumerate(scm.variables):
+        parts.append(scm.do({v: lambda x: scale * x}).sample(n_int, seed=2000 + 37 * seed + i))
         targets += [{v}] * n_int
     data = {v: torch.cat([p[v] for p in parts]).double() for v in scm.variables}
     return scm, data, targets
@@ -66,6 +80,11 @@ def brute_force_class(dag: nx.DiGraph, targets=()) -> tuple[set[tuple[str, str]]
 @pytest.fixture(scope="session")
 def design():
     return interventional_design
+
+
+@pytest.fixture(scope="session")
+def soft():
+    return soft_design
 
 
 @pytest.fixture(scope="session")

@@ -120,6 +120,36 @@ def test_bad_input_raises():
         BICScore(_data(), mask).local_one(0, [])
 
 
+def test_soft_scores_add_one_fit_per_intervention_regime():
+    # soft=True: the node's rows where it was intervened are scored too, each regime (rows with
+    # the same targets) by its own least-squares fit; a regime with fewer than 20 rows is left out.
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(400, 3))
+    X[:, 2] += 0.8 * X[:, 0]
+    mask = np.zeros((400, 3), bool)
+    mask[100:200, 2] = True  # regime {2}
+    mask[200:260, [1, 2]] = True  # regime {1, 2}
+    mask[260:270, 2] = mask[260:270, 0] = True  # regime {0, 2}: 10 rows, too few
+    hard, soft = BICScore(X, mask), BICScore(X, mask, soft=True)
+
+    def bic(rows, parents):
+        A = np.column_stack([np.ones(len(rows)), X[np.ix_(rows, parents)]])
+        r = X[rows, 2] - A @ np.linalg.lstsq(A, X[rows, 2], rcond=None)[0]
+        n = len(rows)
+        return -0.5 * n * (np.log(2 * np.pi * r @ r / n) + 1) - 0.5 * (len(parents) + 2) * np.log(n)
+
+    for parents in ([], [0], [0, 1]):
+        want = hard.local_one(2, parents) + bic(np.arange(100, 200), parents) + bic(np.arange(200, 260), parents)
+        assert soft.local_one(2, parents) == pytest.approx(want, rel=1e-9)
+    assert soft.local_one(0, [1]) == hard.local_one(0, [1])  # node 0: only 10 intervened rows
+    bge, bge_soft = BGeScore(X, mask), BGeScore(X, mask, soft=True)
+    assert bge_soft.local_one(2, [0]) != bge.local_one(2, [0]) and bge_soft.local_one(0, []) == bge.local_one(0, [])
+    rff, rff_soft = RFFScore(X, mask), RFFScore(X, mask, soft=True)
+    assert rff_soft.local_one(2, [0]) < rff.local_one(2, [0])  # two more (negative) log-likelihood terms
+    with pytest.raises(ArgumentError, match="soft"):
+        BICScore(X, mask, soft="yes")
+
+
 # ---------------------------------------------------------------------------- RFFScore
 def test_rff_score_is_the_leave_one_out_likelihood_of_its_ridge_fit_refitted_row_by_row():
     # Independent of the hat-matrix shortcut: refit the ridge regression without each row in turn.
@@ -208,7 +238,23 @@ def test_rff_score_caps_the_rows_it_scores_on_with_a_fixed_subset():
     assert RFFScore(X, mask, max_rows=None).local_one(2, [0]) == RFFScore(X, mask, max_rows=1000).local_one(2, [0])
 
 
-@pytest.mark.parametrize("options", [{"n_features": 0}, {"lengthscale": 0.0}, {"ridge": ()}, {"ridge": (-1.0,)},
+def test_rff_score_picks_the_length_scale_by_leave_one_out_per_parent_set():
+    # Several length-scales: each parent set scores as the best of them (same random draws).
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(600, 2))
+    wiggly = np.sin(3 * x[:, 0]) + 0.3 * rng.normal(size=600)
+    smooth = 0.5 * x[:, 1] ** 2 + 0.3 * rng.normal(size=600)
+    X = np.column_stack([x, wiggly, smooth])
+    short, long_ = RFFScore(X, lengthscale=0.5, seed=4), RFFScore(X, lengthscale=2.0, seed=4)
+    both = RFFScore(X, lengthscale=(0.5, 2.0), seed=4)
+    for node, parents in [(2, [0]), (3, [1]), (2, [0, 1]), (3, [0, 1])]:
+        assert both.local_one(node, parents) == pytest.approx(
+            max(short.local_one(node, parents), long_.local_one(node, parents)), rel=1e-12)
+    assert short.local_one(2, [0]) > long_.local_one(2, [0])  # sin(3x) needs the short scale
+
+
+@pytest.mark.parametrize("options", [{"n_features": 0}, {"lengthscale": 0.0}, {"lengthscale": ()},
+                                     {"lengthscale": (1.0, -1.0)}, {"ridge": ()}, {"ridge": (-1.0,)},
                                      {"penalty": -1.0}, {"max_rows": 5}, {"max_rows": 2.5}])
 def test_rff_score_bad_settings_raise(options):
     with pytest.raises(OutOfRangeError):
