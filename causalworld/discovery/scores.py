@@ -6,9 +6,10 @@ only on the rows where it was *not* intervened (perfect interventions cut a node
 parents). That is also right for soft interventions, which change the mechanism of the node they
 target and keep its parents: its other rows follow the unchanged mechanism. With ``soft=True`` a
 score also uses the targeted rows, each intervention regime with parameters of its own (a
-changed mechanism over the same parents), which gives more evidence about the node's parents. BIC and BGe come from one batched computation: for many parent sets of one node at
-once, a Cholesky factor of the parents' block of the node's scatter matrix gives the residual sum
-of squares (BIC) or the Schur complement and log-determinant (BGe). :class:`RFFScore` fits a
+changed mechanism over the same parents), which gives more evidence about the node's parents.
+BIC and BGe come from one batched computation: for many parent sets of one node at once, a
+Cholesky factor of the parents' block of the node's scatter matrix gives the residual sum of
+squares (BIC) or the Schur complement and log-determinant (BGe). :class:`RFFScore` fits a
 kernel-like ridge regression per parent set instead (batched over the sets). Learners search
 with these.
 """
@@ -99,7 +100,11 @@ class LocalScore:
                 packed = np.packbits(self.mask[hit], axis=1)
                 _, label = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(), return_inverse=True)
                 groups = [hit[label == g] for g in range(int(label.max()) + 1)]
-            self._soft_groups[node] = [g for g in groups if len(g) >= _SOFT_MIN_ROWS]
+            # A regime that holds the node constant (a hard do(x = c) among soft ones) says nothing
+            # about its mechanism, and its zero variance would make the likelihood infinite.
+            spread = 1e-8 * max(float(self.X[:, node].std()), 1e-300)
+            self._soft_groups[node] = [g for g in groups if len(g) >= _SOFT_MIN_ROWS
+                                       and float(self.X[g, node].std()) > spread]
         return self._soft_groups[node]
 
     def soft_stats(self, node: int) -> list[tuple[int, np.ndarray]]:

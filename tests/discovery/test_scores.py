@@ -148,6 +148,9 @@ def test_soft_scores_add_one_fit_per_intervention_regime():
     assert rff_soft.local_one(2, [0]) < rff.local_one(2, [0])  # two more (negative) log-likelihood terms
     with pytest.raises(ArgumentError, match="soft"):
         BICScore(X, mask, soft="yes")
+    X[100:200, 2] = 1.5  # that regime now holds node 2 constant (a hard do): it is left out, not +inf
+    assert BICScore(X, mask, soft=True).local_one(2, [0]) == pytest.approx(
+        BICScore(X, mask).local_one(2, [0]) + bic(np.arange(200, 260), [0]), rel=1e-9)
 
 
 # ---------------------------------------------------------------------------- RFFScore
