@@ -49,7 +49,7 @@ import copy
 import inspect
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -74,7 +74,7 @@ from causalworld.errors import (
 )
 from causalworld.scm.targets import targets_mask
 
-__all__ = ["Learner", "Learned", "register_learner", "LEARNERS", "out_of_time", "clone"]
+__all__ = ["Learner", "Learned", "register_learner", "LEARNERS", "out_of_time", "clone", "identifying_regimes"]
 
 LEARNERS: dict[str, type["Learner"]] = {}
 
@@ -90,6 +90,27 @@ def register_learner(cls: type["Learner"]) -> type["Learner"]:
 def out_of_time(problem: Problem) -> bool:
     """True once ``problem.deadline`` (from ``max_time``) has passed."""
     return problem.deadline is not None and time.monotonic() >= problem.deadline
+
+
+def identifying_regimes(regimes: Sequence[frozenset[str]], interventions: str = "hard") -> list[set[str]]:
+    """The target sets whose interventional equivalence class the data identify.
+
+    Perfect interventions: the regimes as they are. Soft interventions identify the same class
+    when observational rows are among them; without them only the differences between regimes
+    count: the class is that of ``{T ^ T_0 : T in regimes}`` (symmetric differences with one
+    regime ``T_0``, which gives the empty set for ``T_0``) (Yang, Katcoff & Uhler 2018).
+
+    Examples
+    --------
+    >>> [sorted(t) for t in identifying_regimes([frozenset({"x"}), frozenset({"y"})], "soft")]
+    [[], ['x', 'y']]
+    >>> [sorted(t) for t in identifying_regimes([frozenset({"x"}), frozenset({"y"})])]
+    [['x'], ['y']]
+    """
+    if interventions != "soft" or frozenset() in regimes or not regimes:
+        return [set(r) for r in regimes]
+    first = regimes[0]
+    return [set(r ^ first) for r in regimes]
 
 
 def clone(learner: "Learner") -> "Learner":
@@ -215,9 +236,10 @@ class Learner:
             A DataFrame or dict of float columns, one per variable (``[n]``, or ``[n, T]`` with
             ``lags=1``).
         targets
-            Which variables were intervened in each row (perfect interventions): ``None`` (all
-            observational), one set of names per row (empty = observational), an ``[n, d]``
-            boolean mask in the data's column order, or (``lags=1``) an ``[n, T, d]`` mask.
+            Which variables were intervened in each row (perfect interventions, or soft ones for
+            learners with ``interventions="soft"``): ``None`` (all observational), one set of
+            names per row (empty = observational), an ``[n, d]`` boolean mask in the data's column
+            order, or (``lags=1``) an ``[n, T, d]`` mask.
         lags
             1 to learn lag-1 edges ``x[t-1] -> y[t]`` together with instantaneous ones.
 
@@ -274,7 +296,8 @@ class Learner:
         else:
             allowed = problem.allowed()
             known = [(cols[i], cols[j]) for i, j in zip(*np.nonzero(adj & ~allowed.T))]
-            eg = essential_graph(full, [set(r) for r in problem.regimes], known=known)
+            eg = essential_graph(full, identifying_regimes(problem.regimes, getattr(self, "interventions", "hard")),
+                                 known=known)
             cpdag = MixedGraph(names, [e for e in eg.directed if e[0] in graph and e[1] in graph],
                                [e for e in eg.undirected if e[0] in graph and e[1] in graph])
         self.variables_ = tuple(names)

@@ -69,8 +69,9 @@ class _Tables:
 class ExactLearner(Learner):
     """Score-based structure learning that finds the best DAG exactly (up to about 20 variables).
 
-    Maximises a decomposable interventional score (BGe or BIC; a node is scored only on the rows
-    where it was not intervened) over all DAGs whose nodes have at most ``max_parents`` parents,
+    Maximises a decomposable interventional score (BIC, BGe or RFF; a node is scored only on the
+    rows where it was not intervened, and with ``interventions="soft"`` also on the others, each
+    regime with parameters of its own) over all DAGs whose nodes have at most ``max_parents`` parents,
     by dynamic programming over parent sets and orders. ``edge_probs_`` are exact posterior edge
     probabilities under the order-modular prior (uniform over orders, then over parent sets
     given the order, weighted by ``exp(score)``; Koivisto & Sood 2004), not the uniform prior over
@@ -204,7 +205,7 @@ class ExactLearner(Learner):
                 raise OutOfRangeError(f"{name} must be an int >= 0, got {value!r}")
         if self.structure_prior not in ("fanin", "uniform"):
             raise ArgumentError(f"structure_prior must be 'fanin' or 'uniform', got {self.structure_prior!r}")
-        scorer = make_score(self.score_func, problem.X.numpy(), problem.mask.numpy(), **self._options())
+        scorer = make_score(self.score_func, problem.X.numpy(), problem.mask.numpy(), context=c, **self._options())
         allowed, required = problem.allowed(), problem.required()
         tables = _Tables(d)
         plans = []
@@ -250,6 +251,7 @@ class ExactLearner(Learner):
                     break
         adjacency, best = self._map_graph(tables, c, p)
         info: dict[str, Any] = {"score": best, "n_parent_sets": n_sets, "score_func": self.score_func,
+                                "interventions": self.interventions,
                                 "max_parents": [pl[3] + len(pl[1]) for pl in plans]}
         if timed_out or out_of_time(problem):
             info["posterior"] = "none (out of time)"

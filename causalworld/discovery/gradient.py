@@ -197,7 +197,11 @@ class GradientLearner(Learner):
         leave out each node's targeted rows), the read-out's orientations are arbitrary, and the
         refinement orients the edges with a score that uses the soft regimes
         (:class:`~causalworld.discovery.scores.LocalScore` with ``soft=True``); ``refine`` must
-        not be ``None`` then.
+        not be ``None`` then. ``edge_probs_`` (and ``sample_graphs``) then give each pair's
+        existence probability from the parameters to the direction of the refined ``graph_``.
+        Above 50 variables with the RFF score the order search is off (``refine_orders="auto"``),
+        so orientations come from single-edge reversals only; set ``refine_orders=True`` there
+        (slow), and note that a ``max_time`` hit before the refinement leaves them arbitrary.
     forbidden, required, tiers
         Background knowledge (see :class:`~causalworld.discovery.knowledge.Knowledge`).
     mechanisms
@@ -477,6 +481,13 @@ class GradientLearner(Learner):
                 adjacency, ran_orders = best[1], True
             refined = int((start != adjacency).sum())
             timed_out = timed_out or late
+        if soft:
+            # The parameters hold no orientation (theta untrained): each pair's existence
+            # probability goes to the direction the refined graph took, halves where it has none.
+            pair = np.clip(P_np + P_np.T, 0.0, 1.0)
+            undecided = ~(adjacency | adjacency.T)
+            P_np = np.where(adjacency, pair, np.where(undecided, 0.5 * pair, 0.0))
+            P_np = np.where(required_np, 1.0, np.where(problem.allowed(), P_np, 0.0))
         threshold = float(self.threshold)
 
         def sampler(k: int, rng: np.random.Generator) -> list[np.ndarray]:

@@ -29,7 +29,7 @@ from causalworld.errors import ArgumentError, InsufficientDataError, OutOfRangeE
 __all__ = ["LocalScore", "BICScore", "BGeScore", "RFFScore", "SCORES", "make_score"]
 
 _CHUNK = 1 << 14  # parent sets per batched Cholesky
-_SOFT_MIN_ROWS = 20  # a soft regime's rows count only when it has this many (its own parameters)
+_SOFT_MIN_ROWS = 20  # a soft regime's rows count only with this many, and 2 per possible parameter
 
 
 class LocalScore:
@@ -46,13 +46,22 @@ class LocalScore:
     soft
         The interventions are soft (they change the targeted node's mechanism and keep its
         parents): node ``j`` is also scored on the rows where it was intervened, one term per
-        regime (rows with the same targets, at least 20 of them) with parameters of its own. With
-        ``False`` (perfect interventions) those rows are left out, which is also valid, with less
-        evidence, for soft ones.
+        regime with parameters of its own. A regime is the rows with the same targets (two
+        different soft interventions on the same variables are one regime: give them apart as
+        different target sets if they must be fitted apart); it counts only with at least 20 rows
+        and two per possible parameter (``2 (p + 1)``, so no parent set can fit it exactly), and
+        where the node is not constant (a hard ``do(x = c)`` among soft ones). With ``False``
+        (perfect interventions) those rows are left out, which also suits soft ones, with less
+        evidence about the node's parents.
+    context
+        The first ``context`` columns are lagged copies (``"x[t-1]"``): soft regimes are told
+        apart by the targets among the other columns only.
 
-    Subclasses implement :meth:`_from_schur`, the local score of node ``j`` from, for each parent
-    set, ``logdet`` of the parents' block and the Schur complement of the node given them, of the
-    matrix :meth:`_matrix` returns.
+    Subclasses implement :meth:`_from_schur` ``(n_j, k, logdet, schur)``: the local score on
+    ``n_j`` rows of a node with ``k`` parents, for each parent set, from ``logdet`` of the
+    parents' block and the Schur complement of the node given them, of the matrix :meth:`_matrix`
+    returns for the node's unintervened rows, or :meth:`_score_matrix` makes of a soft regime's
+    scatter matrix (a score with a prior adds it in both).
 
     Examples
     --------
@@ -67,7 +76,8 @@ class LocalScore:
 
     name = "score"
 
-    def __init__(self, X: Tensor | np.ndarray, mask: Tensor | np.ndarray | None = None, *, soft: bool = False) -> None:
+    def __init__(self, X: Tensor | np.ndarray, mask: Tensor | np.ndarray | None = None, *, soft: bool = False,
+                 context: int = 0) -> None:
         if not isinstance(soft, (bool, np.bool_)):
             raise ArgumentError(f"soft must be True or False, got {soft!r}")
         X = _numpy(X, "X")
@@ -83,28 +93,30 @@ class LocalScore:
         self._gram = self.X.T @ self.X  # (p, p) raw second moments of all rows
         self._sum = self.X.sum(0)  # (p,)
         self._stats: dict[int, tuple[int, np.ndarray]] = {}
-        self.soft = bool(soft)
+        if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or not 0 <= context <= p:
+            raise OutOfRangeError(f"context must be an int in [0, {p}] (the number of lagged columns), got {context!r}")
+        self.soft, self.context = bool(soft), int(context)
         self._soft_groups: dict[int, list[np.ndarray]] = {}
         self._soft_stats: dict[int, list[tuple[int, np.ndarray]]] = {}
 
     def soft_groups(self, node: int) -> list[np.ndarray]:
         """With ``soft``: the row indices of each regime that intervened on ``node`` (rows with
-        the same targets, at least 20 of them); each is scored with parameters of its own.
-        Empty without ``soft``."""
+        the same targets) that counts (see the class docstring); each is scored with parameters
+        of its own. Empty without ``soft``."""
         if not self.soft:
             return []
         if node not in self._soft_groups:
             hit = np.flatnonzero(self.mask[:, node])
             groups: list[np.ndarray] = []
             if len(hit):
-                packed = np.packbits(self.mask[hit], axis=1)
+                packed = np.packbits(self.mask[hit][:, self.context:], axis=1)
                 _, label = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(), return_inverse=True)
                 groups = [hit[label == g] for g in range(int(label.max()) + 1)]
             # A regime that holds the node constant (a hard do(x = c) among soft ones) says nothing
             # about its mechanism, and its zero variance would make the likelihood infinite.
             spread = 1e-8 * max(float(self.X[:, node].std()), 1e-300)
-            self._soft_groups[node] = [g for g in groups if len(g) >= _SOFT_MIN_ROWS
-                                       and float(self.X[g, node].std()) > spread]
+            least = max(_SOFT_MIN_ROWS, 2 * (self.n_vars + 1))  # intercept + up to p - 1 parents + variance
+            self._soft_groups[node] = [g for g in groups if len(g) >= least and float(self.X[g, node].std()) > spread]
         return self._soft_groups[node]
 
     def soft_stats(self, node: int) -> list[tuple[int, np.ndarray]]:
@@ -235,8 +247,8 @@ class BICScore(LocalScore):
 
     name = "bic"
 
-    def __init__(self, X: Tensor, mask: Any = None, *, penalty: float = 1.0, soft: bool = False) -> None:
-        super().__init__(X, mask, soft=soft)
+    def __init__(self, X: Tensor, mask: Any = None, *, penalty: float = 1.0, soft: bool = False, context: int = 0) -> None:
+        super().__init__(X, mask, soft=soft, context=context)
         if not penalty > 0:
             raise OutOfRangeError(f"penalty must be > 0, got {penalty}")
         self.penalty = float(penalty)
@@ -272,12 +284,12 @@ class BGeScore(LocalScore):
     name = "bge"
 
     def __init__(self, X: Tensor, mask: Any = None, *, alpha_mu: float = 1.0, alpha_w: float | None = None,
-                 standardize: bool = True, soft: bool = False) -> None:
+                 standardize: bool = True, soft: bool = False, context: int = 0) -> None:
         X = _numpy(X, "X").astype(np.float64)
         if standardize and X.ndim == 2:
             std = X.std(0)
             X = X / np.where(std > 0, std, 1.0)
-        super().__init__(X, mask, soft=soft)
+        super().__init__(X, mask, soft=soft, context=context)
         p = self.n_vars
         if not alpha_mu > 0:
             raise OutOfRangeError(f"alpha_mu must be > 0, got {alpha_mu}")
@@ -328,7 +340,8 @@ class RFFScore(LocalScore):
     ``[n_j, 1 + k + D]`` least-squares problem per parent set, batched; a node with more than
     ``max_rows`` usable rows is scored on a fixed random subset of that many (drawn from
     ``seed``), which bounds the cost on large designs (100 variables with an intervention on each
-    give ~11,000 rows per node).
+    give ~11,000 rows per node); with ``soft`` each soft regime is capped the same way, in a
+    regression of its own.
 
     Examples
     --------
@@ -348,13 +361,16 @@ class RFFScore(LocalScore):
 
     def __init__(self, X: Tensor | np.ndarray, mask: Tensor | np.ndarray | None = None, *, n_features: int = 100,
                  lengthscale: float | Sequence[float] = 1.0, ridge: Sequence[float] = (1e-3, 1e-2, 1e-1, 1.0), penalty: float = 1.0,
-                 max_rows: int | None = 5000, seed: int = 0, soft: bool = False) -> None:
-        super().__init__(X, mask, soft=soft)
+                 max_rows: int | None = 5000, seed: int = 0, soft: bool = False, context: int = 0) -> None:
+        super().__init__(X, mask, soft=soft, context=context)
         if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or n_features < 1:
             raise OutOfRangeError(f"n_features must be a positive int, got {n_features!r}")
-        scales = (lengthscale,) if isinstance(lengthscale, (int, float, np.floating, np.integer)) else tuple(lengthscale)
-        if not scales or not all(isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
-                                 and 0 < v < math.inf for v in scales):
+        try:
+            scales = np.atleast_1d(np.asarray(lengthscale.detach().cpu() if isinstance(lengthscale, Tensor) else lengthscale,
+                                              dtype=np.float64))
+        except (TypeError, ValueError):
+            scales = np.array([np.nan])
+        if isinstance(lengthscale, (bool, str)) or scales.ndim != 1 or not scales.size or not np.all((scales > 0) & (scales < math.inf)):
             raise OutOfRangeError(f"lengthscale must be a number > 0 or a non-empty sequence of them, got {lengthscale!r}")
         self.lengthscales = tuple(float(v) for v in scales)
         ridge = tuple(float(r) for r in ridge)

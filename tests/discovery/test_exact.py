@@ -265,6 +265,23 @@ def test_soft_interventions_recover_the_graph_with_the_soft_score(soft):
         ExactLearner(interventions="perfect", progress=False).fit(data, targets)
 
 
+def test_soft_interventions_without_observational_rows_identify_less(soft):
+    # x -> y with soft interventions on x and on y and no observational rows: only the difference
+    # between the two regimes identifies anything, and it cuts no edge, so x -- y stays undirected
+    # (perfect interventions would orient it). With observational rows the class is the perfect one.
+    truth = cw.SCM.linear([("x", "y")], {("x", "y"): 1.0}, 1.0)
+    parts = [truth.do({v: lambda u: 0.3 * u}).sample(1000, seed=k) for k, v in enumerate("xy")]
+    data = {v: torch.cat([p[v] for p in parts]).double() for v in "xy"}
+    targets = [{"x"}] * 1000 + [{"y"}] * 1000
+    learner = ExactLearner(interventions="soft", progress=False).fit(data, targets)
+    assert {frozenset(e) for e in learner.cpdag_.undirected} == {frozenset("xy")} and not learner.cpdag_.directed
+    assert learner.fit_info_["interventions"] == "soft"
+    obs = truth.sample(500, seed=9)
+    data = {v: torch.cat([obs[v].double(), data[v]]) for v in "xy"}
+    learner = ExactLearner(interventions="soft", progress=False).fit(data, [set()] * 500 + targets)
+    assert set(learner.cpdag_.directed) == {("x", "y")}
+
+
 def test_bge_score_also_recovers_the_graph(design):
     scm, data, targets = design(0)
     assert shd(scm.graph, ExactLearner(score_func="bge", progress=False).fit(data, targets).graph_) == 0

@@ -229,6 +229,12 @@ def test_soft_interventions_are_oriented_by_the_soft_score(soft):
         assert metrics.shd(scm.graph, learner.graph_) == 0, seed
         off = ~np.eye(len(scm.variables), dtype=bool)
         assert np.all(learner.fit_info_["orientation"][off] == 0.5)  # theta was not trained
+        P = learner.edge_probs_
+        for u, v in learner.graph_.edges:  # edge_probs_ orient each pair as the refined graph does
+            assert P.loc[v, u] == 0.0
+        drawn = learner.sample_graphs(20, seed=1)
+        agree = np.mean([g.has_edge(u, v) for g in drawn for u, v in learner.graph_.edges if g.has_edge(u, v) or g.has_edge(v, u)])
+        assert agree == 1.0
     assert learner.fit_info_["interventions"] == "soft"
     with pytest.raises(ArgumentError, match="refine"):
         GradientLearner(interventions="soft", refine=None, progress=False).fit(data, targets)

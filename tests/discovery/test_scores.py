@@ -142,15 +142,57 @@ def test_soft_scores_add_one_fit_per_intervention_regime():
         want = hard.local_one(2, parents) + bic(np.arange(100, 200), parents) + bic(np.arange(200, 260), parents)
         assert soft.local_one(2, parents) == pytest.approx(want, rel=1e-9)
     assert soft.local_one(0, [1]) == hard.local_one(0, [1])  # node 0: only 10 intervened rows
+    # BGe: each regime is the marginal likelihood of its rows alone (same standardisation, same prior)
     bge, bge_soft = BGeScore(X, mask), BGeScore(X, mask, soft=True)
-    assert bge_soft.local_one(2, [0]) != bge.local_one(2, [0]) and bge_soft.local_one(0, []) == bge.local_one(0, [])
-    rff, rff_soft = RFFScore(X, mask), RFFScore(X, mask, soft=True)
-    assert rff_soft.local_one(2, [0]) < rff.local_one(2, [0])  # two more (negative) log-likelihood terms
+    Xs = X / X.std(0)
+    for parents in ([], [0], [0, 1]):
+        alone = sum(BGeScore(Xs[rows], standardize=False, alpha_w=bge.alpha_w).local_one(2, parents)
+                    for rows in (np.arange(100, 200), np.arange(200, 260)))
+        assert bge_soft.local_one(2, parents) == pytest.approx(bge.local_one(2, parents) + alone, rel=1e-9)
+    assert bge_soft.local_one(0, []) == bge.local_one(0, [])
+    # RFF: one leave-one-out regression per regime, each capped at max_rows rows like the free rows
+    rff_soft = RFFScore(X, mask, soft=True, max_rows=80, seed=2)
+    idx = np.array([[0, 1]])
+    groups = rff_soft.soft_groups(2)
+    assert [len(g) for g in groups] == [100, 60]
+    capped = np.sort(np.random.default_rng([2, 2, 1]).choice(100, 80, replace=False))
+    want = (rff_soft._loo(2, rff_soft._scored_rows(2), idx) + rff_soft._loo(2, groups[0][capped], idx)
+            + rff_soft._loo(2, groups[1], idx))
+    assert rff_soft.local(2, idx) == pytest.approx(want, rel=1e-12)
     with pytest.raises(ArgumentError, match="soft"):
         BICScore(X, mask, soft="yes")
     X[100:200, 2] = 1.5  # that regime now holds node 2 constant (a hard do): it is left out, not +inf
     assert BICScore(X, mask, soft=True).local_one(2, [0]) == pytest.approx(
         BICScore(X, mask).local_one(2, [0]) + bic(np.arange(200, 260), [0]), rel=1e-9)
+
+
+def test_soft_regimes_too_small_for_every_parent_set_are_left_out():
+    # 25 noise columns and a 20-row regime on node 0: 19 parents would fit those rows almost
+    # exactly (BIC: +131 nats over no parents). A regime needs two rows per possible parameter.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 25))
+    mask = np.zeros((300, 25), bool)
+    mask[:20, 0] = True
+    s = BICScore(X, mask, soft=True)
+    assert s.soft_groups(0) == []
+    many = list(range(1, 20))
+    assert s.local_one(0, many) < s.local_one(0, [])
+    mask[:60, 0] = True  # 60 rows >= 2 * (25 + 1): counted
+    assert [len(g) for g in BICScore(X, mask, soft=True).soft_groups(0)] == [60]
+
+
+def test_soft_regimes_are_told_apart_by_the_current_step_only():
+    # With lagged copies (the first ``context`` columns), a sustained intervention on x is one
+    # regime whether or not x[t-1] was intervened too.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 4))  # x[t-1], y[t-1], x, y
+    mask = np.zeros((400, 4), bool)
+    mask[100:300, 2] = True
+    mask[150:300, 0] = True  # the previous step was intervened too, from row 150 on
+    assert [len(g) for g in BICScore(X, mask, soft=True, context=2).soft_groups(2)] == [200]
+    assert sorted(len(g) for g in BICScore(X, mask, soft=True).soft_groups(2)) == [50, 150]
+    with pytest.raises(OutOfRangeError, match="context"):
+        BICScore(X, mask, context=5)
 
 
 # ---------------------------------------------------------------------------- RFFScore
@@ -256,8 +298,16 @@ def test_rff_score_picks_the_length_scale_by_leave_one_out_per_parent_set():
     assert short.local_one(2, [0]) > long_.local_one(2, [0])  # sin(3x) needs the short scale
 
 
+def test_rff_length_scale_takes_numbers_arrays_and_tensors():
+    X = _data(100)
+    want = RFFScore(X, lengthscale=0.5).local_one(2, [0])
+    for ls in (np.array(0.5), torch.tensor(0.5), [0.5], np.float32(0.5)):
+        assert RFFScore(X, lengthscale=ls).local_one(2, [0]) == pytest.approx(want, rel=1e-12)
+
+
 @pytest.mark.parametrize("options", [{"n_features": 0}, {"lengthscale": 0.0}, {"lengthscale": ()},
-                                     {"lengthscale": (1.0, -1.0)}, {"ridge": ()}, {"ridge": (-1.0,)},
+                                     {"lengthscale": (1.0, -1.0)}, {"lengthscale": "1"}, {"lengthscale": [[1.0]]},
+                                     {"ridge": ()}, {"ridge": (-1.0,)},
                                      {"penalty": -1.0}, {"max_rows": 5}, {"max_rows": 2.5}])
 def test_rff_score_bad_settings_raise(options):
     with pytest.raises(OutOfRangeError):
