@@ -45,13 +45,10 @@ def test_recovers_20_node_nonlinear_graphs_and_their_counterfactuals(seed):
     assert metrics.auroc(truth.graph, learner.edge_probs_) > 0.95
     assert learner.fit_info_["refine"] == "rff"
     assert learner.fit_info_["refine_orders"]  # "auto": the RFF order search runs up to 50 variables
-    # Counterfactual error: the issue asks <= 0.1. It holds on 9 of seeds 0-9 (0.079, 0.095 on
-    # seeds 0 and 1) and is 0.103 on seed 2, where SCM.fit on the TRUE graph with the same data
-    # gives 0.1035: what remains is the MLP mechanisms' fit, not the learned graph. So: <= 0.1 up
-    # to that mechanism-fit floor, and never more than 10 % above the true graph's fit.
-    err = metrics.counterfactual_error(truth, learner.scm_)
-    floor = metrics.counterfactual_error(truth, cw.SCM.fit(truth.graph, data, "mlp", targets=targets, progress=False))
-    assert err <= max(0.1, 1.1 * floor)
+    # Counterfactual error <= 0.1 (the issue's target). With one MLP per mechanism seed 2 gave
+    # 0.103, as did SCM.fit on the TRUE graph: the fit's own error. SCM.fit averages three MLPs
+    # per mechanism (mlp_members=3), which brings every seed of 0-9 under 0.1.
+    assert metrics.counterfactual_error(truth, learner.scm_) <= 0.1
 
 
 def test_rff_order_search_runs_up_to_its_size_limit_only(monkeypatch):
