@@ -28,6 +28,20 @@ def interventional_design(seed: int, d: int = 8, n_obs: int = 500, n_int: int = 
     return scm, data, targets
 
 
+def nonlinear_design(seed: int, d: int = 20, n_obs: int = 500, n_int: int = 200):
+    """``random_scm(d, edges_per_node=2, mechanism="mlp")`` with ``n_obs`` observational rows and
+    ``n_int`` rows per single-variable hard intervention, target values drawn from N(0, 2^2)."""
+    truth = cw.random_scm(d, edges_per_node=2, mechanism="mlp", seed=seed)
+    gen = torch.Generator().manual_seed(seed)
+    parts = [truth.sample(n_obs, seed=1000 + seed)]
+    targets: list[set[str]] = [set()] * n_obs
+    for i, v in enumerate(truth.variables):
+        parts.append(truth.do({v: 2.0 * torch.randn(n_int, generator=gen)}).sample(n_int, seed=2000 + 37 * seed + i))
+        targets += [{v}] * n_int
+    data = {v: torch.cat([p[v] for p in parts]).double() for v in truth.variables}
+    return truth, data, targets
+
+
 def soft_design(seed: int, d: int = 8, n_obs: int = 500, n_int: int = 200, edges_per_node: float = 1.5,
                 scale: float = 0.3):
     """As :func:`interventional_design` with soft interventions: ``do(v = scale * v)``, the
@@ -80,6 +94,11 @@ def brute_force_class(dag: nx.DiGraph, targets=()) -> tuple[set[tuple[str, str]]
 @pytest.fixture(scope="session")
 def design():
     return interventional_design
+
+
+@pytest.fixture(scope="session")
+def nonlinear():
+    return nonlinear_design
 
 
 @pytest.fixture(scope="session")
