@@ -1,6 +1,6 @@
 """Shared data designs for the discovery tests: linear SCMs with observational rows and rows under
-single-variable hard (or soft) interventions, and brute-force Markov equivalence classes (independent of the
-package's Meek-rule code)."""
+single-variable hard (or soft) interventions, the issue's 20-node MLP design, and brute-force
+Markov equivalence classes (independent of the package's Meek-rule code)."""
 
 from __future__ import annotations
 
