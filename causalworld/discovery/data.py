@@ -26,7 +26,7 @@ from causalworld.errors import (
     ShapeError,
 )
 from causalworld.scm.batch import column_to_tensor
-from causalworld.scm.targets import targets_mask
+from causalworld.scm.targets import row_patterns, targets_mask
 
 __all__ = ["Problem", "prepare", "lag_name", "unrolled_name", "read_columns"]
 
@@ -164,8 +164,7 @@ def read_columns(data: Any, *, allow_2d: bool) -> dict[str, Tensor]:
 def _regimes(mask: np.ndarray, names: Sequence[str]) -> list[frozenset[str]]:
     if not mask.any():
         return [frozenset()]
-    packed = np.packbits(mask, axis=1)  # one short byte string per row: unique rows fast
-    _, first = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(), return_index=True)
+    _, first = row_patterns(mask)
     return [frozenset(names[i] for i in np.flatnonzero(mask[r])) for r in sorted(first)]
 
 

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor
 
 from causalworld.errors import ArgumentError, InsufficientDataError, OutOfRangeError, ShapeError
+from causalworld.scm.targets import row_patterns
 
 __all__ = ["LocalScore", "BICScore", "BGeScore", "RFFScore", "SCORES", "make_score"]
 
@@ -109,9 +110,8 @@ class LocalScore:
             hit = np.flatnonzero(self.mask[:, node])
             groups: list[np.ndarray] = []
             if len(hit):
-                packed = np.packbits(self.mask[hit][:, self.context:], axis=1)
-                _, label = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(), return_inverse=True)
-                groups = [hit[label == g] for g in range(int(label.max()) + 1)]
+                label, first = row_patterns(self.mask[hit][:, self.context:])
+                groups = [hit[label == g] for g in range(len(first))]
             # A regime that holds the node constant (a hard do(x = c) among soft ones) says nothing
             # about its mechanism, and its zero variance would make the likelihood infinite.
             spread = 1e-8 * max(float(self.X[:, node].std()), 1e-300)

@@ -16,7 +16,7 @@ import torch
 
 from causalworld.errors import DTypeError, ShapeError, UnknownVariableError
 
-__all__ = ["targets_mask"]
+__all__ = ["targets_mask", "row_patterns"]
 
 
 def targets_mask(targets: Any, names: Sequence[str], n: int) -> np.ndarray:
@@ -67,3 +67,24 @@ def targets_mask(targets: Any, names: Sequence[str], n: int) -> np.ndarray:
     raise DTypeError(
         f"cannot read targets from {type(targets).__name__}; give an [n, d] boolean mask, a list of sets, or None"
     )
+
+
+def row_patterns(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of a boolean ``[n, d]`` mask grouped by their pattern (their set of targets): the
+    label of each row's pattern ``[n]`` and the first row of each pattern, in label order.
+
+    Rows are packed to short byte strings first, so this stays fast for many rows and columns.
+
+    Examples
+    --------
+    >>> labels, first = row_patterns(np.array([[0, 1], [0, 0], [0, 1]], bool))
+    >>> labels.tolist(), first.tolist()
+    ([1, 0, 1], [1, 0])
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    packed = np.packbits(mask, axis=1)
+    _, first, labels = np.unique(packed.view(np.dtype((np.void, packed.shape[1]))).ravel(),
+                                 return_index=True, return_inverse=True)
+    return labels.ravel(), first
