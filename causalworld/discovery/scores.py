@@ -382,6 +382,7 @@ class RFFScore(LocalScore):
                                      or max_rows < 10):
             raise OutOfRangeError(f"max_rows must be None or an int >= 10, got {max_rows!r}")
         self.max_rows, self._seed, self._row_index = max_rows, int(seed), {}
+        self._soft_capped: dict[int, list[np.ndarray]] = {}
         n, p = self.X.shape
         free = ~self.mask
         cnt = np.maximum(free.sum(0), 1)
@@ -408,13 +409,22 @@ class RFFScore(LocalScore):
             self._row_index[node] = free
         return self._row_index[node]
 
+    def _soft_rows(self, node: int) -> list[np.ndarray]:
+        """The rows of each soft regime of ``node``, each capped at ``max_rows`` (a fixed subset)."""
+        if node not in self._soft_capped:
+            capped = []
+            for g, rows in enumerate(self.soft_groups(node)):
+                if self.max_rows is not None and len(rows) > self.max_rows:
+                    pick = np.random.default_rng([self._seed, node, g + 1]).choice(len(rows), self.max_rows, replace=False)
+                    rows = rows[np.sort(pick)]
+                capped.append(rows)
+            self._soft_capped[node] = capped
+        return self._soft_capped[node]
+
     def local(self, node: int, parents: Any) -> np.ndarray:
         idx = self._parent_sets(node, parents)
         out = self._loo(node, self._scored_rows(node), idx)
-        for g, rows in enumerate(self.soft_groups(node)):  # soft regimes: a regression of their own each
-            if self.max_rows is not None and len(rows) > self.max_rows:
-                pick = np.random.default_rng([self._seed, node, g + 1]).choice(len(rows), self.max_rows, replace=False)
-                rows = rows[np.sort(pick)]
+        for rows in self._soft_rows(node):  # soft regimes: a regression of their own each
             out = out + self._loo(node, rows, idx)
         return out
 
@@ -439,10 +449,10 @@ class RFFScore(LocalScore):
             c = len(part)
             XP = Zr[:, part].permute(1, 0, 2)  # (c, n, k)
             best = torch.full((c,), -math.inf, dtype=torch.float64)
+            Phi = torch.empty((c, n_j, m), dtype=torch.float64)
+            Phi[:, :, 0] = 1.0
+            Phi[:, :, 1:1 + k] = XP  # intercept and parents: the same for every length-scale
             for scale in self.lengthscales:
-                Phi = torch.empty((c, n_j, m), dtype=torch.float64)
-                Phi[:, :, 0] = 1.0
-                Phi[:, :, 1:1 + k] = XP
                 w = self._wt[part] / (scale * math.sqrt(k))
                 torch.cos(torch.baddbmm(self._bt.expand(c, 1, D), XP, w), out=Phi[:, :, 1 + k:])
                 Phi[:, :, 1 + k:] *= math.sqrt(2.0 / D)
