@@ -1,7 +1,8 @@
 """Atomic file writes: a reader sees the old file or the new one, never half of one.
 
-The floor beside ``errors``: saved models (``causalworld.scm.io``) and episodes
-(``causalworld.episodes``) write through it, so a run killed mid-save loses nothing.
+The floor beside ``errors``. A single file is written through here; a folder of files (a saved
+model, episodes, a checkpoint) is written through :mod:`causalworld.store`, which orders these
+writes so that a save killed at any point leaves the previous save loadable.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ safetensors, pandas, numpy and the errors, and saves to a folder of safetensors 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,14 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
 from torch import Tensor
 
-from causalworld.atomic import write_atomic
 from causalworld.errors import (
     ArgumentError,
+    CausalWorldError,
     DeviceError,
     DTypeError,
     ModelFileError,
@@ -34,13 +30,14 @@ from causalworld.errors import (
     ShapeError,
     UnknownVariableError,
 )
+from causalworld.store import load_folder, save_folder
 
 __all__ = ["Episodes"]
 
 FORMAT = "causalworld.episodes"
-FORMAT_VERSION = 1
-_TENSORS = "episodes.safetensors"
+FORMAT_VERSION = 2
 _META = "episodes.json"
+_LEGACY_TENSORS = "episodes.safetensors"  # format version 1
 
 
 def _as_tensor(x: Any, what: str) -> Tensor:
@@ -256,10 +253,17 @@ class Episodes:
 
     # ------------------------------------------------------------------ files
     def save(self, folder: str | os.PathLike) -> Path:
-        """Save to ``folder`` (created if needed): ``episodes.safetensors`` + ``episodes.json``.
+        """Save to ``folder`` (created if needed): ``episodes.json`` + ``episodes-<sha256>.safetensors``.
 
-        Both files are written atomically (to a temporary file, then renamed), the JSON last and
-        holding the SHA-256 of the tensors, so a half-written or altered folder fails to load.
+        Written by :func:`causalworld.store.save_folder`: the tensors go to a new file, the JSON
+        (every field, and a checksum over it and the tensors) replaces the old one atomically, and
+        only then is the old tensors file deleted, so a save killed at any point leaves the
+        previous save loadable, and an altered or mixed-up folder fails to load.
+
+        Raises
+        ------
+        DTypeError
+            ``meta`` is not plain JSON.
 
         Examples
         --------
@@ -271,61 +275,63 @@ class Episodes:
         >>> bool(torch.equal(back.values["x"], eps.values["x"]))
         True
         """
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         tensors: dict[str, Tensor] = {"frames": self.frames, "targets": self.targets}
         for v, t in self.values.items():
             tensors[f"values/{v}"] = t
         for k, t in self.noise.items():
             tensors[f"noise/{k}"] = t
-        blob = st_save({k: t.detach().cpu().contiguous() for k, t in tensors.items()})
-        meta = {
+        doc = {
             "format": FORMAT,
-            "version": FORMAT_VERSION,
+            "format_version": FORMAT_VERSION,
             "names": list(self.names),
             "values": list(self.values),
             "noise": list(self.noise),
             "n": len(self),
             "frame_shape": list(self.frames.shape[1:]),
-            "sha256": hashlib.sha256(blob).hexdigest(),
             "meta": self.meta,
         }
         try:
-            text = json.dumps(meta, indent=2)
-        except TypeError as e:
-            raise DTypeError(f"Episodes.meta must be JSON-able to save: {e}") from None
-        write_atomic(folder / _TENSORS, blob)
-        write_atomic(folder / _META, text.encode())
-        return folder
+            return save_folder(folder, manifest=_META, doc=doc, tensors=tensors, replaces=(_LEGACY_TENSORS,))
+        except ModelFileError:
+            raise
+        except (TypeError, ValueError) as e:
+            raise DTypeError(f"Episodes.meta must be plain JSON (numbers, strings, lists, dicts) to save: {e}") from None
 
     @classmethod
     def load(cls, folder: str | os.PathLike, *, device: str | torch.device | None = None) -> "Episodes":
-        """Load episodes saved by :meth:`save`; a missing, truncated or altered folder raises
-        :class:`~causalworld.errors.ModelFileError`."""
-        folder = Path(folder)
-        meta_path, blob_path = folder / _META, folder / _TENSORS
-        for p in (meta_path, blob_path):
-            if not p.is_file():
-                raise ModelFileError(f"{p} is missing; {folder} is not a saved Episodes folder")
+        """Load episodes saved by :meth:`save`.
+
+        Raises
+        ------
+        ModelFileError
+            The folder is missing, truncated, altered, foreign or inconsistent.
+        """
+        fix = "record the episodes and save them again with eps.save(folder)"
+        legacy = Path(folder) / _META
+        if legacy.is_file():
+            try:
+                old = json.loads(legacy.read_text())
+            except (ValueError, UnicodeDecodeError):
+                old = None
+            if isinstance(old, dict) and old.get("format") == FORMAT and "format_version" not in old and "version" in old:
+                raise ModelFileError(
+                    f"{folder} holds Episodes in format version {old['version']}, whose JSON its checksum did "
+                    f"not cover; this causalworld reads version {FORMAT_VERSION}: {fix}"
+                )
+        doc, tensors = load_folder(folder, manifest=_META, format=FORMAT, max_version=FORMAT_VERSION,
+                                   what="saved causalworld Episodes", fix=fix)
         try:
-            meta = json.loads(meta_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ModelFileError(f"{meta_path} is not valid JSON ({e}); the folder is damaged") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ModelFileError(f"{meta_path} does not describe saved Episodes (format {meta.get('format') if isinstance(meta, dict) else None!r})")
-        if meta.get("version") != FORMAT_VERSION:
-            raise ModelFileError(f"{folder} was saved in Episodes format version {meta.get('version')}; this causalworld reads {FORMAT_VERSION}")
-        blob = blob_path.read_bytes()
-        if hashlib.sha256(blob).hexdigest() != meta.get("sha256"):
-            raise ModelFileError(f"{blob_path} does not match the checksum in {meta_path}: the file was truncated or altered")
-        try:
-            tensors = st_load(blob)
-            names = [str(v) for v in meta["names"]]
-            values = {v: tensors[f"values/{v}"] for v in meta["values"]}
-            noise = {k: tensors[f"noise/{k}"] for k in meta["noise"]}
-            eps = cls(tensors["frames"], values, targets=tensors["targets"], noise=noise, names=names, meta=meta.get("meta", {}))
-        except (SafetensorError, KeyError, TypeError, ValueError) as e:
-            raise ModelFileError(f"{folder} holds inconsistent Episodes ({type(e).__name__}: {e})") from None
+            names = [str(v) for v in doc["names"]]
+            values = {v: tensors.pop(f"values/{v}") for v in doc["values"]}
+            noise = {k: tensors.pop(f"noise/{k}") for k in doc["noise"]}
+            frames, targets = tensors.pop("frames"), tensors.pop("targets")
+            if tensors:
+                raise ValueError(f"tensors no field names: {sorted(tensors)[:5]}")
+            if len(frames) != doc["n"] or list(frames.shape[1:]) != doc["frame_shape"]:
+                raise ValueError(f"frames {tuple(frames.shape)} against n={doc['n']}, frame_shape={doc['frame_shape']}")
+            eps = cls(frames, values, targets=targets, noise=noise, names=names, meta=doc.get("meta", {}))
+        except (CausalWorldError, KeyError, TypeError, ValueError) as e:
+            raise ModelFileError(f"{folder} holds inconsistent Episodes ({type(e).__name__}: {e}); {fix}") from None
         return eps.to(device) if device is not None else eps
 
     # ------------------------------------------------------------------ outside footage

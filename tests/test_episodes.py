@@ -10,6 +10,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import causalworld as cw
+from causalworld import store
 from causalworld.episodes import Episodes
 from causalworld.errors import (
     ArgumentError,
@@ -84,7 +86,7 @@ def test_save_load_round_trip(tmp_path):
 def test_damaged_folders_raise_model_file_error(tmp_path):
     eps = _eps()
     folder = eps.save(tmp_path / "e")
-    blob = folder / "episodes.safetensors"
+    blob = store.tensors_path(folder, "episodes.json")
     data = blob.read_bytes()
     blob.write_bytes(data[:-10])
     with pytest.raises(ModelFileError, match="checksum"):
@@ -97,11 +99,47 @@ def test_damaged_folders_raise_model_file_error(tmp_path):
     (folder / "episodes.json").write_text("{not json")
     with pytest.raises(ModelFileError, match="JSON"):
         Episodes.load(folder)
-    (folder / "episodes.json").write_text(json.dumps(meta | {"values": ["a", "missing"]}))
-    with pytest.raises(ModelFileError, match="inconsistent"):
-        Episodes.load(folder)
     with pytest.raises(ModelFileError, match="missing"):
         Episodes.load(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("edit", ["reverse names", "drop a value", "drop a noise", "n", "frame_shape", "world id"])
+def test_every_field_of_the_json_is_covered_by_the_checksum(tmp_path, edit):
+    eps = _eps()
+    eps.noise = {"a": torch.zeros(len(eps)), "b": torch.ones(len(eps))}
+    folder = eps.save(tmp_path / "e")
+    path = folder / "episodes.json"
+    doc = json.loads(path.read_text())
+    change = {"reverse names": lambda d: d.update(names=d["names"][::-1]),
+              "drop a value": lambda d: d["values"].pop(),
+              "drop a noise": lambda d: d["noise"].pop(),
+              "n": lambda d: d.update(n=d["n"] - 1),
+              "frame_shape": lambda d: d.update(frame_shape=[1, 1, 1, 1]),
+              "world id": lambda d: d["meta"].update(world="other-v0")}[edit]
+    change(doc)
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match="checksum"):
+        Episodes.load(folder)
+
+
+def test_a_consistent_checksum_does_not_hide_a_mismatched_field(tmp_path):
+    folder = _eps().save(tmp_path / "e")
+    path = folder / "episodes.json"
+    doc = json.loads(path.read_text())
+    doc["values"] = doc["values"][:-1]  # a tensor no field names
+    doc["checksum"]["value"] = store.checksum(doc, store.tensors_path(folder, "episodes.json").read_bytes())
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match="inconsistent"):
+        Episodes.load(folder)
+
+
+@pytest.mark.parametrize("name", ["lights", "sprites", "falling", "pendulum", "billiards"])
+def test_episodes_drawn_from_every_world_save_and_load(tmp_path, name):
+    eps = cw.make(name, image_size=16, seed=0).rollout(3)
+    back = Episodes.load(eps.save(tmp_path / name))
+    assert _equal(back, eps)
+    for k in eps.noise:
+        assert torch.equal(back.noise[k], eps.noise[k])
 
 
 def test_from_arrays_builds_episodes_from_recordings():
@@ -150,3 +188,9 @@ def test_from_arrays_then_save_and_load_keeps_everything(tmp_path_factory, n, T,
     back = Episodes.load(eps.save(tmp_path_factory.mktemp("e")))
     assert _equal(back, eps)
     assert back.to_frame().shape == (n, d)
+
+
+def test_a_folder_of_the_first_layout_is_refused_with_the_fix(tmp_path):
+    (tmp_path / "episodes.json").write_text(json.dumps({"format": "causalworld.episodes", "version": 1}))
+    with pytest.raises(ModelFileError, match="save them again"):
+        Episodes.load(tmp_path)

@@ -1,14 +1,15 @@
-"""Saving and loading an SCM as a folder: ``scm.json`` (structure, configs) + ``tensors.safetensors``.
+"""Saving and loading an SCM as a folder: ``scm.json`` (structure, configs) + ``scm-<sha256>.safetensors``.
 
-A learned or simulated model leaves the loop of ``DESIGN.md`` through here (to the server, to a
+A learned or simulated model leaves the loop through here (to the server, to a
 later session). Mechanism classes are resolved only through the registry of
 :func:`causalworld.register_mechanism`; no code is read from the file and nothing is unpickled.
-A sha256 checksum over both files catches truncation and tampering; typed errors name the fix.
+The folder is written by :func:`causalworld.store.save_folder`: a save killed part-way leaves the
+previous one loadable, and a sha256 checksum over both files catches truncation and tampering;
+typed errors name the fix.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -18,43 +19,26 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as load_tensors
-from safetensors.torch import save as save_tensors
 from torch import Tensor
 
-from causalworld.atomic import write_atomic
 from causalworld.errors import CausalWorldError, ConversionError, ModelFileError, UnknownMechanismError
+from causalworld.store import load_folder, save_folder
 from causalworld.scm.intervention import Intervention
 from causalworld.scm.mechanisms import Mechanism, mechanism_class
 from causalworld.scm.model import SCM
 
-__all__ = ["save_scm", "load_scm", "FORMAT", "FORMAT_VERSION", "JSON_FILE", "TENSORS_FILE"]
+__all__ = ["save_scm", "load_scm", "FORMAT", "FORMAT_VERSION", "JSON_FILE"]
 
 FORMAT = "causalworld.scm"
 """The ``format`` field of every saved SCM: a file without it is not ours."""
-FORMAT_VERSION = 1
-"""The newest file layout this code reads and the one it writes."""
+FORMAT_VERSION = 2
+"""The newest file layout this code reads and the one it writes (1: a fixed tensors file name)."""
 JSON_FILE = "scm.json"
-TENSORS_FILE = "tensors.safetensors"
+LEGACY_TENSORS_FILE = "tensors.safetensors"  # format version 1
 
 _DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32, "float64": torch.float64}
 _DO_PREFIX = "__do__/"  # tensor key prefix of per-row intervention values
 _SUMMARY_DTYPES = ("float64", "float32", "int64", "int32", "bool", "str", "object", "string")
-
-
-def _canonical(doc: dict[str, Any]) -> bytes:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode()
-
-
-def _checksum(doc: dict[str, Any], tensor_bytes: bytes) -> str:
-    body = {k: v for k, v in doc.items() if k != "checksum"}
-    h = hashlib.sha256(_canonical(body))
-    h.update(b"\0")
-    h.update(tensor_bytes)
-    return h.hexdigest()
-
-
 
 
 def _json_number(x: Any) -> Any:
@@ -88,8 +72,10 @@ def save_scm(scm: SCM, folder: str | os.PathLike) -> Path:
     The folder holds ``scm.json`` (format name and version, library version, variables in
     order, edges, each mechanism as ``{"class": registered name, "config": get_config()}``,
     dtype, fitted ranges, hard interventions, ``fit_summary`` records and a sha256 checksum) and
-    ``tensors.safetensors`` (each mechanism's ``state_dict`` under ``"<var>/<key>"``). Each file
-    is written to a temporary file in the folder and moved into place.
+    ``scm-<sha256>.safetensors`` (each mechanism's ``state_dict`` under ``"<var>/<key>"``). The
+    tensors are written first under a name of their own, then the JSON replaces the old one
+    atomically, then the old tensors are deleted: a save killed at any point leaves the
+    previous save loadable.
 
     A soft (callable) intervention is code and is refused with
     :class:`~causalworld.errors.ConversionError`: save the model before ``do`` and apply the
@@ -102,9 +88,9 @@ def save_scm(scm: SCM, folder: str | os.PathLike) -> Path:
     >>> scm = random_scm(4, mechanism="mlp", seed=0)
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     _ = scm.save(folder)
-    ...     print(sorted(p.name for p in Path(folder).iterdir()))
+    ...     print(sorted(p.suffix for p in Path(folder).iterdir()))
     ...     again = SCM.load(folder)
-    ['scm.json', 'tensors.safetensors']
+    ['.json', '.safetensors']
     >>> torch.equal(again.sample(5, seed=1)["x3"], scm.sample(5, seed=1)["x3"])
     True
     """
@@ -166,22 +152,14 @@ def save_scm(scm: SCM, folder: str | os.PathLike) -> Path:
         "fit_summary": None if scm.fit_summary is None else _summary_to_json(scm.fit_summary),
     }
     try:
-        _canonical(doc)
+        return save_folder(folder, manifest=JSON_FILE, doc=doc, tensors=tensors, replaces=(LEGACY_TENSORS_FILE,))
+    except ModelFileError:
+        raise
     except (TypeError, ValueError) as e:
         raise ConversionError(
             f"the model's configuration is not plain JSON ({e}); make every mechanism's get_config() "
             "return only numbers, strings, lists and dicts"
         ) from None
-    tensor_bytes = save_tensors(tensors, metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
-    doc["checksum"] = {"algorithm": "sha256", "value": _checksum(doc, tensor_bytes)}
-
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ModelFileError(f"{folder} is a file, not a folder; give a folder path to save the SCM in")
-    folder.mkdir(parents=True, exist_ok=True)
-    write_atomic(folder / TENSORS_FILE, tensor_bytes)
-    write_atomic(folder / JSON_FILE, json.dumps(doc, indent=2, allow_nan=False).encode() + b"\n")
-    return folder
 
 
 def _registered(name: str) -> type[Mechanism] | None:
@@ -189,19 +167,6 @@ def _registered(name: str) -> type[Mechanism] | None:
         return mechanism_class(name)
     except UnknownMechanismError:
         return None
-
-
-def _read(path: Path, what: str) -> bytes:
-    if not path.is_file():
-        raise ModelFileError(
-            f"{path} is missing, so {path.parent} is not a complete saved SCM ({what}); "
-            "save the model again with scm.save(folder)"
-        )
-    return path.read_bytes()
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _field(doc: dict[str, Any], name: str, kind: type | tuple[type, ...], path: Path) -> Any:
@@ -231,44 +196,13 @@ def load_scm(folder: str | os.PathLike, *, device: str | torch.device | None = N
     ...     SCM.load(folder)  # an empty folder
     Traceback (most recent call last):
     ...
-    causalworld.errors.ModelFileError: .../scm.json is missing, so ... is not a complete saved SCM ...
+    causalworld.errors.ModelFileError: .../scm.json is missing, so ... is not a complete saved causalworld SCM; ...
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ModelFileError(f"{folder} is not a folder; give the folder an SCM was saved to with scm.save(folder)")
-    json_path, tensors_path = folder / JSON_FILE, folder / TENSORS_FILE
-    raw = _read(json_path, "structure and configuration")
-    try:
-        doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:  # JSONDecodeError is a ValueError
-        raise ModelFileError(
-            f"{json_path} is not valid JSON ({e}); it is truncated or damaged: save the model again"
-        ) from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
-        raise ModelFileError(
-            f"{json_path} is not a saved causalworld SCM (format {found!r}, expected {FORMAT!r}); "
-            "give the folder written by scm.save(folder)"
-        )
-    version = doc.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ModelFileError(f"{json_path} has an invalid format_version {version!r}; the file is damaged: save the model again")
-    if version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"{json_path} has format version {version}, newer than the {FORMAT_VERSION} this causalworld reads "
-            f"(it was written by causalworld {doc.get('library_version', '?')}); upgrade causalworld to load it"
-        )
-    tensor_bytes = _read(tensors_path, "tensors")
-    checksum = _field(doc, "checksum", dict, json_path)
-    if checksum.get("algorithm") != "sha256" or checksum.get("value") != _checksum(doc, tensor_bytes):
-        raise ModelFileError(
-            f"the checksum of {folder} does not match its contents: {JSON_FILE} or {TENSORS_FILE} was "
-            "truncated or modified after saving; save the model again from the original"
-        )
-    try:
-        tensors = load_tensors(tensor_bytes)
-    except (SafetensorError, ValueError, RuntimeError) as e:  # checksum matched: written damaged
-        raise ModelFileError(f"{tensors_path} cannot be read as safetensors ({e}); save the model again") from None
+    doc, tensors = load_folder(
+        folder, manifest=JSON_FILE, format=FORMAT, max_version=FORMAT_VERSION, what="saved causalworld SCM",
+        fix="save the model again with scm.save(folder)", legacy_tensors_file=LEGACY_TENSORS_FILE,
+    )
+    json_path = Path(folder) / JSON_FILE
     try:
         return _build(doc, tensors, json_path, device)
     except CausalWorldError:
@@ -319,7 +253,7 @@ def _build(doc: dict[str, Any], tensors: dict[str, Tensor], path: Path, device: 
         for key in keys:
             full = f"{v}/{key}"
             if full not in tensors:
-                raise ModelFileError(f"{TENSORS_FILE} lacks the tensor {full!r} of {v!r}; save the model again")
+                raise ModelFileError(f"the tensors file lacks the tensor {full!r} of {v!r}; save the model again")
             state[key] = tensors[full]
             used.add(full)
         try:
@@ -356,7 +290,7 @@ def _build(doc: dict[str, Any], tensors: dict[str, Tensor], path: Path, device: 
         scm._interventions[v] = iv
     extra = sorted(set(tensors) - used)
     if extra:
-        raise ModelFileError(f"{TENSORS_FILE} holds tensors no record names ({extra[:5]}); save the model again")
+        raise ModelFileError(f"the tensors file holds tensors no record names ({extra[:5]}); save the model again")
     if doc.get("fit_summary") is not None:
         try:
             scm.fit_summary = _summary_from_json(doc["fit_summary"])

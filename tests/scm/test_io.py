@@ -21,6 +21,7 @@ from torch import nn
 
 import causalworld as cw
 from causalworld.errors import ConversionError, ExtrapolationWarning, ModelFileError, UnknownMechanismError
+from causalworld import store
 from causalworld.scm import io
 from causalworld.scm.mechanisms import LinearGaussian, Mechanism, register_mechanism
 from causalworld.scm.mechanisms import base as mechanism_base
@@ -86,7 +87,7 @@ def test_round_trip_gives_identical_samples_and_counterfactuals(tmp_path, mechan
     assert_same_values(loaded.counterfactual(obs, do, num_samples=k, seed=6),
                        scm.counterfactual(obs, do, num_samples=k, seed=6), scm.variables)
     # the tensors file holds every mechanism's state under "<var>/<key>"
-    stored = load_file(tmp_path / "model" / io.TENSORS_FILE)
+    stored = load_file(_tensors(tmp_path / "model"))
     assert set(stored) == {f"{v}/{k}" for v, m in scm.mechanisms.items() for k in m.state_dict()}
     doc = json.loads((tmp_path / "model" / io.JSON_FILE).read_text())
     assert doc["format"] == "causalworld.scm" and doc["format_version"] == io.FORMAT_VERSION
@@ -150,6 +151,10 @@ def test_hard_interventions_are_saved_and_callables_refused(tmp_path):
 
 
 # -- damaged, tampered and foreign folders ----------------------------------------------------
+def _tensors(folder):
+    return store.tensors_path(folder, io.JSON_FILE)
+
+
 def _rewrite_json(folder, edit):
     path = folder / io.JSON_FILE
     doc = json.loads(path.read_text())
@@ -180,9 +185,9 @@ def _first_mechanism_with(doc, key):
 
 
 CORRUPTIONS = {
-    "truncated tensors": (lambda f: _truncate(f / io.TENSORS_FILE), "checksum"),
-    "flipped byte in tensors": (lambda f: _flip_last_byte(f / io.TENSORS_FILE), "checksum"),
-    "valid tensors file with a changed weight": (lambda f: _resave_changed_weight(f / io.TENSORS_FILE), "checksum"),
+    "truncated tensors": (lambda f: _truncate(_tensors(f)), "checksum"),
+    "flipped byte in tensors": (lambda f: _flip_last_byte(_tensors(f)), "checksum"),
+    "valid tensors file with a changed weight": (lambda f: _resave_changed_weight(_tensors(f)), "checksum"),
     "edited config in json": (lambda f: _rewrite_json(f, lambda d: _first_mechanism_with(d, "noise_std")["config"].update(noise_std=9.0)), "checksum"),
     "edited fitted range": (lambda f: _rewrite_json(f, lambda d: d["fitted_ranges"].update(x=[-1e9, 1e9])), "checksum"),
     "truncated json": (lambda f: _truncate(f / io.JSON_FILE), "not valid JSON"),
@@ -190,7 +195,8 @@ CORRUPTIONS = {
     "foreign json file": (lambda f: (f / io.JSON_FILE).write_text(json.dumps({"name": "something else"})), "not a saved causalworld SCM"),
     "newer format version": (lambda f: _rewrite_json(f, lambda d: d.update(format_version=io.FORMAT_VERSION + 1)), "upgrade causalworld"),
     "missing json": (lambda f: os.remove(f / io.JSON_FILE), "scm.json is missing"),
-    "missing tensors": (lambda f: os.remove(f / io.TENSORS_FILE), "tensors.safetensors is missing"),
+    "missing tensors": (lambda f: os.remove(_tensors(f)), r"scm-\w+\.safetensors is missing"),
+    "tensors file of another save": (lambda f: _rewrite_json(f, lambda d: d.update(tensors_file="scm-" + "0" * 32 + ".safetensors")), "missing"),
     "missing checksum": (lambda f: _rewrite_json(f, lambda d: d.pop("checksum")), "checksum"),
 }
 
@@ -217,7 +223,7 @@ def test_a_consistent_checksum_does_not_hide_missing_tensors(saved_fitted):
     """A file whose checksum was recomputed after an edit still fails the strict state-dict check."""
     doc = json.loads((saved_fitted / io.JSON_FILE).read_text())
     doc["mechanisms"]["y"]["tensors"].remove("weight")
-    doc["checksum"]["value"] = io._checksum(doc, (saved_fitted / io.TENSORS_FILE).read_bytes())
+    doc["checksum"]["value"] = store.checksum(doc, _tensors(saved_fitted).read_bytes())
     (saved_fitted / io.JSON_FILE).write_text(json.dumps(doc))
     with pytest.raises(ModelFileError, match="do not fit a LinearGaussian"):
         cw.SCM.load(saved_fitted)
@@ -257,7 +263,7 @@ def test_saving_is_atomic_and_replaces_an_earlier_save(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         second.save(folder)
     monkeypatch.undo()
-    assert sorted(p.name for p in folder.iterdir()) == [io.JSON_FILE, io.TENSORS_FILE]  # no temp files left
+    assert sorted(p.name for p in folder.iterdir()) == sorted([io.JSON_FILE, _tensors(folder).name])  # no temp files left
     assert torch.equal(cw.SCM.load(folder).weights(), first.weights())  # the old save is intact
 
     second.save(folder)  # into an existing folder
@@ -320,24 +326,24 @@ def test_same_seed_gives_same_numbers_in_a_new_process(tmp_path):
 
 
 # -- property: any damage to either file loads the same model or raises ModelFileError -----------
-_PRISTINE: dict[str, bytes] = {}
+_PRISTINE: dict[str, tuple[str, bytes]] = {}
 
 
-def _pristine_files() -> dict[str, bytes]:
+def _pristine_files() -> dict[str, tuple[str, bytes]]:
     if not _PRISTINE:
         with tempfile.TemporaryDirectory() as d:
             cw.random_scm(5, mechanism="discrete", cardinality=3, seed=8).do({"x2": 1}).save(d)
-            for name in (io.JSON_FILE, io.TENSORS_FILE):
-                _PRISTINE[name] = (Path(d) / name).read_bytes()
+            for path in Path(d).iterdir():
+                _PRISTINE[path.suffix] = (path.name, path.read_bytes())
     return _PRISTINE
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(which=st.sampled_from([io.JSON_FILE, io.TENSORS_FILE]), where=st.floats(0, 1, exclude_max=True),
+@given(which=st.sampled_from([".json", ".safetensors"]), where=st.floats(0, 1, exclude_max=True),
        how=st.sampled_from(["flip", "truncate", "insert"]), byte=st.integers(1, 255))
 def test_any_damage_loads_the_same_model_or_raises_model_file_error(which, where, how, byte):
     files = _pristine_files()
-    data = bytearray(files[which])
+    data = bytearray(files[which][1])
     i = int(where * len(data))
     if how == "flip":
         data[i] ^= byte
@@ -346,8 +352,8 @@ def test_any_damage_loads_the_same_model_or_raises_model_file_error(which, where
     else:
         data[i:i] = bytes([byte])
     with tempfile.TemporaryDirectory() as d:
-        for name, content in files.items():
-            (Path(d) / name).write_bytes(bytes(data) if name == which else content)
+        for suffix, (name, content) in files.items():
+            (Path(d) / name).write_bytes(bytes(data) if suffix == which else content)
         try:
             loaded = cw.SCM.load(d)
         except ModelFileError:
@@ -355,3 +361,17 @@ def test_any_damage_loads_the_same_model_or_raises_model_file_error(which, where
     # only changes that leave the content the same (JSON whitespace) may load, and then identically
     reference = cw.random_scm(5, mechanism="discrete", cardinality=3, seed=8).do({"x2": 1})
     assert_same_values(loaded.sample(30, seed=0), reference.sample(30, seed=0), reference.variables)
+
+
+def test_a_folder_in_the_first_layout_still_loads_and_is_replaced_by_the_next_save(saved_fitted):
+    """Format 1 kept the tensors under a fixed name; its checksum was taken the same way."""
+    doc = json.loads((saved_fitted / io.JSON_FILE).read_text())
+    _tensors(saved_fitted).rename(saved_fitted / "tensors.safetensors")
+    del doc["tensors_file"]
+    doc["format_version"] = 1
+    doc["checksum"]["value"] = store.checksum(doc, (saved_fitted / "tensors.safetensors").read_bytes())
+    (saved_fitted / io.JSON_FILE).write_text(json.dumps(doc))
+    old = cw.SCM.load(saved_fitted)
+    old.save(saved_fitted)
+    assert sorted(p.name for p in saved_fitted.iterdir()) == sorted([io.JSON_FILE, _tensors(saved_fitted).name])
+    assert torch.equal(cw.SCM.load(saved_fitted).weights(), old.weights())
