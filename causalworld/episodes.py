@@ -40,6 +40,22 @@ _META = "episodes.json"
 _LEGACY_TENSORS = "episodes.safetensors"  # format version 1
 
 
+def _check_do_values(dv: Any, n: int, names: Sequence[str], device: torch.device) -> Tensor:
+    """``do_values`` as float32 ``[n, d]`` on ``device``: NaN where nothing was set, finite elsewhere."""
+    if not isinstance(dv, Tensor):
+        raise DTypeError(f"do_values must be a tensor [n, d], got {type(dv).__name__}")
+    if not (dv.dtype.is_floating_point or dv.dtype in (torch.int64, torch.int32, torch.bool)):
+        raise DTypeError(f"do_values must hold numbers (NaN where nothing was set), got {dv.dtype}")
+    if tuple(dv.shape) != (n, len(names)):
+        raise ShapeError(f"do_values has shape {tuple(dv.shape)}; expected ({n}, {len(names)}) for names {list(names)}")
+    if dv.device != device:
+        raise DeviceError(f"do_values is on {dv.device} but the frames are on {device}")
+    dv = dv.to(torch.float32) if dv.dtype != torch.float64 else dv.to(torch.float32)
+    if bool(torch.isinf(dv).any()):
+        raise NonFiniteError("do_values holds an infinite value; NaN means 'nothing set', every set value must be finite")
+    return dv
+
+
 def _as_tensor(x: Any, what: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
@@ -90,6 +106,7 @@ class Episodes:
         noise: Mapping[str, Tensor] | None = None,
         names: Sequence[str] | None = None,
         meta: Mapping[str, Any] | None = None,
+        do_values: Tensor | None = None,
     ) -> None:
         if not isinstance(frames, Tensor):
             raise DTypeError(f"frames must be a torch.Tensor, got {type(frames).__name__}; use Episodes.from_arrays for arrays")
@@ -113,6 +130,10 @@ class Episodes:
                 )
             if t.device != frames.device:
                 raise DeviceError(f"values[{v!r}] is on {t.device} but the frames are on {frames.device}")
+        if do_values is not None:
+            do_values = _check_do_values(do_values, n, names, frames.device)
+            if targets is None:
+                targets = ~torch.isnan(do_values)
         if targets is None:
             targets = torch.zeros((n, len(names)), dtype=torch.bool, device=frames.device)
         if not isinstance(targets, Tensor) or targets.dtype != torch.bool:
@@ -127,8 +148,15 @@ class Episodes:
         self.values: dict[str, Tensor] = values
         self.targets = targets
         self.noise: dict[str, Tensor] = noise
+        if do_values is not None and bool((~torch.isnan(do_values) & ~targets).any()):
+            i, j = (int(k) for k in torch.nonzero(~torch.isnan(do_values) & ~targets)[0])
+            raise ArgumentError(
+                f"do_values[{i}, {j}] holds a value but targets say episode {i} did not set {names[j]!r}; "
+                "put NaN where nothing was set, or mark the target"
+            )
         self.names: tuple[str, ...] = names
         self.meta: dict[str, Any] = dict(meta or {})
+        self.do_values: Tensor | None = do_values
 
     # ------------------------------------------------------------------ shape
     def __len__(self) -> int:
@@ -178,6 +206,7 @@ class Episodes:
             noise={k: t[index] for k, t in self.noise.items()},
             names=self.names,
             meta=self.meta,
+            do_values=None if self.do_values is None else self.do_values[index],
         )
 
     @classmethod
@@ -212,13 +241,40 @@ class Episodes:
             noise={k: torch.cat([p.noise[k] for p in parts]) for k in first.noise},
             names=first.names,
             meta=meta,
+            do_values=None if all(p.do_values is None for p in parts) else torch.cat([p.set_values() for p in parts]),
         )
 
     def to(self, device: str | torch.device) -> "Episodes":
         """A copy on another device."""
         return Episodes(self.frames.to(device), {v: t.to(device) for v, t in self.values.items()},
                         targets=self.targets.to(device), noise={k: t.to(device) for k, t in self.noise.items()},
-                        names=self.names, meta=self.meta)
+                        names=self.names, meta=self.meta,
+                        do_values=None if self.do_values is None else self.do_values.to(device))
+
+    def set_values(self) -> Tensor:
+        """What each episode set each variable to: float ``[n, d]`` over ``names``, NaN where it set nothing.
+
+        This is what an agent knows of its own interventions, and all the encoder may learn its
+        names from. Given ``do_values``, those; otherwise the true values of the targeted variables
+        (the first frame's for a time-varying one), NaN where a targeted value is unknown.
+
+        Examples
+        --------
+        >>> eps = Episodes(torch.zeros(2, 1, 1, 8, 8, dtype=torch.uint8), {"x": torch.tensor([1.0, 2.0])},
+        ...                targets=torch.tensor([[True], [False]]))
+        >>> eps.set_values()
+        tensor([[1.],
+                [nan]])
+        """
+        if self.do_values is not None:
+            return self.do_values
+        out = torch.full(tuple(self.targets.shape), float("nan"), dtype=torch.float32, device=self.device)
+        for j, v in enumerate(self.names):
+            if v in self.values:
+                col = self.values[v]
+                col = col[:, 0] if col.dim() == 2 else col
+                out[:, j] = torch.where(self.targets[:, j], col.to(torch.float32), out[:, j])
+        return out
 
     # ------------------------------------------------------------------ tables
     def to_frame(self, *, targets: bool = False) -> pd.DataFrame:
@@ -280,6 +336,8 @@ class Episodes:
             tensors[f"values/{v}"] = t
         for k, t in self.noise.items():
             tensors[f"noise/{k}"] = t
+        if self.do_values is not None:
+            tensors["do_values"] = self.do_values
         doc = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -325,11 +383,13 @@ class Episodes:
             values = {v: tensors.pop(f"values/{v}") for v in doc["values"]}
             noise = {k: tensors.pop(f"noise/{k}") for k in doc["noise"]}
             frames, targets = tensors.pop("frames"), tensors.pop("targets")
+            do_values = tensors.pop("do_values", None)
             if tensors:
                 raise ValueError(f"tensors no field names: {sorted(tensors)[:5]}")
             if len(frames) != doc["n"] or list(frames.shape[1:]) != doc["frame_shape"]:
                 raise ValueError(f"frames {tuple(frames.shape)} against n={doc['n']}, frame_shape={doc['frame_shape']}")
-            eps = cls(frames, values, targets=targets, noise=noise, names=names, meta=doc.get("meta", {}))
+            eps = cls(frames, values, targets=targets, noise=noise, names=names, meta=doc.get("meta", {}),
+                      do_values=do_values)
         except (CausalWorldError, KeyError, TypeError, ValueError) as e:
             raise ModelFileError(f"{folder} holds inconsistent Episodes ({type(e).__name__}: {e}); {fix}") from None
         return eps.to(device) if device is not None else eps
@@ -343,6 +403,7 @@ class Episodes:
         targets: Any = None,
         values: Any = None,
         names: Sequence[str] | None = None,
+        do_values: Any = None,
     ) -> "Episodes":
         """Episodes from a user's own recordings, checked for shapes and dtypes.
 
@@ -358,6 +419,11 @@ class Episodes:
             ``None``, ``{name: [n] or [n, T]}``, or an ``[n, d]`` array whose columns are ``names``.
         names
             The variable names (needed for an array of values or a mask of targets without values).
+        do_values
+            ``None``, or what each episode set each variable to: an ``[n, d]`` array over
+            ``names`` (or a DataFrame with those columns), NaN where nothing was set. Recordings
+            that carry only this (no true values) are what the video encoder learns names from.
+            Without ``targets``, the targets are where ``do_values`` is not NaN.
 
         Examples
         --------
@@ -421,6 +487,12 @@ class Episodes:
         if targets is not None:
             if not names:
                 raise ArgumentError("targets need names: give names (or values) so the mask has columns")
+            if isinstance(targets, (pd.DataFrame, Mapping)):  # columns by name, as the learners read them
+                cols = targets if isinstance(targets, pd.DataFrame) else {str(k): v for k, v in targets.items()}
+                unknown = [c for c in cols if c not in names]
+                if unknown:
+                    raise UnknownVariableError.of(str(unknown[0]), names, where="these episodes' names")
+                targets = np.stack([np.asarray(cols[v]) if v in cols else np.zeros(n, dtype=bool) for v in names], axis=1)
             if isinstance(targets, (Tensor, np.ndarray)):
                 mask = _as_tensor(targets, "targets")
                 if mask.dtype != torch.bool:
@@ -442,6 +514,20 @@ class Episodes:
                         if v not in index:
                             raise UnknownVariableError.of(v, names, where="these episodes' names")
                         mask[i, index[v]] = True
-        return cls(f.contiguous(), vals, targets=mask, names=names, meta={"source": "from_arrays"})
+        dv: Tensor | None = None
+        if do_values is not None:
+            if isinstance(do_values, pd.DataFrame):
+                if names is None or not names:
+                    names = tuple(str(c) for c in do_values.columns)
+                missing = [v for v in names if v not in do_values.columns]
+                if missing:
+                    raise ShapeError(f"do_values has no column for {missing}; give one column per name {list(names)}")
+                do_values = do_values[list(names)].to_numpy(dtype=np.float64)
+            dv = _as_tensor(do_values, "do_values")
+            if not names:
+                raise ArgumentError("do_values is an array; give names with one name per column")
+            dv = _check_do_values(dv, n, names, torch.device("cpu"))
+            mask = ~torch.isnan(dv) if mask is None else mask
+        return cls(f.contiguous(), vals, targets=mask, names=names, meta={"source": "from_arrays"}, do_values=dv)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from hypothesis import given, settings
@@ -18,6 +19,7 @@ from causalworld.errors import (
     CausalWorldError,
     DTypeError,
     ModelFileError,
+    NonFiniteError,
     ShapeError,
     UnknownVariableError,
 )
@@ -194,3 +196,39 @@ def test_a_folder_of_the_first_layout_is_refused_with_the_fix(tmp_path):
     (tmp_path / "episodes.json").write_text(json.dumps({"format": "causalworld.episodes", "version": 1}))
     with pytest.raises(ModelFileError, match="save them again"):
         Episodes.load(tmp_path)
+
+
+def test_targets_given_as_a_table_are_read_by_column():
+    video = np.zeros((2, 1, 3, 8, 8), dtype=np.uint8)
+    none_set = pd.DataFrame({"a": [False, False], "b": [False, False]})
+    assert Episodes.from_arrays(video, targets=none_set, names=["a", "b"]).targets.tolist() == [[False, False]] * 2
+    eps = Episodes.from_arrays(video, targets={"b": [True, False]}, names=["a", "b"])
+    assert eps.targets.tolist() == [[False, True], [False, False]]
+    with pytest.raises(UnknownVariableError):
+        Episodes.from_arrays(video, targets={"c": [True, False]}, names=["a", "b"])
+
+
+def test_do_values_carry_what_was_set_and_nothing_else(tmp_path):
+    video = np.zeros((3, 2, 3, 8, 8), dtype=np.uint8)
+    dv = np.array([[0.5, np.nan], [np.nan, np.nan], [np.nan, -1.0]])
+    eps = Episodes.from_arrays(video, do_values=dv, names=["a", "b"])
+    assert eps.targets.tolist() == [[True, False], [False, False], [False, True]] and not eps.values
+    back = Episodes.load(eps[[0, 2]].save(tmp_path / "e"))
+    assert torch.allclose(back.set_values(), torch.tensor([[0.5, float("nan")], [float("nan"), -1.0]]), equal_nan=True)
+    table = Episodes.from_arrays(video, do_values=pd.DataFrame(dv, columns=["a", "b"]))
+    assert table.names == ("a", "b") and torch.equal(table.targets, eps.targets)
+    with pytest.raises(ArgumentError, match="did not set"):
+        Episodes.from_arrays(video, do_values=dv, names=["a", "b"], targets=np.zeros((3, 2), dtype=bool))
+    with pytest.raises(ShapeError, match="do_values has shape"):
+        Episodes.from_arrays(video, do_values=dv[:, :1], names=["a", "b"])
+    with pytest.raises(NonFiniteError):
+        Episodes.from_arrays(video, do_values=np.full((3, 2), np.inf), names=["a", "b"])
+
+
+def test_set_values_of_world_episodes_are_the_values_set():
+    world = cw.make("lights", image_size=16, seed=0)
+    eps = world.rollout(4, do=[{"angle": 1.0}, {}, {"switch_red": 0}, {"ambient": 0.25, "angle": 2.0}], seed=0)
+    sv = eps.set_values()
+    j = {v: i for i, v in enumerate(eps.names)}
+    assert sv[0, j["angle"]] == 1.0 and sv[3, j["ambient"]] == 0.25 and sv[2, j["switch_red"]] == 0
+    assert int((~torch.isnan(sv)).sum()) == 4
