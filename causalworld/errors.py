@@ -156,3 +156,10 @@ class TimeLimitWarning(UserWarning):
 
 class WorldCheckError(CausalWorldError, AssertionError):
     """A World that breaks the contract ``causalworld.envs.check_world`` tests; the message names the check."""
+
+
+class PoorFitWarning(UserWarning):
+    """A fitted mechanism explains almost none of its variable's variance from its parents."""
+
+
+__all__ += ["PoorFitWarning"]

@@ -11,8 +11,10 @@ How to write a learner
    conformance checks in :mod:`causalworld.discovery.checks` then run on it).
 2. ``__init__`` takes keyword settings only and stores each one unchanged under its own name
    (``self.alpha = alpha``), doing no work and no validation. Include the common settings
-   ``forbidden=None, required=None, tiers=None, mechanisms="linear", max_time=None,
+   ``forbidden=None, required=None, tiers=None, mechanisms=None, max_time=None,
    progress=True, seed=0``. ``get_params`` reads the settings from the ``__init__`` signature.
+   ``mechanisms=None`` fits ``scm_`` with the mechanisms the learner's own model of the data
+   assumes: override :meth:`Learner.default_mechanisms` (linear unless overridden).
 3. Implement ``_learn(self, problem: Problem) -> Learned``. ``problem`` (see
    :class:`~causalworld.discovery.data.Problem`) holds ``X`` (``[n, c + d]`` float64, columns
    ``problem.columns`` = lagged context columns, then the ``d`` variables), ``mask`` (``[n, c + d]``
@@ -24,7 +26,9 @@ How to write a learner
    reached, stop and return the best graph so far with ``timed_out=True``; the base class warns).
 4. Return a :class:`Learned`: ``adjacency`` (``[c + d, c + d]`` bool DAG over
    ``problem.columns``, no edges into context columns, obeying the knowledge), optionally
-   ``edge_probs`` (same shape, in [0, 1], zero diagonal, the learner's own probabilities),
+   ``edge_probs`` (same shape, in [0, 1], zero diagonal, the learner's own probabilities; they
+   must describe ``adjacency``: a pair is adjacent in it exactly when ``p(a->b) + p(b->a) >= 0.5``,
+   which :func:`causalworld.discovery.checks.check_edge_probs_describe_graph` tests),
    ``cpdag`` (a :class:`~causalworld.discovery.graphs.MixedGraph` over ``problem.names``; leave
    None to get the interventional essential graph of ``adjacency``), ``sampler`` (a function
    ``(k, numpy Generator) -> list of [c + d, c + d] bool adjacency matrices``, the learner's graph
@@ -208,9 +212,20 @@ class Learner:
         seed = getattr(self, "seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise ArgumentError(f"seed must be an int, got {seed!r}")
-        mech = getattr(self, "mechanisms", "linear")
-        if not isinstance(mech, (str, dict)):
-            raise DTypeError(f"mechanisms must be 'linear', 'mlp', 'auto' or a {{variable: choice}} dict, got {mech!r}")
+        mech = getattr(self, "mechanisms", None)
+        if mech is not None and not isinstance(mech, (str, dict)):
+            raise DTypeError(
+                f"mechanisms must be None, 'linear', 'mlp', 'auto' or a {{variable: choice}} dict, got {mech!r}")
+
+    def default_mechanisms(self) -> str:
+        """The mechanisms of ``scm_`` when ``mechanisms=None``: those the learner's own model of the
+        data assumes (``"linear"`` here, for the linear-Gaussian tests and scores; a learner with a
+        nonlinear score or conditionals returns ``"mlp"``)."""
+        return "linear"
+
+    def _mechanisms(self) -> str | dict:
+        mech = getattr(self, "mechanisms", None)
+        return self.default_mechanisms() if mech is None else mech
 
     def knowledge(self) -> Knowledge:
         """The background knowledge from the ``forbidden``, ``required`` and ``tiers`` settings."""
@@ -308,6 +323,8 @@ class Learner:
         self.n_rows_ = problem.n
         self.timed_out_ = bool(learned.timed_out)
         self.fit_info_ = dict(learned.info)
+        mechanisms = self._mechanisms()
+        self.fit_info_["mechanisms"] = mechanisms
         self._sampler = learned.sampler
         self._adjacency = adj
         self._columns = tuple(cols)
@@ -331,7 +348,7 @@ class Learner:
                 TimeLimitWarning, stacklevel=3)
         from causalworld.scm.model import SCM
 
-        self.scm_ = SCM.fit(fit_graph, problem.frame, getattr(self, "mechanisms", "linear"),
+        self.scm_ = SCM.fit(fit_graph, problem.frame, mechanisms,
                             targets=problem.frame_targets, progress=bool(getattr(self, "progress", False)),
                             seed=int(getattr(self, "seed", 0)))
         self.__dict__["_fitted"] = True

@@ -28,6 +28,11 @@ from causalworld.errors import ArgumentError, InsufficientDataError, OutOfRangeE
 __all__ = ["PCLearner", "GESLearner", "SortRegressLearner", "orient_with_knowledge"]
 
 
+# causal-learn's nonparametric independence tests: with them PC assumes no functional form, and
+# ``scm_`` is fitted with MLP mechanisms by default.
+_KERNEL_TESTS = ("kci", "fastkci", "rcit")
+
+
 # ---------------------------------------------------------------------- shared post-processing
 def orient_with_knowledge(names: list[str], directed: set[tuple[str, str]], undirected: set[tuple[str, str]],
                           knowledge: Knowledge) -> tuple[MixedGraph, nx.DiGraph]:
@@ -312,7 +317,7 @@ class PCLearner(_CausalLearnBaseline):
 
     def __init__(self, *, alpha: float = 0.01, indep_test: str = "fisherz", stable: bool = True,
                  n_bootstrap: int = 0, rows: str = "observational", forbidden: Any = None, required: Any = None,
-                 tiers: Any = None, mechanisms: Any = "linear", max_time: float | None = None,
+                 tiers: Any = None, mechanisms: Any = None, max_time: float | None = None,
                  progress: bool = True, seed: int = 0) -> None:
         self.alpha = alpha
         self.indep_test = indep_test
@@ -326,6 +331,10 @@ class PCLearner(_CausalLearnBaseline):
         self.max_time = max_time
         self.progress = progress
         self.seed = seed
+
+    def default_mechanisms(self) -> str:
+        """``"mlp"`` with a kernel (nonparametric) independence test, else ``"linear"``."""
+        return "mlp" if self.indep_test in _KERNEL_TESTS else "linear"
 
     def _cl_options(self) -> dict[str, Any]:
         if not 0 < self.alpha < 1:
@@ -364,7 +373,7 @@ class GESLearner(_CausalLearnBaseline):
 
     def __init__(self, *, score_func: str = "local_score_BIC", max_parents: int | None = None,
                  lambda_value: float = 0.5, n_bootstrap: int = 0, rows: str = "observational",
-                 forbidden: Any = None, required: Any = None, tiers: Any = None, mechanisms: Any = "linear",
+                 forbidden: Any = None, required: Any = None, tiers: Any = None, mechanisms: Any = None,
                  max_time: float | None = None, progress: bool = True, seed: int = 0) -> None:
         self.score_func = score_func
         self.max_parents = max_parents
@@ -378,6 +387,10 @@ class GESLearner(_CausalLearnBaseline):
         self.max_time = max_time
         self.progress = progress
         self.seed = seed
+
+    def default_mechanisms(self) -> str:
+        """``"mlp"`` with causal-learn's kernel (``*_general``, ``*_multi``) scores, else ``"linear"``."""
+        return "mlp" if self.score_func.endswith(("_general", "_multi")) else "linear"
 
     def _cl_options(self) -> dict[str, Any]:
         return {"score_func": self.score_func, "maxP": self.max_parents,
@@ -415,7 +428,7 @@ class SortRegressLearner(Learner):
     """
 
     def __init__(self, *, sort_by: str = "r2", alpha: float = 0.01, n_bootstrap: int = 0, forbidden: Any = None,
-                 required: Any = None, tiers: Any = None, mechanisms: Any = "linear", max_time: float | None = None,
+                 required: Any = None, tiers: Any = None, mechanisms: Any = None, max_time: float | None = None,
                  progress: bool = True, seed: int = 0) -> None:
         self.sort_by = sort_by
         self.alpha = alpha

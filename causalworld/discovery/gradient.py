@@ -142,7 +142,7 @@ class GradientLearner(Learner):
     conditionals
         The conditionals of the search: ``"linear"`` (linear-Gaussian), ``"mlp"`` (one hidden
         layer per node, for nonlinear data) or ``"auto"`` (linear when ``mechanisms`` is
-        ``"linear"``, else MLP).
+        ``None`` or ``"linear"``, else MLP).
     hidden
         Hidden units of each node's MLP.
     lambda_sparse
@@ -205,8 +205,9 @@ class GradientLearner(Learner):
     forbidden, required, tiers
         Background knowledge (see :class:`~causalworld.discovery.knowledge.Knowledge`).
     mechanisms
-        Mechanisms of ``scm_`` (passed to :meth:`causalworld.SCM.fit`); with
-        ``conditionals="auto"`` also the kind of conditionals of the search.
+        Mechanisms of ``scm_`` (passed to :meth:`causalworld.SCM.fit`); ``None`` (default): those
+        of the search's conditionals, ``"linear"`` or ``"mlp"``. With ``conditionals="auto"`` also
+        the kind of conditionals of the search (linear for ``None`` and ``"linear"``).
     max_time
         Seconds; when they run out the graph read out so far is returned (``timed_out_``).
     progress
@@ -237,7 +238,7 @@ class GradientLearner(Learner):
                  patience: int = 6, device: str | None = "cpu", refine: str | None = "auto",
                  refine_orders: str | bool = "auto", interventions: str = "hard",
                  forbidden: Any = None, required: Any = None,
-                 tiers: Any = None, mechanisms: Any = "linear", max_time: float | None = None,
+                 tiers: Any = None, mechanisms: Any = None, max_time: float | None = None,
                  progress: bool = True, seed: int = 0) -> None:
         self.conditionals = conditionals
         self.hidden = hidden
@@ -267,6 +268,13 @@ class GradientLearner(Learner):
         self.seed = seed
 
     # ------------------------------------------------------------------ settings
+    def _linear_conditionals(self) -> bool:
+        return self.conditionals == "linear" or (self.conditionals == "auto" and self.mechanisms in (None, "linear"))
+
+    def default_mechanisms(self) -> str:
+        """The kind of the search's conditionals: ``"linear"`` or ``"mlp"``."""
+        return "linear" if self._linear_conditionals() else "mlp"
+
     def _check_settings(self) -> torch.device:
         for name in ("hidden", "max_steps", "batch_size", "graph_batch_size", "check_every", "patience"):
             v = getattr(self, name)
@@ -354,7 +362,7 @@ class GradientLearner(Learner):
         if soft:  # orientations come from the refinement (see the class docstring)
             identified = torch.zeros_like(identified)
 
-        linear = self.conditionals == "linear" or (self.conditionals == "auto" and self.mechanisms == "linear")
+        linear = self._linear_conditionals()
         net = _Conditionals(d, int(self.hidden), linear, gen).to(device)
         gamma = torch.nn.Parameter(torch.zeros(d, d, device=device))
         theta_raw = torch.nn.Parameter(torch.zeros(d, d, device=device))

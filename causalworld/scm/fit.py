@@ -5,11 +5,13 @@ Each variable is fitted on its own from its parents, on the rows where it was no
 Gaussian root, a linear-Gaussian or an additive-noise MLP mechanism (``"auto"`` keeps the MLP
 only when it beats the linear fit on held-out rows); discrete ones (integer, boolean or
 categorical columns) get a Gumbel-max logistic mechanism. A per-variable summary (R², noise
-scale) is kept on ``scm.fit_summary``.
+scale) is kept on ``scm.fit_summary``; a continuous mechanism whose parents explain less than
+:data:`POOR_FIT_R2` of its variance warns (:class:`~causalworld.errors.PoorFitWarning`).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +26,7 @@ from causalworld.errors import (
     InsufficientDataError,
     NonFiniteError,
     OutOfRangeError,
+    PoorFitWarning,
     UnknownVariableError,
 )
 from causalworld.scm import graph as graphs
@@ -39,9 +42,15 @@ from causalworld.scm.mechanisms import (
 from causalworld.scm.model import SCM
 from causalworld.scm.targets import targets_mask
 
-__all__ = ["fit_scm", "fit_linear", "fit_mlp", "fit_discrete"]
+__all__ = ["fit_scm", "fit_linear", "fit_mlp", "fit_discrete", "POOR_FIT_R2"]
 
 _CHOICES = ("auto", "linear", "mlp")
+
+# A mechanism with parents whose fit explains less than this share of the variance (in-sample R²)
+# has learned nothing from them: a linear fit of a nonlinear dependence (x = pa² gives R² ~ 0), or
+# parents that are not causes. Chance alone gives about k / n with k parents and n rows, so with
+# the few hundred rows a fit needs this flags fits that explain nothing, not weak effects.
+POOR_FIT_R2 = 0.01
 
 
 def _columns(data: Any) -> dict[str, Any]:
@@ -284,6 +293,28 @@ def fit_scm(
         time of those mechanisms, and lowers the counterfactual error of random MLP SCMs by ~8 %;
         1 for a single MLP.
 
+    Returns
+    -------
+    SCM
+        With ``fit_summary``: one row per variable (mechanism, rows used, in-sample R² or
+        accuracy, noise scale).
+
+    Raises
+    ------
+    UnknownVariableError
+        A data column or a ``mechanisms`` key that is not a variable of ``graph``.
+    InsufficientDataError
+        A missing column, columns of unequal length, a constant variable or too few rows.
+    ArgumentError
+        An unknown mechanism choice.
+
+    Warns
+    -----
+    PoorFitWarning
+        A continuous variable with parents whose fitted mechanism has an in-sample R² below
+        :data:`POOR_FIT_R2` (0.01): its parents explain nothing of it. With a linear mechanism the
+        dependence may be nonlinear (fit with ``"mlp"`` or ``"auto"``); otherwise check the graph.
+
     Examples
     --------
     >>> from causalworld import SCM
@@ -364,6 +395,8 @@ def fit_scm(
                 m, r2 = _fit_auto(X, y, hidden=hidden, steps=mlp_steps, seed=seed + pos[v], members=mlp_members)
             else:
                 raise ArgumentError(f"mechanism for {v!r} must be 'auto', 'linear', 'mlp' or a Mechanism; got {choice!r}")
+        if ps and r2 < POOR_FIT_R2:  # NaN (discrete, or a Mechanism given as is) compares False
+            _warn_poor_fit(v, ps, r2, type(m).__name__)
         if hasattr(m, "noise_std"):
             std = float(m.noise_std)
         elif isinstance(m, GaussianRoot):
@@ -374,6 +407,15 @@ def fit_scm(
     scm = SCM(g, fitted, dtype=dtype, device=device, fitted_ranges=ranges)
     scm.fit_summary = pd.DataFrame(rows, columns=["variable", "mechanism", "rows", "r2", "noise_std", "accuracy"])
     return scm
+
+
+def _warn_poor_fit(variable: str, parents: list[str], r2: float, kind: str) -> None:
+    fix = ("the dependence may be nonlinear: fit with mechanisms='mlp' (or 'auto'), or check the graph"
+           if kind == "LinearGaussian" else "check the graph: these parents may not be its causes")
+    warnings.warn(
+        f"the {kind} mechanism of {variable!r} explains almost none of it from its parents {parents}: "
+        f"R² = {r2:.4f} < {POOR_FIT_R2}; {fix}",
+        PoorFitWarning, stacklevel=3)
 
 
 def _fit_auto(X: torch.Tensor, y: torch.Tensor, *, hidden: tuple[int, ...], steps: int, seed: int,
