@@ -75,7 +75,12 @@ class ExactLearner(Learner):
     by dynamic programming over parent sets and orders. ``edge_probs_`` are exact posterior edge
     probabilities under the order-modular prior (uniform over orders, then over parent sets
     given the order, weighted by ``exp(score)``; Koivisto & Sood 2004), not the uniform prior over
-    DAGs; ``sample_graphs`` draws exactly from the same posterior. With ``lags=1`` the lag-1
+    DAGs; ``sample_graphs`` draws exactly from the same posterior. ``graph_`` is the
+    highest-scoring DAG whose adjacencies are the pairs with posterior adjacency probability
+    ``p(a->b) + p(b->a) >= 0.5`` (the median-probability skeleton, Barbieri & Berger 2004: it
+    minimises the expected number of wrong adjacencies), so it never contradicts ``edge_probs_``;
+    where the data are decisive it is the MAP DAG (``fit_info_["map_differs"]`` says when it is
+    not), and after a ``max_time`` stop, with no posterior, it is the best DAG found. With ``lags=1`` the lag-1
     copies ``"x[t-1]"`` are candidate parents of every variable.
 
     Assumes no hidden confounders, Gaussian (linear) conditionals for the BIC and BGe scores, and
@@ -113,7 +118,8 @@ class ExactLearner(Learner):
         Background knowledge (see :class:`~causalworld.discovery.knowledge.Knowledge`); parent
         sets that contradict it are never scored.
     mechanisms
-        Mechanisms for ``scm_`` (passed to :meth:`causalworld.SCM.fit`).
+        Mechanisms for ``scm_`` (passed to :meth:`causalworld.SCM.fit`). ``None`` (default):
+        those the score assumes, ``"linear"`` for BIC and BGe, ``"mlp"`` for RFF.
     max_time
         Seconds; when they run out, parent sets not yet scored are left out (the result is then the
         best graph with the sets scored so far, typically a lower in-degree) with a
@@ -145,7 +151,7 @@ class ExactLearner(Learner):
     def __init__(self, *, score_func: str = "bic", structure_prior: str = "fanin", max_parents: int | str | None = "auto",
                  bic_penalty: float = 1.0,
                  alpha_mu: float = 1.0, interventions: str = "hard", exact_posterior_max: int = 16, n_posterior_samples: int = 2000,
-                 forbidden: Any = None, required: Any = None, tiers: Any = None, mechanisms: Any = "linear",
+                 forbidden: Any = None, required: Any = None, tiers: Any = None, mechanisms: Any = None,
                  max_time: float | None = None, progress: bool = True, seed: int = 0) -> None:
         self.score_func = score_func
         self.structure_prior = structure_prior
@@ -162,6 +168,10 @@ class ExactLearner(Learner):
         self.max_time = max_time
         self.progress = progress
         self.seed = seed
+
+    def default_mechanisms(self) -> str:
+        """``"mlp"`` with the nonlinear RFF score, else ``"linear"`` (BIC and BGe are linear-Gaussian)."""
+        return "mlp" if self.score_func == "rff" else "linear"
 
     def min_rows(self, d: int) -> int:
         k = self.max_parents if isinstance(self.max_parents, int) and not isinstance(self.max_parents, bool) else min(d, 10)
@@ -265,7 +275,15 @@ class ExactLearner(Learner):
             probs = np.mean(draws, 0) if draws else adjacency.astype(float)
             info["posterior"] = f"{len(draws)} exact draws (order-modular prior)"
         info["log_evidence"] = post.log_z
-        return Learned(adjacency, edge_probs=np.clip(probs, 0.0, 1.0), sampler=post.sample, info=info)
+        probs = np.clip(probs, 0.0, 1.0)
+        median = self._median_graph(tables, probs, c, p)
+        if median is None:  # pragma: no cover - knowledge that leaves no scored orientation of it
+            info["graph"] = "MAP (no scored DAG has the median-probability skeleton)"
+        else:
+            info["graph"] = "median-probability skeleton, best-scoring orientation"
+            info["map_differs"] = bool((median != adjacency).any())
+            adjacency = median
+        return Learned(adjacency, edge_probs=probs, sampler=post.sample, info=info)
 
     @staticmethod
     def _map_graph(tables: _Tables, c: int, p: int) -> tuple[np.ndarray, float]:
@@ -307,6 +325,66 @@ class ExactLearner(Learner):
             bits = int(tables.full[j][idx])
             adjacency[[i for i in range(p) if bits >> i & 1], c + j] = True
         return adjacency, float(Q[-1])
+
+
+    @staticmethod
+    def _median_graph(tables: _Tables, probs: np.ndarray, c: int, p: int) -> np.ndarray | None:
+        """The highest-scoring DAG whose adjacencies are the pairs of adjacency probability
+        ``>= 0.5`` (and whose lagged parents are those of probability ``>= 0.5``), or None when no
+        scored parent sets give one.
+
+        Given an order, each node's parents are then fixed (its neighbours before it), so the best
+        orientation is the same DP over subsets as the MAP search with one parent set per node
+        and predecessor set.
+        """
+        d = tables.d
+        sub = probs[c:, c:]
+        adjacent = (sub + sub.T >= 0.5) & ~np.eye(d, dtype=bool)
+        lagged = probs[:c, c:] >= 0.5  # (c, d)
+        nbits, keys, values = [], [], []
+        for j in range(d):
+            nb = np.flatnonzero(adjacent[:, j])
+            pick = (np.arange(1 << nb.size, dtype=np.int64)[:, None] >> np.arange(nb.size)) & 1  # (subsets, m)
+            subsets = (pick * np.left_shift(np.int64(1), nb.astype(np.int64))).sum(1)  # over scored nodes
+            subsets.sort()
+            context = int(sum(1 << int(u) for u in np.flatnonzero(lagged[:, j])))
+            full = (subsets << c) | context
+            order = np.argsort(tables.full[j])
+            at = np.clip(np.searchsorted(tables.full[j], full, sorter=order), 0, max(len(order) - 1, 0))
+            found = order[at] if len(order) else np.zeros(len(full), dtype=np.int64)
+            hit = tables.full[j][found] == full if len(order) else np.zeros(len(full), bool)
+            nbits.append(int(np.left_shift(np.int64(1), nb.astype(np.int64)).sum()) if nb.size else 0)
+            keys.append(subsets)
+            values.append(np.where(hit, tables.scores[j][found] if len(order) else 0.0, -np.inf))
+        masks = np.arange(1 << d, dtype=np.int64)
+        pc = _popcount(masks)
+        Q = np.full(1 << d, -np.inf)
+        Q[0] = 0.0
+        sink = np.zeros(1 << d, dtype=np.int64)
+        for k in range(1, d + 1):
+            layer = masks[pc == k]
+            best = np.full(layer.size, -np.inf)
+            arg = np.zeros(layer.size, dtype=np.int64)
+            for j in range(d):
+                has = ((layer >> j) & 1).astype(bool)
+                prev = layer[has] ^ (1 << j)
+                cand = Q[prev] + values[j][np.searchsorted(keys[j], prev & nbits[j])]
+                better = cand > best[has]
+                cur, a = best[has], arg[has]
+                cur[better], a[better] = cand[better], j
+                best[has], arg[has] = cur, a
+            Q[layer] = best
+            sink[layer] = arg
+        if not np.isfinite(Q[-1]):
+            return None
+        adjacency = np.zeros((p, p), dtype=bool)
+        S = (1 << d) - 1
+        while S:
+            j = int(sink[S])
+            S ^= 1 << j
+            adjacency[[c + i for i in range(d) if (S & nbits[j]) >> i & 1], c + j] = True
+            adjacency[np.flatnonzero(lagged[:, j]), c + j] = True
+        return adjacency
 
 
 class _Posterior:
