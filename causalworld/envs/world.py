@@ -104,9 +104,11 @@ from causalworld.errors import (
     suggest,
 )
 from causalworld.scm import SCM
+from causalworld.scm.intervention import Intervention as _ScmIntervention
+from causalworld.scm.intervention import apply_callable
 from causalworld.scm.model import as_generator
 
-__all__ = ["World", "WorldSpec", "Tolerance", "unrolled_name", "split_unrolled"]
+__all__ = ["World", "WorldSpec", "Tolerance", "SoftColumn", "unrolled_name", "split_unrolled"]
 
 _UNROLLED = re.compile(r"^(?P<base>.+)\[(?P<t>\d+)\]$")
 
@@ -155,6 +157,40 @@ class WorldSpec:
     intervenable: Mapping[str, Domain]
     depicted: Mapping[str, Tolerance]
     render_noise: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+class SoftColumn:
+    """One variable's per-episode interventions when some of them are soft.
+
+    A soft intervention is a callable of the value the variable would have taken (``lambda x: x +
+    0.2`` shifts its mechanism, ``lambda x: 0.5 * x`` scales it), as in :meth:`causalworld.SCM.do`.
+    ``parts`` pairs row indices with either hard values (one per row) or a callable; calling the
+    column on the would-be values ``[n]`` gives the set values ``[n]`` (rows no part names keep the
+    would-be value). A soft result is clipped to the variable's intervenable ``(low, high)``, as a
+    knob stops at its end, so the drawing's promise keeps holding.
+
+    Examples
+    --------
+    >>> col = SoftColumn("x", [(torch.tensor([0]), lambda x: x + 1.0), (torch.tensor([1]), torch.tensor([0.5]))], (0.0, 2.0))
+    >>> col(torch.tensor([0.25, 0.25, 0.25]))
+    tensor([1.2500, 0.5000, 0.2500])
+    """
+
+    def __init__(self, variable: str, parts: Sequence[tuple[Tensor, Any]], domain: tuple[float, float]) -> None:
+        self.variable = variable
+        self.parts = list(parts)
+        self.domain = domain
+
+    def __call__(self, would_be: Tensor) -> Tensor:
+        out = would_be.clone()
+        lo, hi = self.domain
+        for rows, how in self.parts:
+            if isinstance(how, Tensor):
+                out[rows] = how.to(out.dtype)
+                continue
+            got = apply_callable(_ScmIntervention(self.variable, "callable", how), would_be[rows])
+            out[rows] = got.to(out.dtype).clamp(lo, hi)
+        return out
 
 
 class World:
@@ -433,8 +469,9 @@ class World:
         return out
 
     # ------------------------------------------------------------------ interventions
-    def _parse_value(self, v: str, value: Any, n: int) -> Tensor:
-        """One variable's asked value(s) as a checked tensor of ``n`` rows."""
+    def _parse_value(self, v: str, value: Any, n: int) -> Tensor | SoftColumn:
+        """One variable's asked value(s) as a checked tensor of ``n`` rows (a :class:`SoftColumn`
+        for a callable)."""
         if v not in self._intervenable:
             self._check_known(v)
             raise InterventionError(
@@ -442,7 +479,12 @@ class World:
             )
         dom = self._intervenable[v]
         if callable(value) and not isinstance(value, Tensor):
-            raise InterventionError(f"do({v}=...): a world takes hard values (a number or one per episode), not a callable")
+            if isinstance(dom, range):
+                raise InterventionError(
+                    f"do({v}=...): {v!r} is discrete, so it takes hard codes {list(dom)}, not a callable "
+                    "(a soft intervention shifts or scales a continuous mechanism)"
+                )
+            return SoftColumn(v, [(torch.arange(n, device=self.device), value)], dom)
         if isinstance(value, Tensor):
             if value.device.type != self.device.type:
                 raise DeviceError(f"do({v}=...): the tensor is on {value.device} but the world is on {self.device}; move it with .to('{self.device}')")
@@ -472,11 +514,14 @@ class World:
             raise OutOfRangeError(f"do({v}={float(t[bad][0]):g}) is outside the range [{lo:g}, {hi:g}] of {v!r}; pick a value inside it")
         return t.to(self._truth.dtype)
 
-    def parse_do(self, do: Any, n: int) -> tuple[Tensor, dict[str, Tensor]]:
+    def parse_do(self, do: Any, n: int) -> tuple[Tensor, dict[str, Tensor | SoftColumn]]:
         """Check an intervention for a batch of ``n`` and return ``(targets [n, d] bool, {var: values [n]})``.
 
         ``do`` is ``None``, one dict for the whole batch (a value may be a number or one value per
-        episode), or a list of ``n`` dicts (one per episode, possibly empty).
+        episode), or a list of ``n`` dicts (one per episode, possibly empty). A value may also be
+        a callable of the value the variable would have taken (a soft intervention, continuous
+        variables only, e.g. ``lambda x: x + 0.2``); a variable with any soft row comes back as a
+        :class:`SoftColumn` instead of a tensor. Targets mark soft and hard rows alike.
 
         Examples
         --------
@@ -512,19 +557,40 @@ class World:
                 xs.append(value.item() if isinstance(value, Tensor) and value.dim() == 0 else value)
         for v, (idx, xs) in rows.items():
             k = len(idx)
+            rows_t = torch.as_tensor(idx, device=self.device)
+            if any(callable(x) and not isinstance(x, Tensor) for x in xs):
+                mask[rows_t, self._index[v]] = True
+                vals[v] = self._soft_rows(v, idx, xs)
+                continue
             asked = self._parse_value(v, xs, k) if all(isinstance(x, (numbers.Number, np.number, bool)) for x in xs) else \
                 torch.stack([self._parse_value(v, x, 1)[0] for x in xs])
-            rows_t = torch.as_tensor(idx, device=self.device)
             col = torch.zeros(n, dtype=asked.dtype, device=self.device)
             col[rows_t] = asked
             mask[rows_t, self._index[v]] = True
             vals[v] = col
         return mask, vals
 
+    def _soft_rows(self, v: str, idx: list[int], xs: list[Any]) -> SoftColumn:
+        """A :class:`SoftColumn` for episodes ``idx`` asking ``xs`` (callables and hard values mixed)."""
+        soft: dict[int, tuple[list[int], Any]] = {}  # episodes that share one callable are applied together
+        hard_rows, hard = [], []
+        for i, x in zip(idx, xs):
+            how = self._parse_value(v, x, 1)
+            if isinstance(how, SoftColumn):
+                soft.setdefault(id(x), ([], x))[0].append(i)
+            else:
+                hard_rows.append(i)
+                hard.append(how)
+        parts: list[tuple[Tensor, Any]] = [(torch.as_tensor(r, device=self.device), f) for r, f in soft.values()]
+        if hard_rows:
+            parts.append((torch.as_tensor(hard_rows, device=self.device), torch.cat(hard)))
+        return SoftColumn(v, parts, self._intervenable[v])  # type: ignore[arg-type]
+
     @torch.no_grad()
-    def propagate(self, noise: Mapping[str, Tensor], mask: Tensor, vals: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    def propagate(self, noise: Mapping[str, Tensor], mask: Tensor, vals: Mapping[str, Tensor | SoftColumn]) -> dict[str, Tensor]:
         """The predict step: every unrolled variable from its parents and its noise, in the truth's
-        topological order, with the per-episode hard interventions ``(mask, vals)`` of :meth:`parse_do`.
+        topological order, with the per-episode interventions ``(mask, vals)`` of :meth:`parse_do`
+        (a :class:`SoftColumn` is applied to the value its variable would have taken).
 
         This evaluates the truth's own mechanisms, as ``truth.do(...).from_noise(noise)`` does, but
         always one variable at a time with a row mask, so a batch that mixes experiments computes
@@ -545,7 +611,8 @@ class World:
             x = mechs[u](pa, noise[u])
             if u in first:
                 rows, value = first[u]
-                x = torch.where(rows, value.to(x.dtype), x)
+                set_to = value(x) if isinstance(value, SoftColumn) else value
+                x = torch.where(rows, set_to.to(x.dtype), x)
             out[u] = x
         return out
 
@@ -644,7 +711,10 @@ class World:
                 continue
             old = episodes.values[v].to(self.device)
             old = old[:, 0] if v in self._time_varying else old
-            if v in new_vals:
+            if isinstance(new_vals.get(v), SoftColumn):  # the new soft rows, the episodes' own values elsewhere
+                kept = torch.nonzero(old_mask[:, j] & ~new_mask[:, j]).flatten()
+                vals[v] = SoftColumn(v, [*new_vals[v].parts, (kept, old[kept])], new_vals[v].domain)
+            elif v in new_vals:
                 vals[v] = torch.where(new_mask[:, j], new_vals[v], old.to(new_vals[v].dtype))
             else:
                 vals[v] = old

@@ -180,8 +180,8 @@ def test_out_of_range_and_not_intervenable(lights):
         lights.rollout(2, do=[{"switch_red": 0.5}, {}])
     with pytest.raises(InterventionError, match="not intervenable"):
         lights.rollout(2, do={"sensor": 0.5})
-    with pytest.raises(InterventionError, match="callable"):
-        lights.rollout(2, do={"ambient": lambda x: x})
+    with pytest.raises(InterventionError, match="callable"):  # soft interventions are for continuous variables
+        lights.rollout(2, do={"switch_red": lambda x: x})
 
 
 def test_wrong_batch_lengths(lights):
@@ -225,3 +225,48 @@ def test_every_bad_input_error_is_a_causalworld_error(lights):
     for bad in ({"nope": 1}, {"dimmer_red": -3.0}, {"sensor": 0.2}, {"ambient": math.nan}):
         with pytest.raises(CausalWorldError):
             lights.rollout(2, do=bad)
+
+
+def test_soft_shift_adds_to_what_the_mechanism_gives_and_keeps_the_noise(lights):
+    obs = lights.rollout(32, seed=5)
+    soft = lights.rollout(32, seed=5, do={"ambient": lambda x: x + 0.02})
+    assert torch.allclose(soft.values["ambient"], obs.values["ambient"] + 0.02, atol=1e-6)
+    assert bool(soft.targets[:, lights.variables.index("ambient")].all())
+    # the shift reaches the children through their own mechanisms: the truth's soft do agrees
+    truth = lights.truth.do({"ambient": lambda x: x + 0.02}).from_noise(
+        {v: soft.noise[v] for v in lights.truth.variables})
+    for u, t in lights.unroll(soft.values).items():
+        assert torch.allclose(t.double(), truth[u].double(), atol=1e-5), u
+
+
+def test_soft_scale_per_episode_mixed_with_hard_and_observational(lights):
+    obs = lights.rollout(3, seed=6)
+    half = lambda x: 0.5 * x  # noqa: E731 - a soft intervention: scale the mechanism
+    eps = lights.rollout(3, seed=6, do=[{"dimmer_red": half}, {"dimmer_red": 0.9}, {}])
+    got = eps.values["dimmer_red"]
+    assert torch.allclose(got, torch.stack([0.5 * obs.values["dimmer_red"][0], torch.tensor(0.9), obs.values["dimmer_red"][2]]))
+    assert eps.targets[:, lights.variables.index("dimmer_red")].tolist() == [True, True, False]
+
+
+def test_soft_result_is_clipped_to_the_intervenable_range(lights):
+    eps = lights.rollout(16, seed=7, do={"dimmer_blue": lambda x: x + 5.0})
+    assert bool((eps.values["dimmer_blue"] == 1.0).all())
+
+
+def test_counterfactual_rollout_under_a_soft_intervention(lights):
+    eps = lights.rollout(8, seed=8, do=[{"ambient": 0.3}] * 4 + [{}] * 4)
+    cf = lights.counterfactual_rollout(eps, [{}] * 4 + [{"ambient": lambda x: x * 0.5}] * 4)
+    assert torch.allclose(cf.values["ambient"][:4], eps.values["ambient"][:4])  # the episodes' own do kept
+    assert torch.allclose(cf.values["ambient"][4:], 0.5 * eps.values["ambient"][4:])
+    replay = lights.rollout(8, seed=8, do=[{"ambient": 0.3}] * 4 + [{"ambient": lambda x: x * 0.5}] * 4)
+    for v in lights.variables:
+        assert torch.allclose(cf.values[v].double(), replay.values[v].double(), atol=1e-6), v
+
+
+def test_soft_intervention_errors(lights):
+    with pytest.raises(InterventionError, match="raised"):
+        lights.rollout(2, do=[{"ambient": lambda x: x["nope"]}, {}])
+    with pytest.raises(InterventionError, match="NaN"):
+        lights.rollout(2, do={"ambient": lambda x: x * float("nan")})
+    with pytest.raises(InterventionError, match="not intervenable"):
+        lights.rollout(2, do={"lamp_red": lambda x: x + 0.1})
