@@ -1,6 +1,37 @@
-"""The experimenter: intervention values, policies and the ``Experiment`` loop (see ROADMAP.md).
+"""interventions: the experimenter. It acts on a world, learns the causal model from what it sees,
+and chooses its next experiment from what it is still unsure of.
 
-It stands on :mod:`causalworld` and is filled in by the experimenter issue.
+The loop (:class:`Experiment`) reads propose → rollout → encode → fit → record; a policy
+(:class:`RandomPolicy`, :class:`RoundRobinPolicy`, :class:`InfoGainPolicy`) proposes each
+round's :class:`Intervention` objects.
+
+Examples
+--------
+>>> import causalworld as cw
+>>> from interventions import Intervention
+>>> world = cw.make("lights", image_size=8, frames=2)
+>>> iv = Intervention("dimmer_red", 0.5).validate(world)
+>>> eps = world.rollout(2, do=iv.to_do(), seed=0)
+>>> eps.values["dimmer_red"].tolist()
+[0.5, 0.5]
 """
 
-__all__: list[str] = []
+from interventions.intervention import KINDS, Intervention, Scale, Shift
+from interventions.policies import POLICIES, InfoGainPolicy, Policy, RandomPolicy, RoundRobinPolicy, State
+from interventions.truevalues import TrueValues, column_of, targets_mask
+
+__all__ = [
+    "Intervention",
+    "Shift",
+    "Scale",
+    "KINDS",
+    "State",
+    "Policy",
+    "RandomPolicy",
+    "RoundRobinPolicy",
+    "InfoGainPolicy",
+    "POLICIES",
+    "TrueValues",
+    "column_of",
+    "targets_mask",
+]

@@ -1,0 +1,365 @@
+"""Policies: which experiments to run next. Each holds only its settings and has one method,
+``propose(state, k, rng) -> list[Intervention]``, the ``propose`` step of the experimenter's loop.
+
+:class:`RandomPolicy` and :class:`RoundRobinPolicy` ignore what was learned; :class:`InfoGainPolicy`
+asks the current learner which graphs are still plausible and picks the experiments whose outcome
+is expected to tell them apart best.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import torch
+
+from causalworld.errors import (
+    ArgumentError,
+    ExtrapolationWarning,
+    InterventionError,
+    OutOfRangeError,
+    UnknownVariableError,
+)
+from interventions.intervention import Intervention
+from interventions.truevalues import column_of
+
+__all__ = ["State", "Policy", "RandomPolicy", "RoundRobinPolicy", "InfoGainPolicy", "POLICIES"]
+
+
+@dataclass
+class State:
+    """What a policy may look at: the world, the data so far and the current learner.
+
+    Attributes
+    ----------
+    world : causalworld.envs.World
+        The world experimented on (its ``intervenable`` ranges bound every proposal).
+    data : pandas.DataFrame or None
+        The learner's table so far, one row per episode (None before the first round).
+    targets : numpy.ndarray or None
+        ``[n, columns]`` bool: which columns of ``data`` each row intervened on.
+    learner : causalworld.discovery.Learner or None
+        The learner fitted on ``data`` (None before the first fit).
+    round : int
+        The round about to run (0 is the observational round).
+    done : tuple of Intervention
+        Every intervention run so far, in order.
+    """
+
+    world: Any
+    data: pd.DataFrame | None = None
+    targets: np.ndarray | None = None
+    learner: Any = None
+    round: int = 0
+    done: tuple[Intervention, ...] = field(default_factory=tuple)
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """The one method every policy has."""
+
+    def propose(self, state: State, k: int, rng: np.random.Generator) -> list[Intervention]:
+        """``k`` interventions to run next, each valid in ``state.world``."""
+        ...
+
+
+def _variables(world: Any, variables: Sequence[str] | None) -> list[str]:
+    """The intervenable variables a policy may set (all of them, or a checked subset)."""
+    allowed = world.intervenable
+    if variables is None:
+        return list(allowed)
+    if isinstance(variables, str) or not isinstance(variables, Sequence) or not variables:
+        raise ArgumentError(f"variables must be None or a non-empty list of names, got {variables!r}")
+    for v in variables:
+        if v not in world.variables:
+            raise UnknownVariableError.of(v, world.variables, where=f"the world {world.id}")
+        if v not in allowed:
+            raise InterventionError(f"{v!r} is not intervenable in {world.id}; an agent may set {sorted(allowed)}")
+    return list(variables)
+
+
+def _check_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise OutOfRangeError(f"k must be a positive int, got {k!r}")
+    return int(k)
+
+
+def _draw(domain: Any, rng: np.random.Generator) -> int | float:
+    """A value drawn uniformly from an intervenable domain: a code of a ``range``, or in ``(low, high)``."""
+    if isinstance(domain, range):
+        return int(domain[int(rng.integers(len(domain)))])
+    lo, hi = domain
+    return float(rng.uniform(lo, hi))
+
+
+class RandomPolicy:
+    """Each intervention sets one variable, drawn uniformly, to a value drawn uniformly from its range.
+
+    Parameters
+    ----------
+    variables : list of str, default=None
+        The variables it may set (default: every intervenable one).
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> world = cw.make("lights", image_size=8, frames=2)
+    >>> ivs = RandomPolicy().propose(State(world), 3, np.random.default_rng(0))
+    >>> len(ivs), all(len(iv.targets) == 1 for iv in ivs)
+    (3, True)
+    """
+
+    def __init__(self, variables: Sequence[str] | None = None) -> None:
+        self.variables = variables
+
+    def __repr__(self) -> str:
+        return "RandomPolicy()" if self.variables is None else f"RandomPolicy(variables={self.variables!r})"
+
+    def propose(self, state: State, k: int, rng: np.random.Generator) -> list[Intervention]:
+        """``k`` random single-variable hard interventions (see the class docstring)."""
+        k = _check_k(k)
+        names = _variables(state.world, self.variables)
+        dom = state.world.intervenable
+        out = []
+        for _ in range(k):
+            v = names[int(rng.integers(len(names)))]
+            out.append(Intervention(v, _draw(dom[v], rng)))
+        return out
+
+
+class RoundRobinPolicy:
+    """Sets the variables in turn, one per intervention, continuing where the last round stopped;
+    each value is drawn uniformly from the variable's range.
+
+    Which variable comes next is read from ``state.done`` (how many interventions ran), so the
+    policy holds no state of its own and a resumed run continues the same cycle.
+
+    Parameters
+    ----------
+    variables : list of str, default=None
+        The cycle (default: every intervenable variable, in the world's order).
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> world = cw.make("lights", image_size=8, frames=2)
+    >>> ivs = RoundRobinPolicy(["ambient", "spin"]).propose(State(world), 3, np.random.default_rng(0))
+    >>> [iv.targets[0] for iv in ivs]
+    ['ambient', 'spin', 'ambient']
+    """
+
+    def __init__(self, variables: Sequence[str] | None = None) -> None:
+        self.variables = variables
+
+    def __repr__(self) -> str:
+        return "RoundRobinPolicy()" if self.variables is None else f"RoundRobinPolicy(variables={self.variables!r})"
+
+    def propose(self, state: State, k: int, rng: np.random.Generator) -> list[Intervention]:
+        """The next ``k`` variables of the cycle, each with a random value."""
+        k = _check_k(k)
+        names = _variables(state.world, self.variables)
+        dom = state.world.intervenable
+        start = len(state.done)
+        return [Intervention(names[(start + i) % len(names)], _draw(dom[names[(start + i) % len(names)]], rng))
+                for i in range(k)]
+
+
+class InfoGainPolicy:
+    """The experiments whose outcome is expected to tell the most about the graph.
+
+    For each candidate experiment ``do(x = v)`` it estimates the mutual information between one
+    episode's outcome ``y`` (every column of the learner's table) and the graph ``G``, by nested
+    Monte Carlo over the learner's posterior:
+
+    1. draw ``n_graphs`` graphs from ``state.learner.sample_graphs`` (exact posterior draws for
+       ``ExactLearner``, bootstrap refits or copies of ``graph_`` for the others); identical
+       draws are merged, each weighted by how often it was drawn;
+    2. fit each graph's SCM on the data so far (:meth:`causalworld.SCM.fit` with ``mechanisms``,
+       on each variable's non-intervened rows);
+    3. simulate ``n_outcomes`` outcomes ``y`` under ``do(x = v)`` from each graph's SCM, and score
+       every outcome under every graph's SCM (the interventional likelihood: ``x``'s own term
+       is left out);
+    4. ``MI = mean over graphs G and outcomes y ~ p(y | G) of [log p(y | G) - log mean_G' p(y | G')]``.
+
+    A batch of ``k`` is chosen greedily: each next candidate maximises the MI of the whole batch's
+    joint outcome (the episodes are independent, so their log-likelihoods add). A candidate is
+    used at most once per batch until all have been. Ties (for example when every draw is the same
+    graph and all MIs are 0) are broken by a random order from ``rng``. Before any learner is
+    fitted it proposes as :class:`RandomPolicy` does.
+
+    Candidate values: a discrete variable's every code; a continuous variable's ``n_values``
+    evenly spaced points inside its range, ``low + (i + 1/2) / n_values * (high - low)``.
+
+    Parameters
+    ----------
+    n_graphs : int, default=8
+        K, the graphs drawn from the learner's posterior.
+    n_outcomes : int, default=8
+        M, the outcomes simulated per candidate and graph.
+    n_values : int, default=3
+        Values per continuous variable.
+    variables : list of str, default=None
+        The variables it may set (default: every intervenable one).
+    mechanisms : str, default="linear"
+        The mechanisms of each graph's SCM (``"linear"`` is fast; see :meth:`causalworld.SCM.fit`).
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> from causalworld.discovery import ExactLearner
+    >>> world = cw.make("lights", image_size=8, frames=2)
+    >>> from interventions.truevalues import TrueValues
+    >>> eps = world.rollout(200, seed=0)
+    >>> data = TrueValues(world).fit(eps).latents(eps)
+    >>> learner = ExactLearner(progress=False).fit(data)
+    >>> state = State(world, data, np.zeros(data.shape, bool), learner)
+    >>> ivs = InfoGainPolicy(n_graphs=4, n_outcomes=4).propose(state, 2, np.random.default_rng(0))
+    >>> len(ivs), len(set(ivs))
+    (2, 2)
+    """
+
+    def __init__(self, *, n_graphs: int = 8, n_outcomes: int = 8, n_values: int = 3,
+                 variables: Sequence[str] | None = None, mechanisms: str = "linear") -> None:
+        self.n_graphs = n_graphs
+        self.n_outcomes = n_outcomes
+        self.n_values = n_values
+        self.variables = variables
+        self.mechanisms = mechanisms
+
+    def __repr__(self) -> str:
+        return (f"InfoGainPolicy(n_graphs={self.n_graphs}, n_outcomes={self.n_outcomes}, n_values={self.n_values}"
+                + (f", variables={self.variables!r}" if self.variables is not None else "") + ")")
+
+    def _check_settings(self) -> None:
+        for name in ("n_graphs", "n_outcomes", "n_values"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise OutOfRangeError(f"{name} must be a positive int, got {value!r}")
+
+    def candidates(self, world: Any) -> list[Intervention]:
+        """Every single-variable hard intervention the policy weighs (see the class docstring).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> InfoGainPolicy(n_values=2, variables=["switch_red", "ambient"]).candidates(world)
+        [Intervention(do(switch_red=0)), Intervention(do(switch_red=1)), Intervention(do(ambient=0.25)), Intervention(do(ambient=0.75))]
+        """
+        self._check_settings()
+        out = []
+        for v in _variables(world, self.variables):
+            dom = world.intervenable[v]
+            if isinstance(dom, range):
+                out += [Intervention(v, int(c)) for c in dom]
+            else:
+                lo, hi = dom
+                out += [Intervention(v, lo + (i + 0.5) / self.n_values * (hi - lo)) for i in range(self.n_values)]
+        return out
+
+    def information(self, state: State, rng: np.random.Generator) -> tuple[list[Intervention], np.ndarray, np.ndarray]:
+        """The candidates, their log-likelihood tables and the graphs' weights.
+
+        Returns ``(candidates, L, w)``: ``L[c, i, m, j]`` is ``log p(y | G_j)`` of outcome ``m``
+        simulated under graph ``i`` for candidate ``c``; ``w[j]`` the weight of merged graph ``j``.
+        """
+        self._check_settings()
+        world, learner, data = state.world, state.learner, state.data
+        columns = list(data.columns)
+        cands = [iv for iv in self.candidates(world) if column_of(world, columns, iv.targets[0]) is not None]
+        if not cands:
+            raise InterventionError("no intervenable variable is a column of the learner's data; nothing to weigh")
+        graphs, weights = _merged_graphs(learner.sample_graphs(int(self.n_graphs), seed=int(rng.integers(2**31))))
+        mask = np.zeros(data.shape, dtype=bool) if state.targets is None else np.asarray(state.targets, dtype=bool)
+        seed = int(rng.integers(2**31))
+        with warnings.catch_warnings():
+            # a drawn graph may hold edges the data hardly support, and a candidate value may lie
+            # past the data so far: both are expected inside this simulation, not news for the user
+            warnings.simplefilter("ignore")
+            from causalworld import SCM
+
+            scms = [SCM.fit(g, data, self.mechanisms, targets=mask, progress=False, seed=seed) for g in graphs]
+            G, M = len(scms), int(self.n_outcomes)
+            L = np.zeros((len(cands), G, M, G))
+            for c, iv in enumerate(cands):
+                col = column_of(world, columns, iv.targets[0])
+                value = float(iv.values[0])
+                outcomes = [scm.do({col: value}).sample(M, seed=seed + 7919 * c + i) for i, scm in enumerate(scms)]
+                y = {v: torch.cat([o[v] for o in outcomes]) for v in columns}  # (G * M) rows, graph-major
+                for j, scm in enumerate(scms):
+                    L[c, :, :, j] = _loglik(scm, y, skip=col).reshape(G, M)
+        return cands, L, weights
+
+    def propose(self, state: State, k: int, rng: np.random.Generator) -> list[Intervention]:
+        """The ``k`` candidates chosen greedily by expected information about the graph."""
+        k = _check_k(k)
+        if state.learner is None or state.data is None:
+            return RandomPolicy(self.variables).propose(state, k, rng)
+        cands, L, w = self.information(state, rng)
+        logw = np.log(w)
+        order = rng.permutation(len(cands))  # ties go to a random candidate
+        total = np.zeros(L.shape[1:])  # (G, M, G): the batch so far
+        used: set[int] = set()
+        chosen: list[Intervention] = []
+        for _ in range(k):
+            if len(used) == len(cands):
+                used.clear()
+            best, best_mi = -1, -math.inf
+            for c in order:
+                if c in used:
+                    continue
+                mi = _mutual_information(total + L[c], w, logw)
+                if mi > best_mi + 1e-12:
+                    best, best_mi = int(c), mi
+            used.add(best)
+            total += L[best]
+            chosen.append(cands[best])
+        return chosen
+
+
+def _merged_graphs(graphs: Sequence[nx.DiGraph]) -> tuple[list[nx.DiGraph], np.ndarray]:
+    """Identical graphs merged: the distinct graphs and the share of draws each had."""
+    keys: dict[frozenset[tuple[str, str]], int] = {}
+    distinct: list[nx.DiGraph] = []
+    counts: list[int] = []
+    for g in graphs:
+        key = frozenset(g.edges)
+        if key not in keys:
+            keys[key] = len(distinct)
+            distinct.append(g)
+            counts.append(0)
+        counts[keys[key]] += 1
+    w = np.asarray(counts, dtype=float)
+    return distinct, w / w.sum()
+
+
+def _loglik(scm: Any, values: dict[str, torch.Tensor], skip: str) -> np.ndarray:
+    """``log p(row)`` of every row under ``scm`` without the set variable ``skip``'s term."""
+    vals = scm.as_tensors(values, require=scm.variables)
+    n = next(iter(vals.values())).shape[0]
+    total = torch.zeros(n, dtype=scm.dtype)
+    for v in scm.variables:
+        if v == skip:
+            continue
+        ps = scm.parents(v)
+        pa = torch.stack([vals[p] for p in ps], 1) if ps else torch.empty(n, 0, dtype=scm.dtype)
+        total += scm.mechanisms[v].log_prob(vals[v], pa).to(scm.dtype)
+    return total.double().cpu().numpy()
+
+
+def _mutual_information(L: np.ndarray, w: np.ndarray, logw: np.ndarray) -> float:
+    """The nested Monte Carlo MI from ``L[i, m, j] = log p(y_im | G_j)`` and graph weights ``w``."""
+    own = np.einsum("imi->im", L)  # log p(y | the graph that made it)
+    a = L + logw[None, None, :]
+    top = a.max(axis=2, keepdims=True)
+    mix = (top[..., 0] + np.log(np.exp(a - top).sum(axis=2)))  # log sum_j w_j p(y | G_j)
+    return float((w[:, None] * (own - mix)).sum(axis=0).mean())
+
+
+POLICIES: dict[str, type] = {"random": RandomPolicy, "round-robin": RoundRobinPolicy, "info-gain": InfoGainPolicy}
