@@ -198,10 +198,12 @@ class InfoGainPolicy:
 
     Parameters
     ----------
-    n_graphs : int, default=8
+    n_graphs : int, default=16
         K, the graphs drawn from the learner's posterior.
-    n_outcomes : int, default=8
-        M, the outcomes simulated per candidate and graph.
+    n_outcomes : int, default=32
+        M, the outcomes simulated per candidate and graph. The log-likelihoods are heavy-tailed,
+        so fewer than ~30 gives noisy estimates (on two Markov-equivalent graphs, M = 16 gave
+        0.02 to 0.3 for experiments whose MI is ~0.2; M = 64 gave 0.18 to 0.29).
     n_values : int, default=3
         Values per continuous variable.
     variables : list of str, default=None
@@ -224,7 +226,7 @@ class InfoGainPolicy:
     (2, 2)
     """
 
-    def __init__(self, *, n_graphs: int = 8, n_outcomes: int = 8, n_values: int = 3,
+    def __init__(self, *, n_graphs: int = 16, n_outcomes: int = 32, n_values: int = 3,
                  variables: Sequence[str] | None = None, mechanisms: str = "linear") -> None:
         self.n_graphs = n_graphs
         self.n_outcomes = n_outcomes

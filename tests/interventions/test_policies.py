@@ -1,0 +1,90 @@
+"""Policies: the one contract (k valid interventions, reproducible under one rng, typed errors),
+round-robin's cycle across rounds, and info-gain choosing the experiment that tells graphs apart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from causalworld.discovery import ExactLearner
+from causalworld.errors import InterventionError, OutOfRangeError, UnknownVariableError
+from interventions import InfoGainPolicy, Intervention, Policy, RandomPolicy, RoundRobinPolicy, State, TrueValues
+from tests.interventions.worlds import Pair
+
+
+@pytest.fixture(scope="module")
+def pair_state():
+    world = Pair(image_size=8, seed=0)
+    eps = world.rollout(400, seed=0)
+    data = TrueValues(world).fit(eps).latents(eps)
+    learner = ExactLearner(progress=False).fit(data)
+    return State(world, data, np.zeros(data.shape, dtype=bool), learner, round=1)
+
+
+POLICY_FACTORIES = [RandomPolicy, RoundRobinPolicy, lambda: InfoGainPolicy(n_graphs=4, n_outcomes=4, n_values=2)]
+
+
+@pytest.mark.parametrize("make", POLICY_FACTORIES, ids=["random", "round-robin", "info-gain"])
+def test_policy_contract(make, pair_state):
+    policy = make()
+    assert isinstance(policy, Policy)
+    for k in (1, 4):
+        ivs = policy.propose(pair_state, k, np.random.default_rng(3))
+        assert len(ivs) == k and all(isinstance(iv, Intervention) for iv in ivs)
+        for iv in ivs:
+            assert iv.validate(pair_state.world) == iv
+        again = policy.propose(pair_state, k, np.random.default_rng(3))
+        assert again == ivs, "the same rng gives the same proposals"
+    with pytest.raises(OutOfRangeError, match="k must be"):
+        policy.propose(pair_state, 0, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("cls", [RandomPolicy, RoundRobinPolicy, InfoGainPolicy])
+def test_policies_refuse_unknown_and_non_intervenable_variables(cls, lights):
+    with pytest.raises(UnknownVariableError, match="did you mean 'ambient'"):
+        cls(variables=["ambiant"]).propose(State(lights), 1, np.random.default_rng(0))
+    with pytest.raises(InterventionError, match="not intervenable"):
+        cls(variables=["sensor"]).propose(State(lights), 1, np.random.default_rng(0))
+
+
+def test_random_values_cover_the_intervenable_range(lights):
+    ivs = RandomPolicy(["dimmer_red", "switch_red"]).propose(State(lights), 400, np.random.default_rng(0))
+    dimmer = [iv.values[0] for iv in ivs if iv.targets == ("dimmer_red",)]
+    codes = {iv.values[0] for iv in ivs if iv.targets == ("switch_red",)}
+    assert 150 < len(dimmer) < 250 and min(dimmer) < 0.05 and max(dimmer) > 0.95
+    assert codes == {0, 1}
+
+
+def test_round_robin_continues_its_cycle_from_the_interventions_done(lights):
+    policy = RoundRobinPolicy(["ambient", "spin", "angle"])
+    first = policy.propose(State(lights), 2, np.random.default_rng(0))
+    second = policy.propose(State(lights, done=tuple(first)), 2, np.random.default_rng(1))
+    assert [iv.targets[0] for iv in first + second] == ["ambient", "spin", "angle", "ambient"]
+
+
+def test_info_gain_picks_the_experiment_that_orients_the_edge(pair_state):
+    # x -> y and y -> x fit observational data equally well; z is unrelated. Setting x or y tells
+    # the two graphs apart, setting z tells nothing.
+    policy = InfoGainPolicy(n_graphs=32, n_outcomes=64, n_values=2)
+    graphs = {frozenset(g.edges) for g in pair_state.learner.sample_graphs(16, seed=0)}
+    assert {frozenset({("x", "y")}), frozenset({("y", "x")})} <= graphs, "both orientations are plausible"
+    cands, L, w = policy.information(pair_state, np.random.default_rng(0))
+    from interventions.policies import _mutual_information
+
+    mi = {iv: _mutual_information(L[c], w, np.log(w)) for c, iv in enumerate(cands)}
+    on_z = [value for iv, value in mi.items() if iv.targets == ("z",)]
+    on_xy = [value for iv, value in mi.items() if iv.targets != ("z",)]
+    assert max(on_z) < 0.02 and min(on_xy) > 0.1, mi
+    assert max(mi.values()) <= np.log(2) + 1e-9  # at most one bit's worth: two graphs
+    chosen = policy.propose(pair_state, 2, np.random.default_rng(0))
+    assert all(iv.targets[0] in ("x", "y") for iv in chosen)
+
+
+def test_info_gain_without_a_learner_proposes_at_random(lights):
+    ivs = InfoGainPolicy().propose(State(lights), 3, np.random.default_rng(0))
+    assert ivs == RandomPolicy().propose(State(lights), 3, np.random.default_rng(0))
+
+
+def test_info_gain_settings_are_checked(pair_state):
+    with pytest.raises(OutOfRangeError, match="n_graphs"):
+        InfoGainPolicy(n_graphs=0).propose(pair_state, 1, np.random.default_rng(0))
