@@ -16,11 +16,15 @@ Examples
 [0.5, 0.5]
 """
 
+from interventions.experiment import Experiment, ExperimentResult
 from interventions.intervention import KINDS, Intervention, Scale, Shift
 from interventions.policies import POLICIES, InfoGainPolicy, Policy, RandomPolicy, RoundRobinPolicy, State
+from interventions.scoring import counterfactual_error, summary_graph
 from interventions.truevalues import TrueValues, column_of, targets_mask
 
 __all__ = [
+    "Experiment",
+    "ExperimentResult",
     "Intervention",
     "Shift",
     "Scale",
@@ -32,6 +36,8 @@ __all__ = [
     "InfoGainPolicy",
     "POLICIES",
     "TrueValues",
+    "summary_graph",
+    "counterfactual_error",
     "column_of",
     "targets_mask",
 ]

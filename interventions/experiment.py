@@ -1,0 +1,391 @@
+"""``Experiment``: the experimenter's loop, propose → rollout → encode → fit → record, round by round.
+
+Round 0 watches the world without touching it; every later round asks the policy for experiments,
+runs them in the world in one batch, turns the episodes into the learner's table (the encoder, or
+the true values), refits the learner on everything seen so far and records one row of scores
+against the world's truth. With ``out`` each round's record goes to disk atomically, and
+:meth:`Experiment.resume` continues a killed run to the same result an uninterrupted one gives:
+every random draw of round ``r`` comes from ``(seed, r)``, never from a stream that runs across
+rounds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from causalworld.discovery import LEARNERS, ExactLearner, MixedGraph, clone
+from causalworld.envs.world import World
+from causalworld.errors import ArgumentError, DTypeError, ModelFileError, OutOfRangeError
+from causalworld.metrics import shd
+from causalworld.store import load_folder, save_folder
+from interventions.intervention import Intervention
+from interventions.policies import POLICIES, State
+from interventions.scoring import counterfactual_error, summary_graph
+from interventions.truevalues import TrueValues, targets_mask
+
+__all__ = ["Experiment", "ExperimentResult", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "interventions.experiment"
+FORMAT_VERSION = 1
+MANIFEST = "experiment.json"
+PROBE_EPISODES = 200  # held-out episodes the counterfactual error is measured on
+_PROBE = 2**31 - 1  # the "round" whose seed draws those episodes
+
+
+@dataclass
+class ExperimentResult:
+    """What a run leaves behind.
+
+    Attributes
+    ----------
+    scm : causalworld.SCM
+        The last round's learned model (``learner.scm_``), over the learner's columns.
+    graph : causalworld.discovery.MixedGraph
+        The learned graph over the world's variables (:func:`~interventions.scoring.summary_graph`).
+    history : pandas.DataFrame
+        One row per round: ``round``, ``n_interventions`` and ``n_episodes`` (cumulative),
+        ``shd`` (of ``graph`` against ``world.graph``), ``counterfactual_error`` (std units, NaN
+        where not computable), ``edges`` (learned, over the world's variables) and ``seconds``
+        (that round's wall time).
+    interventions : list of list of Intervention
+        Each round's interventions (round 0: none).
+    learner : causalworld.discovery.Learner
+        The last round's fitted learner.
+    data : pandas.DataFrame
+        Every episode's row of the learner's table, in the order run.
+    targets : numpy.ndarray
+        ``[n, columns]`` bool: which columns each row intervened on.
+    """
+
+    scm: Any
+    graph: MixedGraph
+    history: pd.DataFrame
+    interventions: list[list[Intervention]]
+    learner: Any
+    data: pd.DataFrame
+    targets: np.ndarray
+
+
+@dataclass
+class _Progress:
+    """The run so far: everything a record holds and a resumed run continues from."""
+
+    data: pd.DataFrame | None = None
+    targets: np.ndarray | None = None
+    interventions: list[list[Intervention]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def rounds_done(self) -> int:
+        return len(self.history)
+
+
+def _round_seed(seed: int, r: int) -> int:
+    """The seed of round ``r``'s rollout, from ``(seed, r)`` alone (a resumed run draws the same)."""
+    return int(np.random.SeedSequence([seed, r]).generate_state(1)[0])
+
+
+def _positive_int(value: Any, name: str, *, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise OutOfRangeError(f"{name} must be an int >= {low}, got {value!r}")
+    return int(value)
+
+
+class Experiment:
+    """Intervene in a world round by round, learn its causal model, and score it against the truth.
+
+    Parameters
+    ----------
+    world : causalworld.envs.World
+        The world experimented on.
+    policy : Policy
+        Proposes each round's interventions (``propose(state, k, rng)``).
+    rounds : int
+        Rounds of experiments after the observational round 0 (so the history has ``rounds + 1``
+        rows).
+    episodes_per_round : int
+        Episodes run per round, shared out evenly over its interventions.
+    interventions_per_round : int, default=1
+        Interventions the policy proposes per round (at most ``episodes_per_round``).
+    observational : int, default=None
+        Episodes of round 0 (default ``episodes_per_round``).
+    encoder : object, default=None
+        Turns episodes into the learner's table: ``fit(episodes)`` (called once, on round 0's
+        episodes) and ``latents(episodes)`` returning a DataFrame, one row per episode, columns
+        named by world variables. ``None`` reads the true values (:class:`TrueValues`).
+    learner : causalworld.discovery.Learner, default=None
+        Cloned and refitted on all data every round (default ``ExactLearner()`` with this seed:
+        the linear BIC score and linear mechanisms, a fraction of a second per round on a small
+        world).
+    final_fit : dict, default=None
+        After the last round, refit the model on the last learned graph with
+        ``SCM.fit(graph, data, targets=..., **final_fit)``, e.g. ``{"mechanisms": "mlp",
+        "mlp_members": 1}`` for nonlinear mechanisms that would be too slow to fit every round;
+        the last history row then scores that model. ``None`` keeps the learner's ``scm_``.
+    seed : int, default=None
+        Seeds every draw of the run (``None``: drawn once, and kept in the record).
+    threads : int, default=1
+        Torch threads while running (results are reproducible for one thread count).
+    out : str or Path, default=None
+        A folder for the run's record: after each round, ``experiment.json`` (config, each round's
+        interventions and scores) over a safetensors file (the data so far), written atomically
+        through :func:`causalworld.store.save_folder`, and the learned model in ``out/scm``.
+    progress : bool, default=True
+        Show a progress bar over rounds.
+
+    Raises
+    ------
+    OutOfRangeError
+        ``rounds``, ``episodes_per_round``, ``interventions_per_round``, ``observational`` or
+        ``threads`` below 1, or more interventions than episodes per round.
+    DTypeError
+        A world that is not a World, a policy without ``propose``, an encoder without ``fit`` and
+        ``latents``, or a seed that is not an int.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> from interventions import Experiment, RoundRobinPolicy
+    >>> world = cw.make("lights", image_size=8, frames=1)
+    >>> result = Experiment(world, policy=RoundRobinPolicy(), rounds=2, episodes_per_round=60,
+    ...                     interventions_per_round=3, seed=0, progress=False).run()
+    >>> list(result.history["n_interventions"])
+    [0, 3, 6]
+    >>> result.graph.nodes == world.variables
+    True
+    """
+
+    def __init__(self, world: Any, *, policy: Any, rounds: int, episodes_per_round: int,
+                 interventions_per_round: int = 1, observational: int | None = None, encoder: Any = None,
+                 learner: Any = None, final_fit: dict[str, Any] | None = None, seed: int | None = None,
+                 threads: int = 1, out: str | Path | None = None, progress: bool = True) -> None:
+        if not isinstance(world, World):
+            raise DTypeError(f"world must be a causalworld World (cw.make(...)), got {type(world).__name__}")
+        if not callable(getattr(policy, "propose", None)):
+            raise DTypeError(f"policy must have a propose(state, k, rng) method, got {type(policy).__name__}; "
+                             f"use one of {sorted(POLICIES)}")
+        if encoder is not None and not (callable(getattr(encoder, "fit", None)) and callable(getattr(encoder, "latents", None))):
+            raise DTypeError(f"encoder must have fit(episodes) and latents(episodes), got {type(encoder).__name__}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise DTypeError(f"seed must be an int or None, got {seed!r}")
+        self.world = world
+        self.policy = policy
+        self.rounds = _positive_int(rounds, "rounds")
+        self.episodes_per_round = _positive_int(episodes_per_round, "episodes_per_round")
+        self.interventions_per_round = _positive_int(interventions_per_round, "interventions_per_round")
+        if self.interventions_per_round > self.episodes_per_round:
+            raise OutOfRangeError(f"interventions_per_round ({interventions_per_round}) exceeds episodes_per_round "
+                                  f"({episodes_per_round}); each intervention needs an episode")
+        self.observational = self.episodes_per_round if observational is None else _positive_int(observational, "observational")
+        self.encoder = encoder
+        self.seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1) if seed is None else int(seed)
+        self.learner = ExactLearner(progress=False, seed=self.seed) if learner is None else learner
+        if final_fit is not None and not isinstance(final_fit, dict):
+            raise DTypeError(f"final_fit must be a dict of SCM.fit keywords or None, got {type(final_fit).__name__}")
+        self.final_fit = final_fit
+        self.threads = _positive_int(threads, "threads")
+        self.out = None if out is None else Path(out)
+        self.progress = bool(progress)
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> ExperimentResult:
+        """Run every round from the start and return the result.
+
+        Raises
+        ------
+        ArgumentError
+            ``out`` already holds a run's record (resume it, or give another folder).
+        """
+        if self.out is not None and (self.out / MANIFEST).exists():
+            raise ArgumentError(f"{self.out} already holds an experiment's record; continue it with "
+                                "Experiment.resume(out) or give another folder, so nothing recorded is lost")
+        return self._loop(_Progress())
+
+    def _loop(self, done: _Progress) -> ExperimentResult:
+        world, policy, seed = self.world, self.policy, self.seed
+        k, per_round = self.interventions_per_round, self.episodes_per_round
+        encoder = TrueValues(world) if self.encoder is None else self.encoder
+        probe = world.rollout(PROBE_EPISODES, seed=_round_seed(seed, _PROBE))
+        threads_before = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            if done.rounds_done:  # resumed: the encoder and the learner as the last round left them
+                encoder.fit(self._episodes(0, []))
+                learner = clone(self.learner).fit(done.data, done.targets)
+            bar = tqdm(range(done.rounds_done, self.rounds + 1), desc="rounds", disable=not self.progress,
+                       initial=done.rounds_done, total=self.rounds + 1)
+            for r in bar:
+                start = time.perf_counter()
+                # propose (round 0 watches without intervening)
+                if r == 0:
+                    ivs: list[Intervention] = []
+                else:
+                    state = State(world, done.data, done.targets, learner, round=r,
+                                  done=tuple(iv for ivs_r in done.interventions for iv in ivs_r))
+                    ivs = [iv.validate(world) for iv in policy.propose(state, k, np.random.default_rng([seed, r]))]
+                # rollout, in one batch
+                episodes = self._episodes(r, ivs)
+                # encode
+                if r == 0:
+                    encoder.fit(episodes)
+                table = encoder.latents(episodes)
+                mask = targets_mask(world, list(table.columns), episodes.targets)
+                done.data = table if done.data is None else pd.concat([done.data, table], ignore_index=True)
+                done.targets = mask if done.targets is None else np.concatenate([done.targets, mask])
+                # fit
+                learner = clone(self.learner).fit(done.data, done.targets)
+                # record
+                done.interventions.append(ivs)
+                done.history.append(self._scores(r, learner, probe, done, time.perf_counter() - start))
+                self._save(done, learner.scm_)
+                bar.set_postfix(shd=done.history[-1]["shd"])
+            scm = self._final_model(learner, probe, done)
+        finally:
+            torch.set_num_threads(threads_before)
+        return ExperimentResult(scm=scm, graph=summary_graph(world, learner.graph_.edges),
+                                history=pd.DataFrame(done.history), interventions=done.interventions,
+                                learner=learner, data=done.data, targets=done.targets)
+
+    def _final_model(self, learner: Any, probe: Any, done: _Progress) -> Any:
+        """The returned model: the learner's, or refitted with ``final_fit`` (then scored and saved)."""
+        if self.final_fit is None:
+            return learner.scm_
+        from causalworld import SCM
+
+        scm = SCM.fit(learner.graph_, done.data, targets=done.targets, **{"progress": False, "seed": self.seed, **self.final_fit})
+        r = self.rounds
+        done.history[-1]["counterfactual_error"] = counterfactual_error(self.world, scm, probe, seed=_round_seed(self.seed, r))
+        self._save(done, scm)
+        return scm
+
+    def _episodes(self, r: int, ivs: list[Intervention]) -> Any:
+        """Round ``r``'s episodes: observational in round 0, else shared out over ``ivs`` in turn."""
+        if r == 0:
+            return self.world.rollout(self.observational, seed=_round_seed(self.seed, 0))
+        dos = [iv.to_do() for iv in ivs]  # one mapping per intervention: episodes share its callables
+        plan = [dos[i % len(dos)] for i in range(self.episodes_per_round)]
+        return self.world.rollout(self.episodes_per_round, do=plan, seed=_round_seed(self.seed, r))
+
+    def _scores(self, r: int, learner: Any, probe: Any, done: _Progress, seconds: float) -> dict[str, Any]:
+        """One row of the history: the round's model scored against the world's truth."""
+        graph = summary_graph(self.world, learner.graph_.edges)
+        return {
+            "round": r,
+            "n_interventions": sum(len(ivs) for ivs in done.interventions),
+            "n_episodes": int(len(done.data)),
+            "shd": int(shd(self.world.graph, graph)),
+            "counterfactual_error": counterfactual_error(self.world, learner.scm_, probe, seed=_round_seed(self.seed, r)),
+            "edges": len(graph.directed) + len(graph.undirected),
+            "seconds": seconds,
+        }
+
+    # ------------------------------------------------------------------ the record
+    def _config(self) -> dict[str, Any]:
+        w = self.world
+        learner_params = self.learner.get_params() if hasattr(self.learner, "get_params") else None
+        try:
+            json.dumps(learner_params)
+        except (TypeError, ValueError):
+            learner_params = None  # settings that are not JSON: resume needs the learner passed again
+        return {
+            "world": {"id": w.id, "name": w.name, "image_size": w.image_size, "frames": w.frames,
+                      "device": str(w.device), "seed": w.seed, "config": w.config},
+            "policy": {"class": type(self.policy).__name__, "settings": dict(vars(self.policy))},
+            "learner": {"class": type(self.learner).__name__, "params": learner_params},
+            "encoder": None if self.encoder is None else type(self.encoder).__name__,
+            "rounds": self.rounds, "episodes_per_round": self.episodes_per_round,
+            "interventions_per_round": self.interventions_per_round, "observational": self.observational,
+            "final_fit": self.final_fit, "seed": self.seed, "threads": self.threads,
+        }
+
+    def _save(self, done: _Progress, scm: Any) -> None:
+        if self.out is None:
+            return
+        scm.save(self.out / "scm")  # first: a kill before the manifest redoes this round
+        doc = {
+            "format": FORMAT, "format_version": FORMAT_VERSION,
+            "config": self._config(),
+            "columns": [str(c) for c in done.data.columns],
+            "interventions": [[iv.to_dict() for iv in ivs] for ivs in done.interventions],
+            "history": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
+                        for row in done.history],
+        }
+        tensors = {"data": torch.from_numpy(np.array(done.data.to_numpy(dtype=np.float64), copy=True)),
+                   "targets": torch.from_numpy(done.targets.astype(np.uint8))}
+        save_folder(self.out, manifest=MANIFEST, doc=doc, tensors=tensors)
+
+    @classmethod
+    def resume(cls, out: str | Path, *, world: Any = None, policy: Any = None, learner: Any = None,
+               encoder: Any = None, progress: bool = True) -> ExperimentResult:
+        """Continue the run recorded in ``out`` (after a kill at any point) and return its result.
+
+        The result equals that of an uninterrupted run with the same settings, seed and thread
+        count. A finished run is not rerun: its last learner is refitted on the recorded data.
+
+        Parameters
+        ----------
+        out : str or Path
+            The run's folder.
+        world, policy, learner : optional
+            Needed only when the recorded ones cannot be rebuilt (a world that is not registered,
+            a policy outside :data:`~interventions.policies.POLICIES`, learner settings that are
+            not JSON). They must be the same as the run's.
+        encoder : optional
+            The run's encoder, when it had one (encoders are not saved in the record).
+        progress : bool, default=True
+            Show a progress bar.
+
+        Raises
+        ------
+        ModelFileError
+            ``out`` holds no record, or a damaged or foreign one.
+        ArgumentError
+            A part of the run that cannot be rebuilt and was not given.
+        """
+        out = Path(out)
+        doc, tensors = load_folder(out, manifest=MANIFEST, format=FORMAT, max_version=FORMAT_VERSION,
+                                   what="experiment record", fix="start the run again with Experiment(...).run()")
+        try:
+            cfg = doc["config"]
+            columns = list(doc["columns"])
+            ivs = [[Intervention.from_dict(d) for d in r] for r in doc["interventions"]]
+            history = [{k: (float("nan") if v is None else v) for k, v in row.items()} for row in doc["history"]]
+            data = tensors["data"].numpy()
+            targets = tensors["targets"].numpy().astype(bool)
+        except (KeyError, TypeError, ValueError) as e:
+            raise ModelFileError(f"{out / MANIFEST} lacks a field of an experiment record ({e}); start the run again") from None
+        if world is None:
+            import causalworld as cw
+
+            w = cfg["world"]
+            world = cw.make(w["id"], image_size=w["image_size"], frames=w["frames"], device=w["device"],
+                            seed=w["seed"], **w["config"])
+        if policy is None:
+            classes = {c.__name__: c for c in POLICIES.values()}
+            if cfg["policy"]["class"] not in classes:
+                raise ArgumentError(f"the run's policy {cfg['policy']['class']} is not one of {sorted(classes)}; "
+                                    "pass it again: Experiment.resume(out, policy=...)")
+            policy = classes[cfg["policy"]["class"]](**cfg["policy"]["settings"])
+        if learner is None:
+            spec = cfg["learner"]
+            if spec["class"] not in LEARNERS or spec["params"] is None:
+                raise ArgumentError(f"the run's learner {spec['class']} cannot be rebuilt from the record; "
+                                    "pass it again: Experiment.resume(out, learner=...)")
+            learner = LEARNERS[spec["class"]](**spec["params"])
+        if cfg["encoder"] is not None and encoder is None:
+            raise ArgumentError(f"the run used an encoder ({cfg['encoder']}); pass it again: Experiment.resume(out, encoder=...)")
+        exp = cls(world, policy=policy, rounds=cfg["rounds"], episodes_per_round=cfg["episodes_per_round"],
+                  interventions_per_round=cfg["interventions_per_round"], observational=cfg["observational"],
+                  encoder=encoder, learner=learner, final_fit=cfg["final_fit"], seed=cfg["seed"], threads=cfg["threads"], out=out,
+                  progress=progress)
+        done = _Progress(data=pd.DataFrame(data, columns=columns), targets=targets, interventions=ivs, history=history)
+        return exp._loop(done)
