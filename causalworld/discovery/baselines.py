@@ -2,8 +2,10 @@
 and a plain sort-and-regress baseline (order by R² or variance, regress, prune).
 
 PC and GES return an equivalence class; it is checked against the background knowledge,
-closed under Meek's rules and extended to a DAG for ``graph_``. Their ``edge_probs_`` are
-bootstrap frequencies. With ``max_time``, each causal-learn call runs in a child process that is
+closed under Meek's rules and extended to a DAG for ``graph_``. With ``n_bootstrap`` resamples
+``edge_probs_`` are bootstrap frequencies and ``graph_`` is the bagged graph they describe (the
+pairs adjacent in at least half the resamples); without, ``edge_probs_`` is the 0/1 matrix of
+``graph_``. With ``max_time``, each causal-learn call runs in a child process that is
 stopped when the time is up, since causal-learn cannot be interrupted from inside.
 """
 
@@ -21,7 +23,8 @@ from tqdm.auto import tqdm
 
 from causalworld.discovery.base import Learned, Learner, out_of_time, register_learner
 from causalworld.discovery.data import Problem
-from causalworld.discovery.graphs import MixedGraph, consistent_extension, meek_closure
+from causalworld.discovery.consensus import adjacency_probs, median_graph
+from causalworld.discovery.graphs import MixedGraph, consistent_extension, essential_graph, meek_closure
 from causalworld.discovery.knowledge import Knowledge
 from causalworld.errors import ArgumentError, InsufficientDataError, OutOfRangeError
 
@@ -213,6 +216,30 @@ def _call_with_timeout(fn: Callable[..., Any], args: tuple, seconds: float | Non
         recv.close()
 
 
+def _bagged(names: list[str], probs: np.ndarray, knowledge: Knowledge, problem: Problem) -> tuple[MixedGraph, np.ndarray]:
+    """The bagged equivalence class of the bootstrap runs and a DAG in it: the pairs adjacent in
+    at least half the resamples (``p(a->b) + p(b->a) >= 0.5``), directed where one orientation
+    outweighs the other, then closed and extended as a single run is (:func:`orient_with_knowledge`,
+    which keeps the v-structures). Where that extension has to drop a pair (directed cycles), the
+    median-probability graph of ``probs`` is returned with the class of its own."""
+    adjacent = adjacency_probs(probs) >= 0.5
+    directed, undirected = set(), set()
+    for a, b in zip(*np.nonzero(np.triu(adjacent, 1))):
+        if probs[a, b] != probs[b, a]:
+            directed.add((names[a], names[b]) if probs[a, b] > probs[b, a] else (names[b], names[a]))
+        else:
+            undirected.add((names[a], names[b]))
+    pdag, dag = orient_with_knowledge(names, directed, undirected, knowledge)
+    adjacency = _adjacency(dag, names)
+    if np.array_equal(adjacency | adjacency.T, adjacent & ~np.eye(len(names), dtype=bool)):
+        return pdag, adjacency
+    adjacency = median_graph(probs, problem.allowed(), problem.required())  # pragma: no cover - rare
+    g = nx.DiGraph([(names[i], names[j]) for i, j in zip(*np.nonzero(adjacency))])
+    g.add_nodes_from(names)
+    cls = essential_graph(g, [set()])
+    return MixedGraph(names, cls.directed, cls.undirected), adjacency
+
+
 class _CausalLearnBaseline(Learner):
     """PC and GES: run causal-learn on the rows, post-process, bootstrap."""
 
@@ -267,6 +294,9 @@ class _CausalLearnBaseline(Learner):
         probs = np.mean(weights, 0) if weights else adjacency.astype(float)
         info = {"rows_used": int(X.shape[0]), "bootstrap_runs": len(weights),
                 "bootstrap_timed_out": self.n_bootstrap - len(weights)}
+        if weights:
+            pdag, adjacency = _bagged(names, probs, k, problem)
+            info["graph"] = "bagged: adjacent in at least half the resamples"
         sampler = None
         if dags:
             def sampler(n: int, g: np.random.Generator, pool=tuple(dags)) -> list[np.ndarray]:
@@ -281,7 +311,11 @@ class PCLearner(_CausalLearnBaseline):
     ``cpdag_`` is PC's output after the background knowledge and Meek's rules; ``graph_`` a
     consistent DAG extension of it; ``edge_probs_`` bootstrap frequencies over ``n_bootstrap``
     resamples (``u -> v`` counts 1, ``u -- v`` counts 1/2 each way; 0 resamples gives the 0/1
-    matrix of ``graph_``), and ``sample_graphs`` draws from the bootstrap DAGs. The background
+    matrix of ``graph_``), and ``sample_graphs`` draws from the bootstrap DAGs. With resamples,
+    ``cpdag_`` and ``graph_`` are the bagged class the frequencies describe: the pairs adjacent
+    in at least half the resamples (``p(a->b) + p(b->a) >= 0.5``), directed the way that
+    outweighs the other (equal weights: undirected), closed and extended as above
+    (Friedman, Goldszmidt & Wyner 1999 read confident features off bootstrap frequencies so). The background
     knowledge is passed to causal-learn (its ``BackgroundKnowledge``: forbidden, required, tiers)
     and enforced again on the output, since causal-learn may leave required edges out.
     Interventions are not modelled: by default only the observational rows are used
@@ -296,9 +330,12 @@ class PCLearner(_CausalLearnBaseline):
     stable
         The order-independent ("stable") skeleton search.
     n_bootstrap
-        Bootstrap resamples for ``edge_probs_``.
+        Bootstrap resamples for ``edge_probs_`` (and the bagged ``graph_``, above).
     rows
         ``"observational"`` (rows without intervention) or ``"all"``.
+    mechanisms
+        Mechanisms of ``scm_`` (:meth:`causalworld.SCM.fit`); ``None``: ``"mlp"`` with a kernel
+        test (``"kci"``, ``"fastkci"``, ``"rcit"``), else ``"linear"``.
     max_time
         Seconds allowed for each causal-learn run (the main one and each resample); a main run
         that hits it leaves the graph empty (only required edges) with a TimeLimitWarning, and
@@ -359,6 +396,9 @@ class GESLearner(_CausalLearnBaseline):
         causal-learn's ``maxP`` (None: no limit).
     lambda_value
         BIC penalty multiplier of causal-learn (its default is 0.5).
+    mechanisms
+        Mechanisms of ``scm_`` (:meth:`causalworld.SCM.fit`); ``None``: ``"mlp"`` with
+        causal-learn's kernel scores (``*_general``, ``*_multi``), else ``"linear"``.
 
     Examples
     --------
@@ -415,7 +455,13 @@ class SortRegressLearner(Learner):
     alpha
         A coefficient is kept when its t-test p-value is below ``alpha``.
     n_bootstrap
-        Bootstrap resamples for ``edge_probs_`` (0 gives the 0/1 matrix of ``graph_``).
+        Bootstrap resamples for ``edge_probs_`` (0 gives the 0/1 matrix of ``graph_``); with
+        resamples ``graph_`` is their median-probability graph
+        (:func:`~causalworld.discovery.consensus.median_graph`: the pairs found in at least half
+        of them, each oriented its more frequent way).
+    mechanisms
+        Mechanisms of ``scm_`` (:meth:`causalworld.SCM.fit`); ``None``: ``"linear"``, the model
+        the regressions assume.
     max_time
         Seconds; variables not reached keep only their required parents (TimeLimitWarning).
 
@@ -512,6 +558,8 @@ class SortRegressLearner(Learner):
                 break
             boots.append(self._one(problem, rng.integers(0, problem.n, problem.n))[0])
         probs = np.mean(boots, 0) if boots else adjacency.astype(float)
+        if boots:  # the graph the frequencies describe, not the full-data fit
+            adjacency = median_graph(probs, problem.allowed(), problem.required())
         sampler = None
         if boots:
             def sampler(n: int, g: np.random.Generator, pool=tuple(boots)) -> list[np.ndarray]:

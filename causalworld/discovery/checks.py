@@ -25,6 +25,7 @@ from causalworld.errors import (
     InsufficientDataError,
     NonFiniteError,
     NotFittedError,
+    PoorFitWarning,
     TimeLimitWarning,
     UnknownVariableError,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "check_not_fitted",
     "check_fit_returns_self",
     "check_outputs",
+    "check_edge_probs_describe_graph",
     "check_deterministic",
     "check_knowledge",
     "check_bad_input",
@@ -66,9 +68,13 @@ def toy_problem(seed: int = 0) -> tuple[Any, dict[str, torch.Tensor], list[set[s
     return scm, data, targets
 
 
-def _fit(learner: Learner, data: Any, targets: Any) -> Learner:
+def _fit(learner: Learner, data: Any, targets: Any, *, poor_fit: bool = False) -> Learner:
+    """Fit, with a TimeLimitWarning as an error; ``poor_fit``: a PoorFitWarning is expected (a
+    required edge that goes against the data) and ignored."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", TimeLimitWarning)
+        if poor_fit:
+            warnings.simplefilter("ignore", PoorFitWarning)
         return learner.fit(data, targets)
 
 
@@ -142,6 +148,35 @@ def check_outputs(learner: Learner, data: Any, targets: Any) -> None:
     assert isinstance(s, float) and np.isfinite(s), "score must be a finite float"
 
 
+def check_edge_probs_describe_graph(learner: Learner, data: Any, targets: Any, *, draws: int = 400) -> None:
+    """``edge_probs_`` and ``sample_graphs`` describe ``graph_``: a pair is adjacent in ``graph_``
+    exactly when its adjacency probability ``p(a->b) + p(b->a)`` is at least 0.5, and in
+    ``draws`` sampled graphs each pair is adjacent about that often (within 0.15)."""
+    fitted = _fit(clone(learner), data, targets)
+    names = list(fitted.variables_)
+    P = fitted.edge_probs_.loc[names, names].to_numpy()
+    adjacency = P + P.T
+    A = nx.to_numpy_array(fitted.graph_, nodelist=names) > 0
+    pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
+    weak = [(names[i], names[j], round(float(adjacency[i, j]), 3)) for i, j in pairs
+            if (A[i, j] or A[j, i]) and not adjacency[i, j] >= 0.5]
+    strong = [(names[i], names[j], round(float(adjacency[i, j]), 3)) for i, j in pairs
+              if not (A[i, j] or A[j, i]) and adjacency[i, j] >= 0.5]
+    cause = ("make graph_ the pairs of adjacency probability >= 0.5 "
+             "(causalworld.discovery.consensus.median_graph), or compute the probabilities around graph_")
+    assert not weak, f"graph_ has edges whose p(a->b) + p(b->a) is below 0.5 (a, b, p): {weak}; {cause}"
+    assert not strong, f"pairs outside graph_ have p(a->b) + p(b->a) >= 0.5 (a, b, p): {strong}; {cause}"
+    freq = np.zeros_like(P)
+    for g in fitted.sample_graphs(draws, seed=0):
+        G = nx.to_numpy_array(g, nodelist=names) > 0
+        freq += (G | G.T) / draws
+    gap = np.abs(freq - np.clip(adjacency, 0, 1))
+    i, j = np.unravel_index(np.argmax(gap), gap.shape)
+    assert gap.max() <= 0.15, (
+        f"sample_graphs({draws}) has {names[i]} and {names[j]} adjacent in {freq[i, j]:.2f} of the draws but "
+        f"edge_probs_ say {adjacency[i, j]:.2f}: the sampler must draw from the distribution edge_probs_ summarise")
+
+
 def check_deterministic(learner: Learner, data: Any, targets: Any) -> None:
     """The same settings and seed give the same graph and edge probabilities."""
     a = _fit(clone(learner), data, targets)
@@ -175,7 +210,7 @@ def check_knowledge(learner: Learner, data: Any, targets: Any, truth: Any) -> No
         except ArgumentError:
             return
         raise AssertionError(f"{type(learner).__name__} cannot take knowledge but did not refuse it")
-    fitted = _fit(configured, data, targets)
+    fitted = _fit(configured, data, targets, poor_fit=bool(required))  # the required non-edge explains nothing
     assert not kn.violations(fitted.graph_), f"graph_ contradicts the knowledge: {kn.violations(fitted.graph_)}"
     cp = fitted.cpdag_
     for u, v in forbidden:
@@ -244,6 +279,7 @@ def check_learner(learner: Learner) -> None:
     check_not_fitted(learner)
     check_fit_returns_self(learner, data, targets)
     check_outputs(learner, data, targets)
+    check_edge_probs_describe_graph(learner, data, targets)
     check_deterministic(learner, data, targets)
     check_knowledge(learner, data, targets, truth)
     check_bad_input(learner, data, targets)

@@ -20,7 +20,8 @@ from tqdm.auto import tqdm
 from causalworld.discovery.base import Learned, Learner, out_of_time, register_learner
 from causalworld.discovery.data import Problem
 from causalworld.discovery.scores import BICScore, LocalScore, RFFScore
-from causalworld.discovery.search import hill_climb, order_search, search_objective
+from causalworld.discovery.consensus import adjacency_probs, median_graph
+from causalworld.discovery.search import hill_climb, order_search, pair_posterior, search_objective
 from causalworld.errors import ArgumentError, DeviceError, OutOfRangeError
 
 __all__ = ["GradientLearner"]
@@ -127,6 +128,20 @@ class GradientLearner(Learner):
     remaining cycle by removing its least probable edge. Pairs with no intervention on either end
     keep ``theta = 0``: their orientation comes from ``gamma`` alone and is not identified.
 
+    ``edge_probs_`` describe the graph returned. With a refinement (the default) they are the
+    refinement score's probabilities of each pair's three states (no edge, either orientation)
+    given the rest of ``graph_`` (:func:`~causalworld.discovery.search.pair_posterior`: the odds
+    of the best graph with the edge against the one without, split over the orientations), so
+    every edge of ``graph_`` has adjacency probability ``p(a->b) + p(b->a) >= 0.5`` and every
+    other pair less; computing them costs one round of edge-move scores, most of them cached by
+    the last moves. With ``refine=None`` they are the parameters' ``sigmoid(gamma) *
+    sigmoid(theta)``. Either way, if ``graph_`` is not what the probabilities say (a refinement
+    cut short by ``max_time``, or a read-out with another ``threshold`` or a broken cycle), the
+    graph returned is their median-probability graph
+    (:func:`~causalworld.discovery.consensus.median_graph`); ``fit_info_["edge_probs"]`` names
+    the source. ``sample_graphs`` draws each pair's state from ``edge_probs_`` and breaks the
+    (rare) cycles by removing their least probable edge.
+
     ``fit_info_`` keeps ``existence`` (``sigmoid(gamma)``) and ``orientation`` (``sigmoid(theta)``,
     with knowledge-fixed pairs at 0 or 1) as ``[d, d]`` arrays, the number of ``steps`` run and the
     final training NLL.
@@ -164,7 +179,8 @@ class GradientLearner(Learner):
     lr, lr_gamma, lr_theta
         Adam learning rates of the conditionals, of ``gamma`` and of ``theta``.
     threshold
-        Read-out threshold on edge probabilities.
+        Read-out threshold on the parameters' edge probabilities (for the early stop and the
+        graph the refinement starts from).
     check_every, patience
         Every ``check_every`` steps the graph is read out; training stops once it has not changed
         for ``patience`` checks in a row (after ``min_steps``).
@@ -176,8 +192,8 @@ class GradientLearner(Learner):
         (the linear-Gaussian BIC), ``"rff"`` (:class:`~causalworld.discovery.scores.RFFScore`, a
         nonlinear regression score, here with 200 features), ``"auto"`` (BIC with linear
         conditionals, RFF with MLP ones) or ``None``. A thresholded read-out misses edges whose effect is weak or shows
-        mostly in interactions; a few scored moves recover them. ``edge_probs_`` stay the
-        parameters' probabilities.
+        mostly in interactions; a few scored moves recover them. ``edge_probs_`` then come from
+        the same score around the refined graph (see above).
     refine_orders
         After the edge moves, also search over causal orders
         (:func:`causalworld.discovery.search.order_search`, then edge moves again; from the
@@ -197,8 +213,7 @@ class GradientLearner(Learner):
         leave out each node's targeted rows), the read-out's orientations are arbitrary, and the
         refinement orients the edges with a score that uses the soft regimes
         (:class:`~causalworld.discovery.scores.LocalScore` with ``soft=True``); ``refine`` must
-        not be ``None`` then. ``edge_probs_`` (and ``sample_graphs``) then give each pair's
-        existence probability from the parameters to the direction of the refined ``graph_``.
+        not be ``None`` then.
         Above 50 variables with the RFF score the order search is off (``refine_orders="auto"``),
         so orientations come from single-edge reversals only; set ``refine_orders=True`` there
         (slow), and note that a ``max_time`` hit before the refinement leaves them arbitrary.
@@ -460,7 +475,8 @@ class GradientLearner(Learner):
             else:
                 scorer = RFFScore(problem.X, problem.mask, seed=int(self.seed), soft=soft, **_RFF_REFINE)
             moves = {"allowed": problem.allowed(), "required": required_np, "deadline": problem.deadline}
-            adjacency, late = hill_climb(scorer, adjacency, **moves)
+            memo: dict = {}  # the scorer's local scores, shared by its edge moves and pair_posterior
+            adjacency, late = hill_climb(scorer, adjacency, **moves, cache=memo)
             orders = self.refine_orders is True or (
                 self.refine_orders == "auto" and (refine == "bic" or d <= _RFF_ORDER_MAX_VARIABLES))
             if orders and not late:
@@ -482,32 +498,52 @@ class GradientLearner(Learner):
                 for origin in origins:
                     found, late = order_search(searcher, origin, **moves)
                     if not late:
-                        found, late = hill_climb(scorer, found, **moves)
+                        found, late = hill_climb(scorer, found, **moves, cache=memo)
                     best = max(best, (objective(found), found), key=lambda t: t[0])
                     if late:
                         break
                 adjacency, ran_orders = best[1], True
             refined = int((start != adjacency).sum())
             timed_out = timed_out or late
-        if soft:
-            # The parameters hold no orientation (theta untrained): each pair's existence
-            # probability goes to the direction the refined graph took, halves where it has none.
-            pair = np.clip(P_np + P_np.T, 0.0, 1.0)
-            undecided = ~(adjacency | adjacency.T)
-            P_np = np.where(adjacency, pair, np.where(undecided, 0.5 * pair, 0.0))
-            P_np = np.where(required_np, 1.0, np.where(problem.allowed(), P_np, 0.0))
+            # The parameters' probabilities describe the read-out, not the refined graph: the
+            # confidences come from the refinement's score around the graph it returns.
+            edge_probs = pair_posterior(scorer, adjacency, allowed=moves["allowed"], required=required_np, cache=memo)
+            source = "pair_posterior"
+        else:
+            edge_probs, source = P_np, "parameters"
+        if not _describes(edge_probs, adjacency):
+            # A refinement cut short by max_time (or the read-out of the parameters) need not be
+            # what its probabilities say: return the graph they describe.
+            adjacency = median_graph(edge_probs, problem.allowed(), required_np)
+            source += ", median graph"
         threshold = float(self.threshold)
 
         def sampler(k: int, rng: np.random.Generator) -> list[np.ndarray]:
-            draws = rng.random((k, d, d)) < P_np
-            return [_break_cycles(a | required_np, P_np, required_np) for a in draws]
+            return [_break_cycles(a | required_np, edge_probs, required_np) for a in _draw_pairs(edge_probs, k, rng)]
 
         info = {"steps": step - 1 if timed_out else step, "final_nll": last_nll, "device": str(device),
                 "conditionals": "linear" if linear else f"mlp({int(self.hidden)})", "threshold": threshold,
                 "standardised": True, "refine": refine, "refine_orders": ran_orders, "interventions": self.interventions, "refined_edges": refined,
                 "existence": torch.sigmoid(gamma).detach().cpu().numpy(),
-                "orientation": orientation().detach().cpu().numpy()}
-        return Learned(adjacency, edge_probs=np.clip(P_np, 0.0, 1.0), sampler=sampler, timed_out=timed_out, info=info)
+                "orientation": orientation().detach().cpu().numpy(), "edge_probs": source}
+        return Learned(adjacency, edge_probs=np.clip(edge_probs, 0.0, 1.0), sampler=sampler, timed_out=timed_out, info=info)
+
+
+def _describes(probs: np.ndarray, adjacency: np.ndarray) -> bool:
+    """Whether the adjacencies of ``adjacency`` are the pairs of adjacency probability >= 0.5."""
+    return bool(np.array_equal(adjacency_probs(np.clip(probs, 0.0, 1.0)) >= 0.5,
+                               (adjacency | adjacency.T) & ~np.eye(len(adjacency), dtype=bool)))
+
+
+def _draw_pairs(P: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """``k`` graphs ``[k, d, d]`` (bool) drawing each pair's state once: ``a -> b`` with
+    probability ``P[a, b]``, ``b -> a`` with ``P[b, a]``, else no edge."""
+    d = P.shape[0]
+    upper = np.triu(np.ones((d, d), bool), 1)
+    u = np.triu(rng.random((k, d, d)), 1)
+    u = u + u.transpose(0, 2, 1)  # one uniform per pair, seen from both ends
+    low = np.where(upper, 0.0, P.T)  # b -> a takes the interval [P[a, b], P[a, b] + P[b, a])
+    return (u >= low) & (u < low + P) & ~np.eye(d, dtype=bool)
 
 
 def _read_out(P: np.ndarray, threshold: float, required: np.ndarray) -> np.ndarray:

@@ -4,6 +4,8 @@ every output, scale invariance, and typed errors for bad settings."""
 
 from __future__ import annotations
 
+import warnings
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -11,7 +13,9 @@ import torch
 
 from causalworld import metrics
 from causalworld.discovery import GradientLearner, Knowledge, checks
-from causalworld.errors import ArgumentError, DeviceError, OutOfRangeError
+from causalworld.discovery.search import pair_posterior
+from causalworld.discovery.scores import BICScore
+from causalworld.errors import ArgumentError, DeviceError, OutOfRangeError, PoorFitWarning
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +70,9 @@ def test_background_knowledge_prunes_the_parameters(toy):
     a, b = next((p, q) for p in names for q in names if p != q and not truth.graph.has_edge(p, q)
                 and not truth.graph.has_edge(q, p) and nx.has_path(truth.graph, p, q) is False
                 and not nx.has_path(truth.graph, q, p))
-    fitted = GradientLearner(progress=False, forbidden=[(u, v)], required=[(a, b)]).fit(data, targets)
+    with warnings.catch_warnings():  # the required non-edge explains nothing of b: it may warn so
+        warnings.simplefilter("ignore", PoorFitWarning)
+        fitted = GradientLearner(progress=False, forbidden=[(u, v)], required=[(a, b)]).fit(data, targets)
     assert not fitted.graph_.has_edge(u, v) and fitted.graph_.has_edge(a, b)
     assert fitted.edge_probs_.loc[u, v] == 0 and fitted.edge_probs_.loc[a, b] == 1
     assert fitted.edge_probs_.loc[b, a] == 0
@@ -83,15 +89,31 @@ def test_tiers_fix_the_orientation(design):
     assert all(P.loc[late, early] == 0 for late in order[3:] for early in order[:3])
 
 
-def test_edge_probs_come_from_the_parameters(toy):
+def test_edge_probs_come_from_the_parameters_without_refinement(toy):
     _, data, targets = toy
-    fitted = GradientLearner(progress=False).fit(data, targets)
+    fitted = GradientLearner(progress=False, refine=None).fit(data, targets)
     info = fitted.fit_info_
     expected = info["existence"] * info["orientation"]
     np.fill_diagonal(expected, 0.0)
     assert np.allclose(fitted.edge_probs_.to_numpy(), expected, atol=1e-6)
     for g in fitted.sample_graphs(3, seed=0):
         assert nx.is_directed_acyclic_graph(g)
+
+
+def test_refined_edge_probs_are_the_bic_pair_posterior_of_graph_(toy):
+    # Recomputed here from the BIC on the learner's own rows (standardisation does not change
+    # BIC differences), not read back from the learner.
+    truth, data, targets = toy
+    fitted = GradientLearner(progress=False).fit(data, targets)
+    names = list(fitted.variables_)
+    X = torch.stack([data[v] for v in names], 1).double()
+    mask = torch.tensor([[v in t for v in names] for t in targets])
+    A = np.zeros((len(names), len(names)), bool)
+    for u, v in fitted.graph_.edges:
+        A[names.index(u), names.index(v)] = True
+    expected = pair_posterior(BICScore(X, mask), A)
+    assert fitted.fit_info_["edge_probs"] == "pair_posterior"
+    assert np.allclose(fitted.edge_probs_.to_numpy(), expected, atol=1e-9)
 
 
 def test_sample_graphs_follow_the_edge_probabilities(toy):
@@ -156,7 +178,9 @@ def test_bic_refinement_recovers_a_20_node_linear_graph(design):
     truth, data, targets = design(0, d=20, edges_per_node=2.0)
     learner = GradientLearner(progress=False, seed=0).fit(data, targets)
     assert metrics.shd(truth.graph, learner.graph_) <= 1
-    raw = GradientLearner(progress=False, seed=0, refine=None).fit(data, targets)
+    with warnings.catch_warnings():  # the raw read-out keeps chance edges whose fit explains nothing
+        warnings.simplefilter("ignore", PoorFitWarning)
+        raw = GradientLearner(progress=False, seed=0, refine=None).fit(data, targets)
     assert metrics.shd(truth.graph, learner.graph_) <= metrics.shd(truth.graph, raw.graph_)
 
 
@@ -196,10 +220,10 @@ def test_soft_interventions_are_oriented_by_the_soft_score(soft):
         assert np.all(learner.fit_info_["orientation"][off] == 0.5)  # theta was not trained
         P = learner.edge_probs_
         for u, v in learner.graph_.edges:  # edge_probs_ orient each pair as the refined graph does
-            assert P.loc[v, u] == 0.0
+            assert P.loc[u, v] > 0.9 > P.loc[v, u]
         drawn = learner.sample_graphs(20, seed=1)
         agree = np.mean([g.has_edge(u, v) for g in drawn for u, v in learner.graph_.edges if g.has_edge(u, v) or g.has_edge(v, u)])
-        assert agree == 1.0
+        assert agree >= 0.9
     assert learner.fit_info_["interventions"] == "soft"
     with pytest.raises(ArgumentError, match="refine"):
         GradientLearner(interventions="soft", refine=None, progress=False).fit(data, targets)
