@@ -5,6 +5,12 @@ result; bad settings get typed errors."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,7 +34,7 @@ def lights1():
 @pytest.fixture(scope="module")
 def lights_run(lights1):
     exp = Experiment(lights1, policy=RoundRobinPolicy(), rounds=3, episodes_per_round=100, interventions_per_round=9,
-                     final_fit={"mechanisms": "mlp", "mlp_members": 1, "mlp_steps": 300}, seed=0, progress=False)
+                     final_fit={"mechanisms": "mlp", "mlp_members": 1, "mlp_steps": 200}, seed=0, progress=False)
     return exp.run()
 
 
@@ -48,13 +54,13 @@ def test_loop_recovers_the_lights_graph_but_the_polarizer(lights_run, lights1):
 def test_loop_answers_counterfactuals_near_the_simulators(lights_run, lights1):
     history = lights_run.history
     assert list(history["round"]) == [0, 1, 2, 3] and list(history["n_interventions"]) == [0, 9, 18, 27]
-    assert history["counterfactual_error"].iloc[-1] < 0.12  # measured 0.102 (mean over 18 pairs)
+    assert history["counterfactual_error"].iloc[-1] < 0.12  # measured 0.105 (mean over 18 pairs)
     probe = lights1.rollout(PROBE_EPISODES, seed=_round_seed(0, _PROBE))
     pairs = counterfactual_error(lights1, lights_run.scm, probe, seed=1, by_pair=True)
     lamps = pairs[pairs["target"].str.startswith("lamp")]
-    assert len(lamps) == 9 and lamps["error"].max() <= 0.1, lamps  # every effect the model has right
+    assert len(lamps) == 9 and lamps["error"].max() <= 0.1, lamps  # every effect the model has right (max 0.041)
     sensor = pairs[(pairs["target"] == "sensor[0]") & (pairs["intervened"] != "angle")]
-    assert sensor["error"].mean() <= 0.2  # the sensor's learned noise also holds the unseen cos^2 term
+    assert sensor["error"].mean() <= 0.2  # 0.126: the sensor's learned noise also holds the unseen cos^2 term
 
 
 def _same(a, b):
@@ -77,7 +83,7 @@ def _small(world, out, policy, **kw):
 
 
 @pytest.mark.parametrize(("policy", "kill_after"), [(RandomPolicy(), 1), (RandomPolicy(), 3),
-                                                    (InfoGainPolicy(n_graphs=4, n_outcomes=8, n_values=2), 2)],
+                                                    (InfoGainPolicy(n_graphs=4, n_outcomes=8, n_values=2, variables=["ambient", "switch_red", "angle"]), 2)],
                          ids=["random-1", "random-3", "info-gain-2"])
 def test_resume_after_an_interruption_equals_an_uninterrupted_run(tmp_path, lights1, monkeypatch, policy, kill_after):
     whole = _small(lights1, tmp_path / "whole", policy).run()
@@ -177,3 +183,47 @@ def test_an_encoders_table_is_learned_from_and_unscored_counterfactuals_are_nan(
     assert result.graph.directed == {("x", "y")}
     assert result.history["shd"].tolist()[-1] == 0
     assert result.history["counterfactual_error"].isna().all()  # z is not a column: not computable
+
+
+_CHILD = """
+import sys, torch
+torch.set_num_threads(1)
+import causalworld as cw
+from interventions import Experiment, RandomPolicy
+out = sys.argv[1]
+Experiment(cw.make("lights", image_size=8, frames=1), policy=RandomPolicy(), rounds=8, episodes_per_round=60,
+           interventions_per_round=3, seed=11, out=out, progress=False).run()
+"""
+
+
+def _rounds_recorded(out: Path) -> int:
+    try:
+        return len(json.loads((out / "experiment.json").read_text())["history"])
+    except (FileNotFoundError, ValueError, KeyError):
+        return 0
+
+
+def test_resume_after_a_real_kill_at_a_seeded_point_equals_an_uninterrupted_run(tmp_path, lights1):
+    # One real SIGKILL of a child process (importing the library takes it seconds, so one kill
+    # keeps the suite fast); the simulated interruptions above cover other rounds.
+    out = tmp_path / "killed"
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    rng = np.random.default_rng(2024)
+    target, delay = int(rng.integers(1, 5)), float(rng.uniform(0.0, 0.25))  # after that record: mid-round or mid-save
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(out), "run"], env=env, cwd=root,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while child.poll() is None and _rounds_recorded(out) < target and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(delay)
+    killed = child.poll() is None
+    if killed:
+        child.send_signal(signal.SIGKILL)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode in (0, -signal.SIGKILL), err.decode()[-2000:]
+    assert killed and _rounds_recorded(out) < 9, "the run ended before the kill; give it more rounds"
+    resumed = Experiment.resume(out, progress=False)
+    whole = Experiment(lights1, policy=RandomPolicy(), rounds=8, episodes_per_round=60, interventions_per_round=3,
+                       seed=11, progress=False).run()
+    _same(whole, resumed)
