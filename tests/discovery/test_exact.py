@@ -346,8 +346,8 @@ def _tanh_sin_square_scm() -> cw.SCM:
 
 def _effect_of_a_on_f(scm: cw.SCM) -> float:
     """E[F | do(A = 1)] - E[F | do(A = 0)], by interventional sampling."""
-    high = scm.do({"A": 1.0}).sample(20_000, seed=5)["F"].mean()
-    low = scm.do({"A": 0.0}).sample(20_000, seed=5)["F"].mean()
+    high = scm.do({"A": 1.0}).sample(10_000, seed=5)["F"].mean()
+    low = scm.do({"A": 0.0}).sample(10_000, seed=5)["F"].mean()
     return float(high - low)
 
 

@@ -1,13 +1,15 @@
 """SCM.fit against known models: weights, noise scales, mechanism choice, interventional rows."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 import causalworld as cw
-from causalworld.errors import ArgumentError, InsufficientDataError, OutOfRangeError, UnknownVariableError
-from causalworld.scm.fit import _mean_of, fit_mlp
+from causalworld.errors import ArgumentError, InsufficientDataError, OutOfRangeError, PoorFitWarning, UnknownVariableError
+from causalworld.scm.fit import POOR_FIT_R2, _mean_of, fit_mlp
 
 
 def test_fit_recovers_linear_weights_within_005():
@@ -33,7 +35,8 @@ def test_fit_skips_rows_where_a_variable_was_intervened():
     fitted = cw.SCM.fit(truth.graph, data, "linear", targets=targets, progress=False)
     assert abs(float(fitted.weights()[0, 1]) - 2.0) < 0.05
     assert fitted.fit_summary.set_index("variable").loc["y", "rows"] == 3000
-    naive = cw.SCM.fit(truth.graph, data, "linear", progress=False)
+    with pytest.warns(PoorFitWarning, match="'y'"):  # the junk rows drown the slope: R² ~ 0, and it says so
+        naive = cw.SCM.fit(truth.graph, data, "linear", progress=False)
     assert abs(float(naive.weights()[0, 1]) - 2.0) > 0.5
 
 
@@ -150,3 +153,21 @@ def test_fit_errors():
         cw.SCM.fit(g, {"x": torch.randn(10), "y": torch.randn(10)}, "quadratic", progress=False)
     with pytest.raises(cw.errors.NonFiniteError):
         cw.SCM.fit(g, {"x": torch.tensor([1.0, float("nan"), 2.0, 3.0]), "y": torch.randn(4)}, progress=False)
+
+
+def test_a_fit_that_explains_nothing_warns_with_the_variable_its_parents_and_the_fix():
+    # y = x² - 1 has no linear trace of x: a linear fit explains ~0 % of y (below POOR_FIT_R2),
+    # an MLP explains most of it and stays quiet; roots and discrete variables never warn.
+    g = [("x", "y")]
+    half = torch.randn(200, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    x = torch.cat([half, -half])  # symmetric: x and x² are exactly uncorrelated
+    y = x**2 - 1 + 0.1 * torch.randn(400, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    with pytest.warns(PoorFitWarning, match=r"'y'.*\['x'\].*R² = 0\.0.*mechanisms='mlp'") as record:
+        linear = cw.SCM.fit(g, {"x": x, "y": y}, "linear", progress=False)
+    assert len(record) == 1
+    assert linear.fit_summary.set_index("variable").loc["y", "r2"] < POOR_FIT_R2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mlp = cw.SCM.fit(g, {"x": x, "y": y}, "mlp", progress=False, hidden=(8, 8), mlp_steps=200, mlp_members=1)
+        cw.SCM.fit(g, {"x": x, "y": 0.5 * x + y}, "linear", progress=False)  # a real linear trace: quiet
+    assert mlp.fit_summary.set_index("variable").loc["y", "r2"] > 0.8
