@@ -20,7 +20,7 @@ from interventions.experiment import Experiment, ExperimentResult
 from interventions.intervention import KINDS, Intervention, Scale, Shift
 from interventions.policies import POLICIES, InfoGainPolicy, Policy, RandomPolicy, RoundRobinPolicy, State
 from interventions.scoring import counterfactual_error, summary_graph
-from interventions.truevalues import TrueValues, column_of, targets_mask
+from interventions.truevalues import TrueValues, backwards_in_time, column_of, targets_mask
 
 __all__ = [
     "Experiment",
@@ -40,4 +40,5 @@ __all__ = [
     "counterfactual_error",
     "column_of",
     "targets_mask",
+    "backwards_in_time",
 ]

@@ -30,7 +30,7 @@ from causalworld.store import load_folder, save_folder
 from interventions.intervention import Intervention
 from interventions.policies import POLICIES, State
 from interventions.scoring import counterfactual_error, summary_graph
-from interventions.truevalues import TrueValues, targets_mask
+from interventions.truevalues import TrueValues, backwards_in_time, targets_mask
 
 __all__ = ["Experiment", "ExperimentResult", "FORMAT", "FORMAT_VERSION"]
 
@@ -125,7 +125,8 @@ class Experiment:
     learner : causalworld.discovery.Learner, default=None
         Cloned and refitted on all data every round (default ``ExactLearner()`` with this seed:
         the linear BIC score and linear mechanisms, a fraction of a second per round on a small
-        world).
+        world). Edges from a later frame to an earlier one (``y[2] -> x[1]``) are added to its
+        ``forbidden`` setting: time runs forward.
     final_fit : dict, default=None
         After the last round, refit the model on the last learned graph with
         ``SCM.fit(graph, data, targets=..., **final_fit)``, e.g. ``{"mechanisms": "mlp",
@@ -220,7 +221,7 @@ class Experiment:
         try:
             if done.rounds_done:  # resumed: the encoder and the learner as the last round left them
                 encoder.fit(self._episodes(0, []))
-                learner = clone(self.learner).fit(done.data, done.targets)
+                learner = self._learner(done.data).fit(done.data, done.targets)
             bar = tqdm(range(done.rounds_done, self.rounds + 1), desc="rounds", disable=not self.progress,
                        initial=done.rounds_done, total=self.rounds + 1)
             for r in bar:
@@ -242,7 +243,7 @@ class Experiment:
                 done.data = table if done.data is None else pd.concat([done.data, table], ignore_index=True)
                 done.targets = mask if done.targets is None else np.concatenate([done.targets, mask])
                 # fit
-                learner = clone(self.learner).fit(done.data, done.targets)
+                learner = self._learner(done.data).fit(done.data, done.targets)
                 # record
                 done.interventions.append(ivs)
                 done.history.append(self._scores(r, learner, probe, done, time.perf_counter() - start))
@@ -254,6 +255,16 @@ class Experiment:
         return ExperimentResult(scm=scm, graph=summary_graph(world, learner.graph_.edges),
                                 history=pd.DataFrame(done.history), interventions=done.interventions,
                                 learner=learner, data=done.data, targets=done.targets)
+
+    def _learner(self, data: pd.DataFrame) -> Any:
+        """A fresh copy of the learner, told that time runs forward (no edge from frame t to an earlier one)."""
+        learner = clone(self.learner)
+        backwards = backwards_in_time([str(c) for c in data.columns])
+        if backwards and "forbidden" in learner.get_params():
+            given = learner.get_params()["forbidden"]
+            given = list(given.edges) if hasattr(given, "edges") else list(given or [])
+            learner.set_params(forbidden=given + backwards)
+        return learner
 
     def _final_model(self, learner: Any, probe: Any, done: _Progress) -> Any:
         """The returned model: the learner's, or refitted with ``final_fit`` (then scored and saved)."""

@@ -50,6 +50,13 @@ class State:
         The round about to run (0 is the observational round).
     done : tuple of Intervention
         Every intervention run so far, in order.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> state = State(cw.make("lights", image_size=8, frames=1), done=(Intervention("ambient", 0.5),))
+    >>> state.round, state.learner is None, len(state.done)
+    (0, True, 1)
     """
 
     world: Any

@@ -17,7 +17,7 @@ import pandas as pd
 from causalworld.envs.world import split_unrolled
 from causalworld.errors import ArgumentError, DTypeError
 
-__all__ = ["TrueValues", "targets_mask", "column_of"]
+__all__ = ["TrueValues", "targets_mask", "column_of", "backwards_in_time"]
 
 
 class TrueValues:
@@ -122,3 +122,17 @@ def targets_mask(world: Any, columns: Sequence[str], targets: Any) -> np.ndarray
         if base in index and step in (None, 0) and (step is None or base in world.time_varying):
             out[:, j] = t[:, index[base]]
     return out
+
+
+def backwards_in_time(columns: Sequence[str]) -> list[tuple[str, str]]:
+    """Edges from a later frame to an earlier one (``y[2] -> x[1]``): an effect never precedes its
+    cause, so the loop forbids these to the learner. Columns without a frame index are free.
+
+    Examples
+    --------
+    >>> backwards_in_time(["m", "x[0]", "x[1]", "y[0]"])
+    [('x[1]', 'x[0]'), ('x[1]', 'y[0]')]
+    """
+    steps = {c: split_unrolled(c)[1] for c in columns}
+    return [(u, v) for u in columns for v in columns
+            if steps[u] is not None and steps[v] is not None and steps[u] > steps[v]]
