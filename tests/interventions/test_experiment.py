@@ -227,3 +227,18 @@ def test_resume_after_a_real_kill_at_a_seeded_point_equals_an_uninterrupted_run(
     whole = Experiment(lights1, policy=RandomPolicy(), rounds=8, episodes_per_round=60, interventions_per_round=3,
                        seed=11, progress=False).run()
     _same(whole, resumed)
+
+
+def test_time_runs_forward_for_the_learner_and_its_own_knowledge_is_kept():
+    from causalworld.discovery import ExactLearner
+    from causalworld.envs.world import split_unrolled
+
+    world = cw.make("lights", image_size=8, frames=3)
+    learner = ExactLearner(progress=False, forbidden=[("ambient", "lamp_red")])
+    result = Experiment(world, policy=RoundRobinPolicy(), rounds=1, episodes_per_round=80, interventions_per_round=4,
+                        learner=learner, seed=0, progress=False).run()
+    edges = list(result.learner.graph_.edges)
+    steps = [(split_unrolled(u)[1], split_unrolled(v)[1]) for u, v in edges]
+    assert all(a is None or b is None or a <= b for a, b in steps), edges
+    assert ("ambient", "lamp_red") not in edges and ("ambient", "lamp_green") in edges
+    assert learner.get_params()["forbidden"] == [("ambient", "lamp_red")]  # the caller's learner is untouched
