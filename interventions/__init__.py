@@ -16,6 +16,7 @@ Examples
 [0.5, 0.5]
 """
 
+from interventions.checks import PolicyCheckError, check_policy
 from interventions.experiment import Experiment, ExperimentResult
 from interventions.intervention import KINDS, Intervention, Scale, Shift
 from interventions.policies import POLICIES, InfoGainPolicy, Policy, RandomPolicy, RoundRobinPolicy, State
@@ -35,6 +36,8 @@ __all__ = [
     "RoundRobinPolicy",
     "InfoGainPolicy",
     "POLICIES",
+    "check_policy",
+    "PolicyCheckError",
     "TrueValues",
     "summary_graph",
     "counterfactual_error",

@@ -8,7 +8,9 @@ import pytest
 
 from causalworld.discovery import ExactLearner
 from causalworld.errors import InterventionError, OutOfRangeError, UnknownVariableError
-from interventions import InfoGainPolicy, Intervention, Policy, RandomPolicy, RoundRobinPolicy, State, TrueValues
+from interventions import (POLICIES, InfoGainPolicy, Intervention, Policy, RandomPolicy, RoundRobinPolicy, State,
+                           TrueValues)
+from interventions.checks import PolicyCheckError, check_policy
 from tests.interventions.worlds import Pair
 
 
@@ -21,22 +23,27 @@ def pair_state():
     return State(world, data, np.zeros(data.shape, dtype=bool), learner, round=1)
 
 
-POLICY_FACTORIES = [RandomPolicy, RoundRobinPolicy, lambda: InfoGainPolicy(n_graphs=4, n_outcomes=4, n_values=2)]
+class _GlobalRandom:
+    """A policy that breaks the contract: it draws from numpy's global state."""
+
+    def propose(self, state, k, rng):
+        if k < 1:
+            raise OutOfRangeError("k must be a positive int")
+        return [Intervention("x", float(np.random.uniform(-1, 1))) for _ in range(k)]
 
 
-@pytest.mark.parametrize("make", POLICY_FACTORIES, ids=["random", "round-robin", "info-gain"])
-def test_policy_contract(make, pair_state):
-    policy = make()
+@pytest.mark.parametrize("name", sorted(POLICIES))
+def test_every_policy_keeps_the_contract(name, pair_state):
+    settings = {"n_graphs": 4, "n_outcomes": 4, "n_values": 2} if name == "info-gain" else {}
+    policy = POLICIES[name](**settings)
     assert isinstance(policy, Policy)
-    for k in (1, 4):
-        ivs = policy.propose(pair_state, k, np.random.default_rng(3))
-        assert len(ivs) == k and all(isinstance(iv, Intervention) for iv in ivs)
-        for iv in ivs:
-            assert iv.validate(pair_state.world) == iv
-        again = policy.propose(pair_state, k, np.random.default_rng(3))
-        assert again == ivs, "the same rng gives the same proposals"
-    with pytest.raises(OutOfRangeError, match="k must be"):
-        policy.propose(pair_state, 0, np.random.default_rng(0))
+    check_policy(policy, pair_state)
+    check_policy(policy, State(pair_state.world))  # before any learner is fitted
+
+
+def test_the_checker_names_a_broken_promise(pair_state):
+    with pytest.raises(PolicyCheckError, match="global random state"):
+        check_policy(_GlobalRandom(), pair_state)
 
 
 @pytest.mark.parametrize("cls", [RandomPolicy, RoundRobinPolicy, InfoGainPolicy])
