@@ -213,9 +213,9 @@ class Experiment:
 
     def _loop(self, done: _Progress) -> ExperimentResult:
         world, policy, seed = self.world, self.policy, self.seed
-        k, per_round = self.interventions_per_round, self.episodes_per_round
+        k = self.interventions_per_round
         encoder = TrueValues(world) if self.encoder is None else self.encoder
-        probe = world.rollout(PROBE_EPISODES, seed=_round_seed(seed, _PROBE))
+        probe = self.probe_episodes()
         threads_before = torch.get_num_threads()
         torch.set_num_threads(self.threads)
         try:
@@ -255,6 +255,21 @@ class Experiment:
         return ExperimentResult(scm=scm, graph=summary_graph(world, learner.graph_.edges),
                                 history=pd.DataFrame(done.history), interventions=done.interventions,
                                 learner=learner, data=done.data, targets=done.targets)
+
+    def probe_episodes(self) -> Any:
+        """The held-out observational episodes each round's counterfactual error is measured on
+        (``PROBE_EPISODES`` of them, drawn from the run's seed; the same on every call).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> from interventions import RandomPolicy
+        >>> exp = Experiment(cw.make("lights", image_size=8, frames=1), policy=RandomPolicy(), rounds=1,
+        ...                  episodes_per_round=20, seed=0)
+        >>> len(exp.probe_episodes()), bool(exp.probe_episodes().targets.any())
+        (200, False)
+        """
+        return self.world.rollout(PROBE_EPISODES, seed=_round_seed(self.seed, _PROBE))
 
     def _learner(self, data: pd.DataFrame) -> Any:
         """A fresh copy of the learner, told that time runs forward (no edge from frame t to an earlier one)."""

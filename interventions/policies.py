@@ -21,7 +21,6 @@ import torch
 
 from causalworld.errors import (
     ArgumentError,
-    ExtrapolationWarning,
     InterventionError,
     OutOfRangeError,
     UnknownVariableError,

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 import torch
 

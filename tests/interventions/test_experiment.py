@@ -20,7 +20,6 @@ import torch
 import causalworld as cw
 from causalworld.errors import ArgumentError, DTypeError, ModelFileError, OutOfRangeError, UnknownVariableError
 from interventions import Experiment, InfoGainPolicy, Intervention, RandomPolicy, RoundRobinPolicy
-from interventions.experiment import _PROBE, PROBE_EPISODES, _round_seed
 from interventions.scoring import counterfactual_error
 from tests.interventions.worlds import Pair
 
@@ -55,7 +54,7 @@ def test_loop_answers_counterfactuals_near_the_simulators(lights_run, lights1):
     history = lights_run.history
     assert list(history["round"]) == [0, 1, 2, 3] and list(history["n_interventions"]) == [0, 9, 18, 27]
     assert history["counterfactual_error"].iloc[-1] < 0.12  # measured 0.105 (mean over 18 pairs)
-    probe = lights1.rollout(PROBE_EPISODES, seed=_round_seed(0, _PROBE))
+    probe = Experiment(lights1, policy=RoundRobinPolicy(), rounds=1, episodes_per_round=1, seed=0).probe_episodes()
     pairs = counterfactual_error(lights1, lights_run.scm, probe, seed=1, by_pair=True)
     lamps = pairs[pairs["target"].str.startswith("lamp")]
     assert len(lamps) == 9 and lamps["error"].max() <= 0.1, lamps  # every effect the model has right (max 0.041)
@@ -233,9 +232,9 @@ def test_time_runs_forward_for_the_learner_and_its_own_knowledge_is_kept():
     from causalworld.discovery import ExactLearner
     from causalworld.envs.world import split_unrolled
 
-    world = cw.make("lights", image_size=8, frames=3)
+    world = cw.make("lights", image_size=8, frames=2)
     learner = ExactLearner(progress=False, forbidden=[("ambient", "lamp_red")])
-    result = Experiment(world, policy=RoundRobinPolicy(), rounds=1, episodes_per_round=80, interventions_per_round=4,
+    result = Experiment(world, policy=RoundRobinPolicy(), rounds=1, episodes_per_round=60, interventions_per_round=4,
                         learner=learner, seed=0, progress=False).run()
     edges = list(result.learner.graph_.edges)
     steps = [(split_unrolled(u)[1], split_unrolled(v)[1]) for u, v in edges]
