@@ -19,7 +19,7 @@ Examples
 from interventions.checks import PolicyCheckError, check_policy
 from interventions.experiment import Experiment, ExperimentResult
 from interventions.intervention import KINDS, Intervention, Scale, Shift
-from interventions.policies import POLICIES, InfoGainPolicy, Policy, RandomPolicy, RoundRobinPolicy, State
+from interventions.policies import POLICIES, GoalPolicy, InfoGainPolicy, Policy, RandomPolicy, RoundRobinPolicy, State
 from interventions.scoring import counterfactual_error, summary_graph
 from interventions.truevalues import TrueValues, backwards_in_time, column_of, targets_mask
 
@@ -35,6 +35,7 @@ __all__ = [
     "RandomPolicy",
     "RoundRobinPolicy",
     "InfoGainPolicy",
+    "GoalPolicy",
     "POLICIES",
     "check_policy",
     "PolicyCheckError",

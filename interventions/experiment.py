@@ -94,6 +94,16 @@ def _round_seed(seed: int, r: int) -> int:
     return int(np.random.SeedSequence([seed, r]).generate_state(1)[0])
 
 
+def _json_or_none(settings: Any) -> Any:
+    """``settings`` when they are plain JSON, else None (a callable goal, a custom object: resume
+    then needs the part passed again)."""
+    try:
+        json.dumps(settings, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    return settings
+
+
 def _positive_int(value: Any, name: str, *, low: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise OutOfRangeError(f"{name} must be an int >= {low}, got {value!r}")
@@ -317,15 +327,12 @@ class Experiment:
     # ------------------------------------------------------------------ the record
     def _config(self) -> dict[str, Any]:
         w = self.world
-        learner_params = self.learner.get_params() if hasattr(self.learner, "get_params") else None
-        try:
-            json.dumps(learner_params)
-        except (TypeError, ValueError):
-            learner_params = None  # settings that are not JSON: resume needs the learner passed again
+        learner_params = _json_or_none(self.learner.get_params() if hasattr(self.learner, "get_params") else None)
+        policy_settings = _json_or_none(dict(vars(self.policy)))
         return {
             "world": {"id": w.id, "name": w.name, "image_size": w.image_size, "frames": w.frames,
                       "device": str(w.device), "seed": w.seed, "config": w.config},
-            "policy": {"class": type(self.policy).__name__, "settings": dict(vars(self.policy))},
+            "policy": {"class": type(self.policy).__name__, "settings": policy_settings},
             "learner": {"class": type(self.learner).__name__, "params": learner_params},
             "encoder": None if self.encoder is None else type(self.encoder).__name__,
             "rounds": self.rounds, "episodes_per_round": self.episodes_per_round,
@@ -397,9 +404,10 @@ class Experiment:
                             seed=w["seed"], **w["config"])
         if policy is None:
             classes = {c.__name__: c for c in POLICIES.values()}
-            if cfg["policy"]["class"] not in classes:
-                raise ArgumentError(f"the run's policy {cfg['policy']['class']} is not one of {sorted(classes)}; "
-                                    "pass it again: Experiment.resume(out, policy=...)")
+            if cfg["policy"]["class"] not in classes or cfg["policy"]["settings"] is None:
+                raise ArgumentError(f"the run's policy {cfg['policy']['class']} cannot be rebuilt from the record (not "
+                                    f"one of {sorted(classes)}, or settings such as a goal that are code); pass it "
+                                    "again: Experiment.resume(out, policy=...)")
             policy = classes[cfg["policy"]["class"]](**cfg["policy"]["settings"])
         if learner is None:
             spec = cfg["learner"]

@@ -21,6 +21,7 @@ import torch
 
 from causalworld.errors import (
     ArgumentError,
+    DTypeError,
     InterventionError,
     OutOfRangeError,
     UnknownVariableError,
@@ -28,7 +29,7 @@ from causalworld.errors import (
 from interventions.intervention import Intervention
 from interventions.truevalues import column_of
 
-__all__ = ["State", "Policy", "RandomPolicy", "RoundRobinPolicy", "InfoGainPolicy", "POLICIES"]
+__all__ = ["State", "Policy", "RandomPolicy", "RoundRobinPolicy", "InfoGainPolicy", "GoalPolicy", "POLICIES"]
 
 
 @dataclass
@@ -370,4 +371,130 @@ def _mutual_information(L: np.ndarray, w: np.ndarray, logw: np.ndarray) -> float
     return float((w[:, None] * (own - mix)).sum(axis=0).mean())
 
 
-POLICIES: dict[str, type] = {"random": RandomPolicy, "round-robin": RoundRobinPolicy, "info-gain": InfoGainPolicy}
+
+
+class GoalPolicy:
+    """The interventions the learned model predicts most often reach a goal.
+
+    The goal is a predicate over the world's variables, as the Gymnasium wrapper takes it: a
+    callable of ``{variable: Tensor}`` (``[n]``, or ``[n, T]`` for a time-varying variable)
+    returning a bool tensor ``[n]``, for example ``lambda v: v["sensor"][:, -1] >= 0.5``. For each
+    candidate, ``n_samples`` outcomes are drawn from ``state.learner.scm_`` under it and the share
+    that reaches the goal is its predicted probability of success (:meth:`success`); ``propose``
+    returns the ``k`` candidates with the highest one (ties broken by a random order from ``rng``).
+
+    Candidates set up to ``max_targets`` variables at once (a goal often needs two knobs: a switch
+    on *and* a dimmer up), each to a discrete variable's code or one of ``n_values`` evenly spaced
+    points of a continuous variable's range, ends included (``numpy.linspace(low, high,
+    n_values)``: goals sit at the extremes more often than inside). Variables the model has no
+    column for are left out; a goal that reads such a variable raises ``KeyError``.
+
+    Parameters
+    ----------
+    goal : callable
+        ``goal(values) -> bool Tensor [n]``.
+    n_samples : int, default=64
+        Outcomes drawn per candidate.
+    n_values : int, default=5
+        Values per continuous variable.
+    max_targets : int, default=2
+        Most variables set by one intervention (1 or 2).
+    variables : list of str, default=None
+        The variables it may set (default: every intervenable one).
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> from causalworld.discovery import ExactLearner
+    >>> from interventions.truevalues import TrueValues, targets_mask
+    >>> world = cw.make("lights", image_size=8, frames=1)
+    >>> plan = [{}] * 100 + [{"switch_red": 1}, {"dimmer_red": 0.9}] * 50
+    >>> eps = world.rollout(200, do=plan, seed=0)
+    >>> data = TrueValues(world).fit(eps).latents(eps)
+    >>> learner = ExactLearner(progress=False).fit(data, targets_mask(world, data.columns, eps.targets))
+    >>> policy = GoalPolicy(lambda v: v["lamp_red"] > 0.5, variables=["switch_red", "dimmer_red"])
+    >>> best = policy.propose(State(world, data, None, learner), 1, np.random.default_rng(0))[0]
+    >>> best
+    Intervention(do(switch_red=1, dimmer_red=1))
+    >>> float((world.rollout(100, do=best.to_do(), seed=1).values["lamp_red"] > 0.5).float().mean())
+    1.0
+    """
+
+    def __init__(self, goal: Any, *, n_samples: int = 64, n_values: int = 5, max_targets: int = 2,
+                 variables: Sequence[str] | None = None) -> None:
+        self.goal = goal
+        self.n_samples = n_samples
+        self.n_values = n_values
+        self.max_targets = max_targets
+        self.variables = variables
+
+    def __repr__(self) -> str:
+        return f"GoalPolicy({getattr(self.goal, '__name__', 'goal')}, max_targets={self.max_targets})"
+
+    def _check_settings(self) -> None:
+        if not callable(self.goal):
+            raise DTypeError(f"goal must be a callable of the values dict returning a bool tensor [n], got {self.goal!r}")
+        for name in ("n_samples", "n_values"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise OutOfRangeError(f"{name} must be a positive int, got {value!r}")
+        if self.max_targets not in (1, 2):
+            raise OutOfRangeError(f"max_targets must be 1 or 2, got {self.max_targets!r}")
+
+    def candidates(self, world: Any, columns: Sequence[str]) -> list[Intervention]:
+        """Every intervention the policy weighs (see the class docstring)."""
+        self._check_settings()
+        single: list[tuple[str, int | float]] = []
+        for v in _variables(world, self.variables):
+            if column_of(world, columns, v) is None:
+                continue
+            dom = world.intervenable[v]
+            values = list(dom) if isinstance(dom, range) else [float(x) for x in np.linspace(dom[0], dom[1], self.n_values)]
+            single += [(v, x) for x in values]
+        out = [Intervention(v, x) for v, x in single]
+        if self.max_targets == 2:
+            out += [Intervention([a, b], [x, y]) for i, (a, x) in enumerate(single) for b, y in single[i + 1:] if a != b]
+        return out
+
+    def success(self, state: State, rng: np.random.Generator) -> list[tuple[Intervention, float]]:
+        """Each candidate with the learned model's probability that it reaches the goal, best first."""
+        self._check_settings()
+        if state.learner is None or state.data is None:
+            raise ArgumentError("GoalPolicy needs a fitted learner in the state (run an observational round first)")
+        world, scm = state.world, state.learner.scm_
+        columns = list(scm.variables)
+        cands = self.candidates(world, columns)
+        seed = int(rng.integers(2**31))
+        scores = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a candidate at a range's end may lie past the data: expected here
+            for c, iv in enumerate(cands):
+                do = {column_of(world, columns, t): float(x) for t, x in zip(iv.targets, iv.values)}
+                sample = scm.do(do).sample(int(self.n_samples), seed=seed + c)
+                reached = torch.as_tensor(self.goal(_world_values(world, sample)))
+                scores.append(float(reached.float().mean()))
+        order = rng.permutation(len(cands))
+        ranked = sorted(order, key=lambda c: -scores[c])  # stable: ties keep the random order
+        return [(cands[c], scores[c]) for c in ranked]
+
+    def propose(self, state: State, k: int, rng: np.random.Generator) -> list[Intervention]:
+        """The ``k`` candidates most likely to reach the goal under the learned model."""
+        k = _check_k(k)
+        ranked = self.success(state, rng)
+        return [ranked[i % len(ranked)][0] for i in range(k)]
+
+
+def _world_values(world: Any, sample: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Model columns as the world's values: ``x[0..T-1]`` stacked into ``[n, T]``, others as they are."""
+    out: dict[str, torch.Tensor] = {}
+    for v in world.variables:
+        steps = world.unrolled(v)
+        if all(s in sample for s in steps) and v in world.time_varying:
+            out[v] = torch.stack([sample[s] for s in steps], dim=1)
+        elif v in sample:
+            out[v] = sample[v]
+    return out
+
+
+POLICIES: dict[str, type] = {"random": RandomPolicy, "round-robin": RoundRobinPolicy, "info-gain": InfoGainPolicy,
+                             "goal": GoalPolicy}

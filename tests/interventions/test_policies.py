@@ -6,12 +6,27 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import causalworld as cw
 from causalworld.discovery import ExactLearner
-from causalworld.errors import InterventionError, OutOfRangeError, UnknownVariableError
-from interventions import (POLICIES, InfoGainPolicy, Intervention, Policy, RandomPolicy, RoundRobinPolicy, State,
-                           TrueValues)
+from causalworld.errors import ArgumentError, DTypeError, InterventionError, OutOfRangeError, UnknownVariableError
+from interventions import (POLICIES, GoalPolicy, InfoGainPolicy, Intervention, Policy, RandomPolicy, RoundRobinPolicy, State,
+                           TrueValues, targets_mask)
 from interventions.checks import PolicyCheckError, check_policy
 from tests.interventions.worlds import Pair
+
+
+@pytest.fixture(scope="module")
+def lights_learned():
+    """``lights`` (one frame) and a state whose learner saw 100 observational episodes and 9
+    round-robin experiments of 20 episodes each."""
+    world = cw.make("lights", image_size=8, frames=1)
+    plan = [{}] * 100
+    for iv in RoundRobinPolicy().propose(State(world), 9, np.random.default_rng(0)):
+        plan += [iv.to_do()] * 20
+    eps = world.rollout(len(plan), do=plan, seed=0)
+    data = TrueValues(world).fit(eps).latents(eps)
+    targets = targets_mask(world, data.columns, eps.targets)
+    return world, State(world, data, targets, ExactLearner(progress=False).fit(data, targets), round=1)
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +47,20 @@ class _GlobalRandom:
         return [Intervention("x", float(np.random.uniform(-1, 1))) for _ in range(k)]
 
 
+SETTINGS = {"info-gain": {"n_graphs": 4, "n_outcomes": 4, "n_values": 2},
+            "goal": {"goal": lambda v: v["y"] > 1.0, "n_samples": 16, "n_values": 3}}
+
+
 @pytest.mark.parametrize("name", sorted(POLICIES))
 def test_every_policy_keeps_the_contract(name, pair_state):
-    settings = {"n_graphs": 4, "n_outcomes": 4, "n_values": 2} if name == "info-gain" else {}
-    policy = POLICIES[name](**settings)
+    policy = POLICIES[name](**SETTINGS.get(name, {}))
     assert isinstance(policy, Policy)
     check_policy(policy, pair_state)
-    check_policy(policy, State(pair_state.world))  # before any learner is fitted
+    if name == "goal":  # it predicts with the learned model, so it needs one
+        with pytest.raises(ArgumentError, match="fitted learner"):
+            policy.propose(State(pair_state.world), 1, np.random.default_rng(0))
+    else:
+        check_policy(policy, State(pair_state.world))  # before any learner is fitted
 
 
 def test_the_checker_names_a_broken_promise(pair_state):
@@ -52,6 +74,8 @@ def test_policies_refuse_unknown_and_non_intervenable_variables(cls, lights):
         cls(variables=["ambiant"]).propose(State(lights), 1, np.random.default_rng(0))
     with pytest.raises(InterventionError, match="not intervenable"):
         cls(variables=["sensor"]).propose(State(lights), 1, np.random.default_rng(0))
+    with pytest.raises(UnknownVariableError, match="did you mean 'ambient'"):
+        GoalPolicy(lambda v: v["lamp_red"] > 0.5, variables=["ambiant"]).candidates(lights, ["ambient"])
 
 
 def test_random_values_cover_the_intervenable_range(lights):
@@ -95,3 +119,28 @@ def test_info_gain_without_a_learner_proposes_at_random(lights):
 def test_info_gain_settings_are_checked(pair_state):
     with pytest.raises(OutOfRangeError, match="n_graphs"):
         InfoGainPolicy(n_graphs=0).propose(pair_state, 1, np.random.default_rng(0))
+
+
+def test_goal_policy_reaches_a_goal_random_interventions_rarely_do(lights_learned):
+    # Goal: the red lamp brighter than 0.5. It needs its switch on and its dimmer up together;
+    # the model learned from round-robin data (true values) should find that pair.
+    world, state = lights_learned
+    goal = lambda v: v["lamp_red"] > 0.5  # noqa: E731 - a predicate on the world's values
+    policy = GoalPolicy(goal)
+    ranked = policy.success(state, np.random.default_rng(0))
+    best, predicted = ranked[0]
+    assert set(best.targets) == {"switch_red", "dimmer_red"} and predicted >= 0.8, ranked[:3]  # 0.89 (a linear model)
+    reached = float(goal(world.rollout(400, do=best.to_do(), seed=5).values).float().mean())
+    assert reached >= 0.9
+    randoms = RandomPolicy().propose(state, 400, np.random.default_rng(1))
+    eps = world.rollout(400, do=[iv.to_do() for iv in randoms], seed=5)
+    assert float(goal(eps.values).float().mean()) < 0.5 < reached
+    assert abs(predicted - reached) < 0.15  # the model's probability is near the world's frequency
+
+
+def test_goal_policy_settings_are_checked(lights_learned):
+    _, state = lights_learned
+    with pytest.raises(DTypeError, match="goal"):
+        GoalPolicy("sensor > 0.5").propose(state, 1, np.random.default_rng(0))
+    with pytest.raises(OutOfRangeError, match="max_targets"):
+        GoalPolicy(lambda v: v["lamp_red"] > 0.5, max_targets=3).propose(state, 1, np.random.default_rng(0))
