@@ -1,0 +1,158 @@
+"""Active learning: SHD against the number of interventions, per policy, at equal sample budgets.
+
+Every policy runs the same ``Experiment`` (true values, the default ``ExactLearner``) on the same
+worlds and seeds: an observational round, then ``rounds`` rounds of ``interventions_per_round``
+interventions sharing ``episodes_per_round`` episodes. A world is a registered one (with one
+frame) or ``scmN``: a random linear-Gaussian SCM with N nodes (``random_scm``, one edge per node
+on average) wrapped as a world whose every variable is intervenable inside its 5-95 % range.
+Prints mean SHD per number of interventions and, per world, how many interventions each policy
+needs to reach random's final mean SHD; writes JSON and a plot.
+
+    python benchmarks/active.py            # 10 seeds on lights and scm8 (a few minutes)
+    python benchmarks/active.py --quick    # a smoke run (seconds)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+
+import causalworld as cw
+from causalworld.envs import World, WorldSpec
+from interventions import Experiment, InfoGainPolicy, RandomPolicy, RoundRobinPolicy
+
+
+@dataclass
+class Args:
+    worlds: list[str] = field(default_factory=lambda: ["lights", "scm8"])  # registered ids, or scmN
+    policies: list[str] = field(default_factory=lambda: ["random", "round-robin", "info-gain"])  # which policies
+    seeds: int = 10  # seeds 0 .. seeds-1 per world and policy
+    rounds: int = 5  # interventional rounds after the observational one
+    interventions_per_round: int = 2  # interventions per round (they share the round's episodes)
+    episodes_per_round: int = 40  # episodes per interventional round
+    observational: int = 100  # episodes of the observational round
+    threads: int = 1  # torch threads
+    out: str = "benchmarks/results/active.json"  # where the JSON goes ("" for nowhere)
+    plot: str = "benchmarks/results/active.png"  # where the plot goes ("" for none)
+    quick: bool = False  # tiny settings for a smoke run
+
+
+class SCMWorld(World):
+    """A random linear SCM as a world: nothing drawn, every variable intervenable in its 5-95 % range."""
+
+    name: ClassVar[str] = "scm"
+    default_frames: ClassVar[int] = 1
+    channels: ClassVar[int] = 1
+    config_defaults: ClassVar[dict[str, Any]] = {"nodes": 8, "graph_seed": 0}
+
+    def build(self) -> WorldSpec:
+        truth = cw.random_scm(int(self.config["nodes"]), edges_per_node=1.0, mechanism="linear",
+                              seed=int(self.config["graph_seed"]), dtype=torch.float32)
+        sample = truth.sample(2000, seed=0)
+        ranges = {v: (float(torch.quantile(sample[v], 0.05)), float(torch.quantile(sample[v], 0.95))) for v in truth.variables}
+        return WorldSpec(truth=truth, intervenable=ranges, depicted={})
+
+    def draw(self, values, noise, out) -> None:
+        out.zero_()
+
+
+def make_world(name: str, seed: int) -> World:
+    if name.startswith("scm"):
+        return SCMWorld(image_size=8, nodes=int(name[3:]), graph_seed=seed)
+    return cw.make(name, image_size=8, frames=1)
+
+
+POLICIES = {"random": RandomPolicy, "round-robin": RoundRobinPolicy, "info-gain": InfoGainPolicy}
+
+
+def parse_args(argv: list[str] | None = None) -> Args:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    d = Args()
+    p.add_argument("--worlds", nargs="+", default=d.worlds)
+    p.add_argument("--policies", nargs="+", default=d.policies, choices=sorted(POLICIES))
+    for name in ("seeds", "rounds", "interventions_per_round", "episodes_per_round", "observational", "threads"):
+        p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
+    p.add_argument("--out", default=d.out)
+    p.add_argument("--plot", default=d.plot)
+    p.add_argument("--quick", action="store_true")
+    args = Args(**vars(p.parse_args(argv)))
+    if args.quick:
+        args.seeds, args.rounds, args.episodes_per_round, args.observational = 1, 2, 20, 40
+    return args
+
+
+def reach(curve: pd.Series, level: float) -> float:
+    """Fewest interventions at which a mean-SHD curve is at or below ``level`` (NaN: never)."""
+    hit = curve[curve <= level + 1e-9]
+    return float(hit.index[0]) if len(hit) else float("nan")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    rows = []
+    for world_name in args.worlds:
+        for policy_name in args.policies:
+            for seed in range(args.seeds):
+                world = make_world(world_name, seed)
+                start = time.perf_counter()
+                result = Experiment(world, policy=POLICIES[policy_name](), rounds=args.rounds,
+                                    episodes_per_round=args.episodes_per_round,
+                                    interventions_per_round=args.interventions_per_round,
+                                    observational=args.observational, seed=seed, threads=args.threads,
+                                    progress=False).run()
+                for rec in result.history.to_dict("records"):
+                    rows.append({"world": world_name, "policy": policy_name, "seed": seed, **rec})
+                print(f"{world_name:8s} {policy_name:12s} seed {seed}: SHD {result.history['shd'].tolist()} "
+                      f"({time.perf_counter() - start:.1f} s)", flush=True)
+    table = pd.DataFrame(rows)
+    curves = table.groupby(["world", "policy", "n_interventions"])["shd"].mean()
+    print("\nmean SHD by number of interventions")
+    print(curves.unstack("n_interventions").round(2).to_string())
+    summary = []
+    for world_name in args.worlds:
+        target = curves[world_name]["random"].iloc[-1] if "random" in args.policies else float("nan")
+        for policy_name in args.policies:
+            curve = curves[world_name][policy_name]
+            summary.append({"world": world_name, "policy": policy_name, "final_shd": float(curve.iloc[-1]),
+                            "interventions_to_random_final": reach(curve, target)})
+    print("\ninterventions needed to reach random's final mean SHD")
+    print(pd.DataFrame(summary).to_string(index=False))
+    report = {"args": asdict(args), "machine": {"python": sys.version.split()[0], "torch": torch.__version__,
+                                                "platform": platform.platform()},
+              "rows": rows, "summary": summary}
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(report, indent=1, default=float))
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, len(args.worlds), figsize=(4.5 * len(args.worlds), 3.5), squeeze=False)
+        for ax, world_name in zip(axes[0], args.worlds):
+            for policy_name in args.policies:
+                curve = curves[world_name][policy_name]
+                ax.plot(curve.index, curve.values, marker="o", label=policy_name)
+            ax.set(title=world_name, xlabel="interventions", ylabel=f"mean SHD ({args.seeds} seeds)")
+            ax.legend()
+        fig.tight_layout()
+        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(args.plot, dpi=100)
+        plt.close(fig)
+    return report
+
+
+if __name__ == "__main__":
+    main()
