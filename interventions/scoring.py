@@ -86,7 +86,7 @@ def counterfactual_error(world: Any, scm: Any, probe: Any, *, seed: int = 0, by_
     truth = world.truth
     if not set(truth.variables) <= set(scm.variables):
         return pd.DataFrame(columns=["intervened", "target", "error"]) if by_pair else float("nan")
-    observed = {v: t.to(scm.dtype) for v, t in world.unroll(probe.values).items()}
+    observed = {v: t.to(device=scm.device, dtype=scm.dtype) for v, t in world.unroll(probe.values).items()}
     probe_values = world.unroll(probe.values)
     gen = torch.Generator().manual_seed(int(seed))
     ranges = scm.fitted_ranges
