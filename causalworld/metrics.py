@@ -1,6 +1,7 @@
 """Scores of a learned model against the truth the simulator knows: graph distances (SHD, edge
 precision / recall / F1, orientation accuracy, SID), AUROC of edge probabilities, and the
-counterfactual error of a learned SCM. Every stage of the loop in ``DESIGN.md`` is measured here.
+counterfactual error of a learned SCM, and how well latents recover true variables (``latent_r2``).
+Every stage of the loop is measured here.
 
 Graphs may be a ``networkx.DiGraph`` (a DAG, or a CPDAG where an undirected edge is a pair of
 opposite edges), any object with ``to_networkx()`` (such as the learners' ``MixedGraph``), or an
@@ -10,15 +11,17 @@ edge list. Each unordered pair of variables carries one *mark*: no edge, ``u -> 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import torch
+from torch import Tensor
 
-from causalworld.errors import ArgumentError, DTypeError, GraphError, ShapeError, UnknownVariableError
+from causalworld.errors import ArgumentError, DTypeError, GraphError, NonFiniteError, ShapeError, UnknownVariableError
 
 __all__ = [
     "shd",
@@ -29,6 +32,8 @@ __all__ = [
     "sid",
     "auroc",
     "counterfactual_error",
+    "latent_r2",
+    "LatentScores",
 ]
 
 _NONE, _FWD, _BWD, _UND = 0, 1, 2, 3
@@ -333,3 +338,176 @@ def counterfactual_error(true_scm: Any, learned_scm: Any, *, n_rows: int = 1000,
     if by_pair:
         return table
     return float(table["error"].mean()) if len(table) else 0.0
+
+
+# -- latents against true variables ----------------------------------------------------------------
+@dataclass(frozen=True)
+class LatentScores:
+    """What :func:`latent_r2` measured.
+
+    Attributes
+    ----------
+    r2 : pandas.DataFrame
+        Held-out R² of a small MLP probe from each latent (rows, ``z0, z1, ...`` or the names
+        given) to each true variable (columns).
+    matching : dict of str to str
+        The best one-to-one matching, ``{variable: latent}`` (Hungarian, on ``r2``).
+    diag : float
+        Mean R² of the matched pairs.
+    sep : float
+        Mean over the matched latents of the largest R² to a variable other than their match:
+        how much a latent also tells about other variables (0 = disentangled).
+    mcc : float
+        Mean absolute Pearson correlation of the pairs matched on correlation (held-out rows).
+    """
+
+    r2: pd.DataFrame
+    matching: dict[str, str]
+    diag: float
+    sep: float
+    mcc: float
+
+
+def _latent_table(z: Any, values: Any, angles: Sequence[str]) -> tuple[Tensor, list[int], dict[str, Tensor], int]:
+    """Rows to probe: z ``[rows, d]`` with each row's episode, and each target as ``[rows, k]``."""
+    zt = torch.as_tensor(np.asarray(z.detach().cpu() if isinstance(z, Tensor) else z), dtype=torch.float64)
+    if zt.dim() not in (2, 3):
+        raise ShapeError(f"z must be [n, d] or [n, T, d], got shape {tuple(zt.shape)}")
+    if not bool(torch.isfinite(zt).all()):
+        raise NonFiniteError("z holds NaN or infinite values")
+    n = zt.shape[0]
+    if isinstance(values, pd.DataFrame):
+        values = {str(c): values[c].to_numpy() for c in values.columns}
+    if not isinstance(values, Mapping) or not values:
+        raise DTypeError("values must be a non-empty {name: [n] or [n, T]} mapping or a DataFrame")
+    T = zt.shape[1] if zt.dim() == 3 else 1
+    targets: dict[str, Tensor] = {}
+    per_frame = False
+    for v, col in values.items():
+        t = torch.as_tensor(np.asarray(col.detach().cpu() if isinstance(col, Tensor) else col), dtype=torch.float64)
+        if t.shape[0] != n or t.dim() not in (1, 2) or (t.dim() == 2 and (zt.dim() != 3 or t.shape[1] != T)):
+            raise ShapeError(f"values[{v!r}] has shape {tuple(t.shape)}; expected [{n}]" + (f" or [{n}, {T}]" if zt.dim() == 3 else ""))
+        if not bool(torch.isfinite(t).all()):
+            raise NonFiniteError(f"values[{v!r}] holds NaN or infinite values")
+        per_frame |= t.dim() == 2
+        targets[str(v)] = t
+    unknown = [a for a in angles if a not in targets]
+    if unknown:
+        raise UnknownVariableError.of(unknown[0], list(targets), where="values")
+    if per_frame:  # one row per frame; static variables repeat over the frames
+        rows = zt.reshape(n * T, -1)
+        episode = torch.arange(n).repeat_interleave(T)
+        targets = {v: (t if t.dim() == 2 else t[:, None].expand(n, T)).reshape(n * T) for v, t in targets.items()}
+    else:
+        rows = zt.mean(1) if zt.dim() == 3 else zt
+        episode = torch.arange(n)
+    out = {v: (torch.stack([torch.cos(2 * t), torch.sin(2 * t)], 1) if v in angles else t[:, None]) for v, t in targets.items()}
+    return rows, episode.tolist(), out, n
+
+
+def _fit_probes(x: Tensor, y: Tensor, train: Tensor, *, hidden: int, steps: int, seed: int) -> Tensor:
+    """Held-out R² of one small MLP per (input column, output column), all trained at once.
+
+    ``x`` is ``[rows, d]``, ``y`` ``[rows, k]``; returns ``[d, k]``.
+    """
+    d, k = x.shape[1], y.shape[1]
+    xs = (x - x[train].mean(0)) / x[train].std(0).clamp_min(1e-12)
+    ys = (y - y[train].mean(0)) / y[train].std(0).clamp_min(1e-12)
+    g = torch.Generator().manual_seed(seed)
+    P = d * k  # one probe per pair
+    w1 = (torch.randn(P, 1, hidden, generator=g, dtype=torch.float64) * 1.5).requires_grad_()
+    b1 = (torch.randn(P, 1, hidden, generator=g, dtype=torch.float64) * 0.5).requires_grad_()
+    w2 = torch.zeros(P, hidden, 1, dtype=torch.float64, requires_grad=True)
+    b2 = torch.zeros(P, 1, 1, dtype=torch.float64, requires_grad=True)
+    inp = xs.T.repeat_interleave(k, 0)[:, :, None]  # (P, rows, 1): pair p = (p // k, p % k)
+    out = ys.T.repeat(d, 1)[:, :, None]  # (P, rows, 1)
+    opt = torch.optim.Adam([w1, b1, w2, b2], lr=0.03)
+    tr = train.nonzero().squeeze(1)
+    for _ in range(steps):
+        opt.zero_grad()
+        pred = torch.tanh(inp[:, tr] @ w1 + b1) @ w2 + b2
+        ((pred - out[:, tr]) ** 2).mean().backward()
+        opt.step()
+    with torch.no_grad():
+        te = (~train).nonzero().squeeze(1)
+        pred = torch.tanh(inp[:, te] @ w1 + b1) @ w2 + b2
+        sse = ((pred - out[:, te]) ** 2).sum(1).squeeze(1)
+        sst = ((out[:, te] - out[:, te].mean(1, keepdim=True)) ** 2).sum(1).squeeze(1).clamp_min(1e-12)
+    return (1.0 - sse / sst).reshape(d, k)
+
+
+def latent_r2(z: Any, values: Any, *, seed: int = 0, angles: Sequence[str] = (), latent_names: Sequence[str] | None = None,
+              hidden: int = 32, steps: int = 300) -> LatentScores:
+    """How well latents recover true variables: the protocol of causal representation learning.
+
+    Standardise, split the episodes 50/50 with ``seed``, fit a small MLP probe from each latent
+    to each true variable on one half, and score R² on the other half. The best one-to-one
+    matching (Hungarian) gives ``diag`` (mean matched R²) and ``sep`` (mean over the matched
+    latents of their largest R² to another variable). ``mcc`` is the mean absolute correlation
+    of the pairs matched on correlation. Score on episodes where every variable was set
+    independently, so that correlation in the world is not counted as entanglement.
+
+    Parameters
+    ----------
+    z : array or Tensor, [n, d] or [n, T, d]
+        Latents per episode, or per frame.
+    values : dict of str to array [n] or [n, T], or DataFrame
+        True values. A static variable against per-frame latents repeats over the frames; with
+        only static variables, per-frame latents are averaged over the frames.
+    seed : int, default=0
+        The split and the probes' initial weights.
+    angles : sequence of str, default=()
+        Variables that are angles drawn modulo pi: scored as ``(cos 2θ, sin 2θ)`` (R² averaged).
+    latent_names : sequence of str, optional
+        Row names of ``r2`` (default ``z0, z1, ...``).
+    hidden, steps : int
+        Width of the probes' hidden layer and full-batch Adam steps.
+
+    Returns
+    -------
+    LatentScores
+
+    Raises
+    ------
+    ShapeError, NonFiniteError, DTypeError, UnknownVariableError
+
+    Examples
+    --------
+    >>> g = torch.Generator().manual_seed(0)
+    >>> a, b = torch.randn(400, generator=g), torch.rand(400, generator=g)
+    >>> s = latent_r2(torch.stack([b ** 3, torch.tanh(a)], 1), {"a": a, "b": b})
+    >>> s.matching, round(s.diag, 1), s.sep < 0.05
+    ({'a': 'z1', 'b': 'z0'}, 1.0, True)
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    rows, episode, targets, n = _latent_table(z, values, tuple(angles))
+    if n < 4:
+        raise ShapeError(f"latent_r2 needs at least 4 episodes to split, got {n}")
+    d = rows.shape[1]
+    names = [f"z{i}" for i in range(d)] if latent_names is None else [str(s) for s in latent_names]
+    if len(names) != d:
+        raise ShapeError(f"latent_names has {len(names)} names for {d} latents")
+    g = torch.Generator().manual_seed(int(seed))
+    half = torch.zeros(n, dtype=torch.bool)
+    half[torch.randperm(n, generator=g)[: n // 2]] = True
+    train = half[torch.as_tensor(episode)]
+    variables = list(targets)
+    y = torch.cat([targets[v] for v in variables], 1)
+    owner = [v for v in variables for _ in range(targets[v].shape[1])]
+    r2_cols = _fit_probes(rows, y, train, hidden=hidden, steps=steps, seed=int(seed))
+    r2 = torch.stack([r2_cols[:, [i for i, o in enumerate(owner) if o == v]].mean(1) for v in variables], 1)
+    table = pd.DataFrame(r2.numpy(), index=names, columns=variables)
+    li, vi = linear_sum_assignment(-table.to_numpy())
+    matching = {variables[j]: names[i] for j, i in sorted(zip(vi, li))}
+    diag = float(np.mean([table.iat[i, j] for i, j in zip(li, vi)]))
+    others = [max((table.iat[i, k] for k in range(len(variables)) if k != j), default=0.0) for i, j in zip(li, vi)]
+    sep = float(np.mean(others)) if others else 0.0
+    te = ~train
+    xc = rows[te] - rows[te].mean(0)
+    yc = y[te] - y[te].mean(0)
+    corr = (xc.T @ yc) / (xc.norm(dim=0)[:, None] * yc.norm(dim=0)[None, :]).clamp_min(1e-12)
+    absr = torch.stack([corr[:, [i for i, o in enumerate(owner) if o == v]].abs().max(1).values for v in variables], 1).numpy()
+    ci, cj = linear_sum_assignment(-absr)
+    mcc = float(absr[ci, cj].mean())
+    return LatentScores(r2=table, matching=matching, diag=diag, sep=sep, mcc=mcc)

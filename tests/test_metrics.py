@@ -6,17 +6,19 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.metrics import roc_auc_score
 
 import causalworld as cw
 from causalworld.discovery import MixedGraph
-from causalworld.errors import ArgumentError, GraphError, ShapeError, UnknownVariableError
+from causalworld.errors import ArgumentError, GraphError, NonFiniteError, ShapeError, UnknownVariableError
 from causalworld.metrics import (
     auroc,
     counterfactual_error,
     edge_f1,
     edge_precision,
     edge_recall,
+    latent_r2,
     orientation_accuracy,
     shd,
     sid,
@@ -146,3 +148,43 @@ def test_counterfactual_error_refuses_bad_arguments():
     discrete = cw.random_scm(3, mechanism="discrete", seed=0)
     with pytest.raises(ArgumentError, match="continuous"):
         counterfactual_error(discrete, discrete)
+
+
+# -- latent_r2 --------------------------------------------------------------------------------------
+def test_latent_r2_scores_a_disentangled_permuted_code_as_perfect():
+    g = torch.Generator().manual_seed(0)
+    a, b, c = torch.randn(500, generator=g), torch.rand(500, generator=g), torch.randn(500, generator=g)
+    z = torch.stack([torch.exp(c / 2), a * 3 + 1, b**2], 1)  # monotone maps, shuffled
+    s = latent_r2(z, {"a": a, "b": b, "c": c})
+    assert s.matching == {"a": "z1", "b": "z2", "c": "z0"}
+    assert s.diag > 0.97 and s.sep < 0.05 and s.mcc > 0.9
+
+
+def test_latent_r2_sees_entanglement_and_missing_variables():
+    g = torch.Generator().manual_seed(1)
+    a, b = torch.randn(500, generator=g), torch.randn(500, generator=g)
+    mixed = latent_r2(torch.stack([a + b, a - b], 1), {"a": a, "b": b})
+    assert mixed.sep > 0.3 and mixed.diag < 0.7  # each latent tells half of each variable
+    lost = latent_r2(torch.stack([a, torch.randn(500, generator=g)], 1), {"a": a, "b": b})
+    assert lost.r2.loc["z1", "b"] < 0.05 and lost.diag < 0.6
+
+
+def test_latent_r2_reads_angles_modulo_pi_and_frames():
+    g = torch.Generator().manual_seed(2)
+    theta = torch.rand(400, 4, generator=g) * torch.pi
+    z = torch.stack([torch.cos(2 * theta), torch.sin(2 * theta)], -1)  # [n, T, 2]: the angle drawn modulo pi
+    flipped = theta + torch.pi * (torch.rand(400, 4, generator=g) > 0.5)  # the same drawing
+    s = latent_r2(z, {"angle": flipped, "level": torch.rand(400, generator=g)}, angles=["angle"])
+    assert s.r2["angle"].max() > 0.45 and s.r2["level"].max() < 0.05  # each latent is one of the two coordinates
+
+
+def test_latent_r2_refuses_bad_input():
+    z = torch.zeros(10, 2)
+    with pytest.raises(ShapeError):
+        latent_r2(torch.zeros(10), {"a": torch.zeros(10)})
+    with pytest.raises(ShapeError):
+        latent_r2(z, {"a": torch.zeros(9)})
+    with pytest.raises(NonFiniteError):
+        latent_r2(z, {"a": torch.full((10,), float("nan"))})
+    with pytest.raises(UnknownVariableError):
+        latent_r2(z, {"a": torch.zeros(10)}, angles=["b"])

@@ -1,0 +1,223 @@
+"""The encoder's training loop: prediction in representation space (JEPA), a collapse guard, and
+alignment of named latents to the values the agent set. No pixel is ever reconstructed.
+
+Per step: the context encoder sees frame 0 of each episode and a masked copy of frame ``k``;
+the EMA target encoder sees frame ``k`` (and, with ``counterfactual``, frame ``k`` of the same
+episode replayed under another intervention). The predictor maps context latents plus the
+intervention to the target latents: of the masked view, of the later frame, of the replay. The
+variance-covariance guard keeps the latents from collapsing to a constant (the trivial way to
+predict anything). A named latent is regressed on the standardised value its variable was set
+to, on the episodes that set it, and on those alone.
+
+The loop is one function; a checkpoint (weights, EMA weights, predictor, optimiser, step and
+log) is written atomically through :mod:`causalworld.store` every ``checkpoint_every`` steps, and
+since every batch is a function of ``(seed, step)`` a resumed run ends with the same weights as
+an uninterrupted one at the same thread count.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from causalworld.encoders.backbone import VIEWS, ConvEncoder, Predictor
+from causalworld.encoders.batches import Batch, step_generator
+from causalworld.errors import ModelFileError
+from causalworld.store import load_folder, save_folder
+
+__all__ = ["TrainSettings", "Nets", "train", "variance_covariance", "frames_to_float", "CHECKPOINT"]
+
+CHECKPOINT = "checkpoint.json"
+_FORMAT = "causalworld.encoder-checkpoint"
+_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """What the loop reads, once, above the loop."""
+
+    steps: int  # optimiser steps in all (a resumed run counts the ones already done)
+    lr: float  # Adam's learning rate
+    ema: float  # target encoder = ema * target + (1 - ema) * context encoder, after every step
+    guard: float  # weight of the variance-covariance collapse guard (0 turns it off)
+    align: float  # weight of the alignment of named latents to the values set
+    mask_ratio: float  # fraction of the 4x4 grid of cells blanked in the masked view
+    image_size: int  # frames are resized to this
+    seed: int  # every batch and every mask is a function of (seed, step)
+    checkpoint_every: int  # steps between checkpoints
+    progress: bool  # a tqdm bar
+
+
+@dataclass
+class Nets:
+    """The trained parts: context encoder, EMA target encoder, predictor and their optimiser."""
+
+    encoder: ConvEncoder
+    target: ConvEncoder
+    predictor: Predictor
+    optimizer: torch.optim.Optimizer
+
+    @classmethod
+    def build(cls, encoder: ConvEncoder, predictor: Predictor, lr: float) -> "Nets":
+        target = copy.deepcopy(encoder).requires_grad_(False)
+        opt = torch.optim.Adam([*encoder.parameters(), *predictor.parameters()], lr=lr)
+        return cls(encoder, target, predictor, opt)
+
+
+def frames_to_float(frames: Tensor, size: int, device: torch.device) -> Tensor:
+    """``uint8 [N, C, H, W]`` to ``float [N, C, size, size]`` in [0, 1] on ``device``."""
+    x = frames.to(device, non_blocking=True).to(torch.float32).div_(255.0)
+    if x.shape[-1] != size or x.shape[-2] != size:
+        mode = "area" if x.shape[-1] > size else "bilinear"
+        x = F.interpolate(x, size=(size, size), mode=mode, **({"align_corners": False} if mode == "bilinear" else {}))
+    return x
+
+
+def variance_covariance(z: Tensor) -> tuple[Tensor, Tensor]:
+    """VICReg's guard over a batch ``[N, d]``: ``(mean hinge of each latent's std below 1,
+    mean squared off-diagonal covariance)``. Both are 0 for whitened latents."""
+    zc = z - z.mean(0)
+    std = torch.sqrt(zc.var(0) + 1e-4)
+    cov = (zc.T @ zc) / max(1, z.shape[0] - 1)
+    off = cov - torch.diag(torch.diagonal(cov))
+    return F.relu(1.0 - std).mean(), (off**2).sum() / z.shape[1]
+
+
+def _masked(x: Tensor, ratio: float, g: torch.Generator) -> Tensor:
+    """Blank a random ``ratio`` of the cells of a 4x4 grid in each frame (I-JEPA's context masking)."""
+    n, _, s, _ = x.shape
+    keep = (torch.rand(n, 1, 4, 4, generator=g) >= ratio).to(x.dtype).to(x.device)
+    return x * F.interpolate(keep, size=(s, s), mode="nearest")
+
+
+def _view(n: int, kind: str, device: torch.device) -> Tensor:
+    one = torch.zeros(n, len(VIEWS), device=device)
+    one[:, VIEWS.index(kind)] = 1.0
+    return one
+
+
+def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, int]], s: TrainSettings, *,
+          device: torch.device, checkpoint: Path | None = None, start: int = 0,
+          history: list[dict[str, float]] | None = None) -> list[dict[str, float]]:
+    """Run steps ``start .. s.steps - 1``; ``named`` pairs (latent column, action column) to align.
+
+    Returns the log, one row per step (losses). Writes a checkpoint every ``s.checkpoint_every``
+    steps and at the end when ``checkpoint`` is a folder.
+    """
+    history = list(history or [])
+    enc, tgt, pred, opt = nets.encoder, nets.target, nets.predictor, nets.optimizer
+    lat_cols = torch.tensor([a for a, _ in named], dtype=torch.long, device=device)
+    act_cols = torch.tensor([b for _, b in named], dtype=torch.long, device=device)
+    size, ratio, ema = s.image_size, s.mask_ratio, s.ema
+    bar = tqdm(range(start, s.steps), initial=start, total=s.steps, desc="encoder", disable=not s.progress, leave=False)
+    for step in bar:
+        # sample: the batch and this step's masks and later frames, all from (seed, step)
+        batch = batches(step)
+        g = step_generator(s.seed, step, stream=2)
+        B, T = batch.frames.shape[:2]
+        k = torch.randint(0, T, (B,), generator=g)
+        rows = torch.arange(B)
+        x0 = frames_to_float(batch.frames[:, 0], size, device)
+        xk = frames_to_float(batch.frames[rows, k], size, device)
+        mask, values = batch.mask.to(device).float(), batch.values.to(device)
+        dt = (k.to(device, torch.float32) / max(1, T - 1))[:, None]
+
+        # encode: context views through the encoder, targets through the EMA encoder
+        z = enc(torch.cat([x0, _masked(xk, ratio, g)]))
+        z0, zm = z[:B], z[B:]
+        with torch.no_grad():
+            targets = tgt(xk)
+            cf_targets = None
+            if batch.cf_frames is not None:
+                cf_targets = tgt(frames_to_float(batch.cf_frames[rows, k], size, device))
+
+        # predict in representation space
+        p = pred(zm, mask, values, _view(B, "masked", device), torch.zeros_like(dt))
+        jepa = F.mse_loss(p, targets)
+        if T > 1:
+            later = (k > 0).to(device)
+            if bool(later.any()):
+                p = pred(z0[later], mask[later], values[later], _view(int(later.sum()), "later", device), dt[later])
+                jepa = jepa + F.mse_loss(p, targets[later])
+        if cf_targets is not None:
+            cm, cv = batch.cf_mask.to(device).float(), batch.cf_values.to(device)
+            p = pred(z0, cm, cv, _view(B, "counterfactual", device), dt)
+            jepa = jepa + F.mse_loss(p, cf_targets)
+
+        # align named latents with the values set, where they were set
+        align = torch.zeros((), device=device)
+        if len(named):
+            m = mask[:, act_cols]
+            err = (z0[:, lat_cols] - values[:, act_cols]) ** 2 * m
+            align = err.sum() / m.sum().clamp_min(1.0)
+
+        # guard against collapse
+        var, cov = variance_covariance(z0)
+        loss = jepa + s.align * align + s.guard * (var + 0.04 * cov * z0.shape[1])
+
+        # update, then move the target encoder towards the context encoder
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            for pt, pe in zip(tgt.parameters(), enc.parameters()):
+                pt.mul_(ema).add_(pe.detach(), alpha=1.0 - ema)
+
+        # log and checkpoint
+        row = {"step": step, "loss": float(loss.detach()), "jepa": float(jepa.detach()), "align": float(align.detach()),
+               "variance": float(var.detach()), "covariance": float(cov.detach()), "latent_std": float(z0.detach().std(0).mean())}
+        history.append(row)
+        bar.set_postfix(jepa=f"{row['jepa']:.3f}", align=f"{row['align']:.3f}", refresh=False)
+        if checkpoint is not None and ((step + 1) % s.checkpoint_every == 0 or step + 1 == s.steps):
+            save_checkpoint(checkpoint, nets, step + 1, history, s)
+    bar.close()
+    return history
+
+
+# -- checkpoints -----------------------------------------------------------------------------------
+def _optimizer_tensors(opt: torch.optim.Optimizer) -> tuple[dict[str, Tensor], dict[str, Any]]:
+    state = opt.state_dict()
+    tensors = {f"optim/{i}/{name}": t for i, st in state["state"].items() for name, t in st.items()}
+    return tensors, {"param_groups": state["param_groups"], "state": {str(i): sorted(st) for i, st in state["state"].items()}}
+
+
+def save_checkpoint(folder: Path, nets: Nets, step: int, history: list[dict[str, float]], s: TrainSettings) -> None:
+    """Everything a resumed run needs, written atomically (the previous checkpoint survives a kill)."""
+    tensors: dict[str, Tensor] = {}
+    for part in ("encoder", "target", "predictor"):
+        for key, t in getattr(nets, part).state_dict().items():
+            tensors[f"{part}/{key}"] = t
+    opt_tensors, opt_doc = _optimizer_tensors(nets.optimizer)
+    tensors.update(opt_tensors)
+    doc = {"format": _FORMAT, "format_version": _VERSION, "step": step, "settings": asdict(s),
+           "optimizer": opt_doc, "history": history, "threads": torch.get_num_threads(), "pid": os.getpid()}
+    save_folder(folder, manifest=CHECKPOINT, doc=doc, tensors=tensors)
+
+
+def load_checkpoint(folder: Path, nets: Nets) -> tuple[int, list[dict[str, float]], dict[str, Any]]:
+    """Restore ``nets`` in place from ``folder``; returns ``(step, history, settings)``."""
+    doc, tensors = load_folder(folder, manifest=CHECKPOINT, format=_FORMAT, max_version=_VERSION,
+                               what="encoder checkpoint", fix="delete the folder to start training afresh")
+    try:
+        for part in ("encoder", "target", "predictor"):
+            module: nn.Module = getattr(nets, part)
+            prefix = f"{part}/"
+            module.load_state_dict({k[len(prefix):]: t for k, t in tensors.items() if k.startswith(prefix)})
+        opt_doc = doc["optimizer"]
+        state = {int(i): {name: tensors[f"optim/{i}/{name}"] for name in names} for i, names in opt_doc["state"].items()}
+        nets.optimizer.load_state_dict({"state": state, "param_groups": opt_doc["param_groups"]})
+        return int(doc["step"]), list(doc["history"]), dict(doc["settings"])
+    except (KeyError, RuntimeError, ValueError, TypeError) as e:
+        raise ModelFileError(
+            f"{folder} holds a checkpoint of another encoder ({type(e).__name__}: {e}); give fit() an empty "
+            "folder, or the one this encoder's own earlier run wrote"
+        ) from None
