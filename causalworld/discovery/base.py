@@ -41,7 +41,8 @@ After ``fit``, the learned attributes are ``graph_`` (``networkx.DiGraph`` DAG o
 ``variables_``), ``cpdag_`` (:class:`MixedGraph`), ``edge_probs_`` (DataFrame, parent rows x child
 columns), ``scm_`` (:class:`causalworld.SCM`), ``lagged_graph_`` and ``lagged_edge_probs_``
 (``lags=1`` only, else None), ``variables_``, ``regimes_``, ``n_rows_``, ``timed_out_``,
-``fit_time_`` and ``fit_info_``. Reading any of them before ``fit`` raises
+``fit_time_`` and ``fit_info_`` (the learner's ``info``, plus ``"mechanisms"``: what ``scm_`` was
+fitted with). Reading any of them before ``fit`` raises
 :class:`~causalworld.errors.NotFittedError`.
 
 All learners here assume causal sufficiency: no hidden confounders (see ``ROADMAP.md`` item 4).

@@ -135,9 +135,10 @@ class GradientLearner(Learner):
     every edge of ``graph_`` has adjacency probability ``p(a->b) + p(b->a) >= 0.5`` and every
     other pair less; computing them costs one round of edge-move scores, most of them cached by
     the last moves. With ``refine=None`` they are the parameters' ``sigmoid(gamma) *
-    sigmoid(theta)``. Either way, if ``graph_`` is not what the probabilities say (a refinement
-    cut short by ``max_time``, or a read-out with another ``threshold`` or a broken cycle), the
-    graph returned is their median-probability graph
+    sigmoid(theta)``, as after a ``max_time`` stop (no time is left for a round of scores).
+    Either way, if ``graph_`` is not what the probabilities say (a read-out with another
+    ``threshold`` or a broken cycle, a stop before the refinement ended), the graph returned is
+    their median-probability graph
     (:func:`~causalworld.discovery.consensus.median_graph`); ``fit_info_["edge_probs"]`` names
     the source. ``sample_graphs`` draws each pair's state from ``edge_probs_`` and breaks the
     (rare) cycles by removing their least probable edge.
@@ -505,11 +506,12 @@ class GradientLearner(Learner):
                 adjacency, ran_orders = best[1], True
             refined = int((start != adjacency).sum())
             timed_out = timed_out or late
+        if refine is not None and not timed_out:
             # The parameters' probabilities describe the read-out, not the refined graph: the
             # confidences come from the refinement's score around the graph it returns.
             edge_probs = pair_posterior(scorer, adjacency, allowed=moves["allowed"], required=required_np, cache=memo)
             source = "pair_posterior"
-        else:
+        else:  # no refinement, or no time left for a round of scores
             edge_probs, source = P_np, "parameters"
         if not _describes(edge_probs, adjacency):
             # A refinement cut short by max_time (or the read-out of the parameters) need not be

@@ -104,7 +104,7 @@ def test_refined_edge_probs_are_the_bic_pair_posterior_of_graph_(toy):
     # Recomputed here from the BIC on the learner's own rows (standardisation does not change
     # BIC differences), not read back from the learner.
     truth, data, targets = toy
-    fitted = GradientLearner(progress=False).fit(data, targets)
+    fitted = GradientLearner(progress=False, max_steps=300).fit(data, targets)
     names = list(fitted.variables_)
     X = torch.stack([data[v] for v in names], 1).double()
     mask = torch.tensor([[v in t for v in names] for t in targets])
