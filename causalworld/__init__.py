@@ -1,6 +1,6 @@
 """causalworld: learn causal models of a world from video, by intervening in it.
 
-The short public API. See ``DESIGN.md`` for the map of packages:
+The short public API. See ``docs/architecture.md`` for the map of packages:
 
 >>> import causalworld as cw
 >>> scm = cw.random_scm(5, mechanism="linear", seed=0)

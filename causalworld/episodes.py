@@ -1,7 +1,7 @@
 """``Episodes``: a batch of videos with what was done and, where known, the true values behind them.
 
 This is what crosses from the worlds (or a user's own recordings) to the encoder and the learners
-in ``DESIGN.md``: frames ``uint8 [n, T, C, H, W]``, the true values (``[n]`` per variable, ``[n, T]``
+in ``docs/architecture.md``: frames ``uint8 [n, T, C, H, W]``, the true values (``[n]`` per variable, ``[n, T]``
 for time-varying ones), the intervention targets (a boolean ``[n, d]`` mask over ``names``) and
 the exogenous noise a world needs to replay them counterfactually. It imports only torch,
 safetensors, pandas, numpy and the errors, and saves to a folder of safetensors + JSON.

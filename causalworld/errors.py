@@ -1,6 +1,6 @@
 """Every error causalworld raises on bad input, and the one warning it gives.
 
-This is the floor of the package map in ``DESIGN.md``: every other module may import it, and it
+This is the floor of the package map in ``docs/architecture.md``: every other module may import it, and it
 imports nothing. Each class derives from :class:`CausalWorldError` *and* from the builtin that an
 existing ``except`` clause would expect (``KeyError`` for an unknown name, ``ValueError`` for a
 bad value or shape, ``TypeError`` for a wrong type), so code written against plain Python keeps

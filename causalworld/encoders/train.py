@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -110,7 +111,7 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
           history: list[dict[str, float]] | None = None) -> list[dict[str, float]]:
     """Run steps ``start .. s.steps - 1``; ``named`` pairs (latent column, action column) to align.
 
-    Returns the log, one row per step (losses). Writes a checkpoint every ``s.checkpoint_every``
+    Returns the log, one row per step (losses; ``seconds`` of training so far). Writes a checkpoint every ``s.checkpoint_every``
     steps and at the end when ``checkpoint`` is a folder.
     """
     history = list(history or [])
@@ -118,6 +119,7 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
     lat_cols = torch.tensor([a for a, _ in named], dtype=torch.long, device=device)
     act_cols = torch.tensor([b for _, b in named], dtype=torch.long, device=device)
     size, ratio, ema = s.image_size, s.mask_ratio, s.ema
+    began = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
     bar = tqdm(range(start, s.steps), initial=start, total=s.steps, desc="encoder", disable=not s.progress, leave=False)
     for step in bar:
         # sample: the batch and this step's masks and later frames, all from (seed, step)
@@ -174,7 +176,8 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
 
         # log and checkpoint
         row = {"step": step, "loss": float(loss.detach()), "jepa": float(jepa.detach()), "align": float(align.detach()),
-               "variance": float(var.detach()), "covariance": float(cov.detach()), "latent_std": float(z0.detach().std(0).mean())}
+               "variance": float(var.detach()), "covariance": float(cov.detach()), "latent_std": float(z0.detach().std(0).mean()),
+               "seconds": time.perf_counter() - began}
         history.append(row)
         bar.set_postfix(jepa=f"{row['jepa']:.3f}", align=f"{row['align']:.3f}", refresh=False)
         if checkpoint is not None and ((step + 1) % s.checkpoint_every == 0 or step + 1 == s.steps):

@@ -1,6 +1,6 @@
 """Simulated worlds: a ground-truth SCM plus a batched torch renderer, made by versioned id.
 
-The first stage of the loop in ``DESIGN.md``: ``make("lights")`` builds a :class:`World`;
+The first stage of the loop in ``docs/architecture.md``: ``make("lights")`` builds a :class:`World`;
 ``world.rollout(n, do=...)`` returns :class:`~causalworld.Episodes` (frames, true values,
 targets, noise); ``world.counterfactual_rollout`` replays their noise under another intervention;
 ``check_world`` is the one checker every registered world passes. The Gymnasium wrapper lives in

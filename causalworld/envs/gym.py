@@ -1,6 +1,6 @@
 """Gymnasium wrappers of a World: one step is one rollout under the intervention the agent picks.
 
-For agents written against Gymnasium (the experimenter in ``DESIGN.md`` uses the World's own
+For agents written against Gymnasium (the experimenter in ``docs/architecture.md`` uses the World's own
 ``rollout``; these wrappers open the worlds to RL code). The observation is the video of the
 current rollout, ``uint8 [T, C, H, W]``. The action is a ``Dict``: ``"variable"``, a
 ``Discrete(k + 1)`` choice where 0 means "no intervention" and ``i >= 1`` the ``i``-th variable of

@@ -1,4 +1,4 @@
-"""``World``: a ground-truth SCM plus a batched torch renderer, the simulator of ``DESIGN.md``.
+"""``World``: a ground-truth SCM plus a batched torch renderer, the simulator of ``docs/architecture.md``.
 
 A world is where the agent watches and acts. It owns the causal model that generates its
 videos (``world.truth``) so every later stage can be scored against the truth, and it turns

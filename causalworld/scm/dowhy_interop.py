@@ -3,7 +3,7 @@
 ``to_dowhy`` exports our fitted mechanisms to DoWhy without refitting them, so DoWhy's verbs and
 ours can be checked against each other on the very same model; ``from_dowhy`` imports a fitted
 DoWhy model built from a named subset of its mechanisms. It sits beside the SCM core in the loop
-of ``DESIGN.md``: a learned or simulated model leaves and enters here. Only
+of ``docs/architecture.md``: a learned or simulated model leaves and enters here. Only
 ``SCM.to_dowhy`` / ``SCM.from_dowhy`` import this module, so ``import causalworld`` stays free of DoWhy.
 """
 

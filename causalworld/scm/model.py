@@ -1,6 +1,6 @@
 """``SCM``: a DAG over named variables, one mechanism per variable, and the queries on them.
 
-This is the model every stage of the loop in ``DESIGN.md`` is measured against: the worlds
+This is the model every stage of the loop in ``docs/architecture.md`` is measured against: the worlds
 simulate from one, the learners produce one, and counterfactual answers are computed on one.
 Queries are batched over rows (one tensor op per variable, in topological order), run on any
 device and dtype, and take a seed. ``do`` returns a new SCM; ``counterfactual`` reads as three
