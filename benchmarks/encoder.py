@@ -17,6 +17,7 @@ table and writes JSON with the machine.
 
     python benchmarks/encoder.py                  # sprites (3 objects) and lights, 4 minutes each
     python benchmarks/encoder.py --quick          # a smoke run in about a minute
+    python benchmarks/encoder.py --steps 2000     # the same data for every method (a busy machine's figures)
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -48,6 +51,7 @@ class Args:
     n_objects: int = 3  # sprites' objects (12 variables at 3)
     image_size: int = 32  # frames are rendered at this size
     seconds: float = 240.0  # wall-clock training budget of each encoder
+    steps: int = 0  # a step budget instead (each method sees steps x batch_size episodes; 0: use seconds)
     batch_size: int = 64  # episodes per step
     latent_dim: int = 16  # latents of every encoder
     test_episodes: int = 1000  # held-out episodes, every intervenable variable set independently
@@ -56,6 +60,7 @@ class Args:
     threads: int = 0  # torch threads (0: its default)
     seed: int = 0
     out: str = "benchmarks/results/encoder.json"  # where the JSON goes ("" for nowhere)
+    pipeline: bool = True  # after our encoder: learners on its latents (SHD) and counterfactual error
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
@@ -65,6 +70,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--n-objects", type=int, default=d.n_objects)
     p.add_argument("--image-size", type=int, default=d.image_size)
     p.add_argument("--seconds", type=float, default=d.seconds)
+    p.add_argument("--steps", type=int, default=d.steps, help="same data for every method instead of same time")
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--latent-dim", type=int, default=d.latent_dim)
     p.add_argument("--test-episodes", type=int, default=d.test_episodes)
@@ -73,6 +79,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--threads", type=int, default=d.threads)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--out", default=d.out)
+    p.add_argument("--no-pipeline", dest="pipeline", action="store_false", default=None)
     p.add_argument("--quick", action="store_true", help="tiny settings: a smoke run")
     ns = vars(p.parse_args(argv))
     if ns.pop("quick"):
@@ -128,7 +135,7 @@ def train_peer(kind: str, world, a: Args) -> tuple[ConvEncoder, int, float]:
     mean = torch.stack([calib.values[v].float().reshape(len(calib), -1)[:, 0].mean() for v in names]).to(dev)
     std = torch.stack([calib.values[v].float().reshape(len(calib), -1)[:, 0].std() for v in names]).clamp_min(1e-6).to(dev)
     start, step, frames = time.perf_counter(), 0, 0
-    while time.perf_counter() - start < a.seconds:
+    while (step < a.steps) if a.steps else (time.perf_counter() - start < a.seconds):
         eps = world.rollout(a.batch_size, seed=a.seed * 1_000_003 + step, do=batches.draw_do(
             torch.Generator().manual_seed(a.seed * 7919 + step), a.batch_size)[0])
         x = frames_to_float(eps.frames[:, 0], a.image_size, dev)
@@ -153,6 +160,47 @@ def score(z, test, world) -> dict[str, float]:
     return {"diag": s.diag, "sep": s.sep, "mcc": s.mcc}
 
 
+def pixels_to_graph(enc: VideoEncoder, world, a: Args) -> dict[str, float]:
+    """The learners on the encoder's latents: SHD against the world's graph over the named
+    variables, and the counterfactual error of the learned SCM against the world's own
+    counterfactual rollouts, in units of each descendant's observational std."""
+    import networkx as nx
+
+    from causalworld.discovery import ExactLearner
+    from causalworld.metrics import shd
+
+    named = list(enc.variables_)
+    obs = world.rollout(1000, seed=a.seed + 201)
+    exp = held_out(world, Args(**(asdict(a) | {"test_episodes": 1000, "seed": a.seed + 202})))
+    eps = cw.Episodes.concat([obs, exp])
+    data = enc.latents(eps)
+    data = data[named] if isinstance(data, pd.DataFrame) else pd.DataFrame({v: data[v].float().mean(1).numpy() if data[v].dim() == 2 else data[v].numpy() for v in named})
+    learner = ExactLearner(progress=False, seed=a.seed).fit(data, targets=eps.targets[:, [eps.names.index(v) for v in named]])
+    truth = world.graph.subgraph(named)
+    fresh = world.rollout(500, seed=a.seed + 203)
+    observed = enc.latents(fresh)
+    observed = observed[named] if isinstance(observed, pd.DataFrame) else observed
+    g = torch.Generator().manual_seed(a.seed + 204)
+    errors = []
+    for x in named:
+        if x not in world.intervenable or isinstance(world.intervenable[x], range):
+            continue
+        ys = [y for y in nx.descendants(truth, x)]
+        if not ys:
+            continue
+        col = obs.values[x].float()
+        lo, hi = float(torch.quantile(col, 0.05)), float(torch.quantile(col, 0.95))
+        v = lo + (hi - lo) * torch.rand(500, generator=g)
+        answer = learner.scm_.counterfactual({c: torch.as_tensor(observed[c].to_numpy(), dtype=learner.scm_.dtype) for c in named},
+                                             {x: v.to(learner.scm_.dtype)})
+        true_cf = world.counterfactual_rollout(fresh, {x: v}).values
+        for y in ys:
+            scale = float(obs.values[y].float().std())
+            errors.append(float((answer[y].float() - true_cf[y].float()).abs().mean()) / scale)
+    return {"shd": int(shd(truth, learner.graph_)), "true_edges": truth.number_of_edges(),
+            "cf_error": float(np.mean(errors)) if errors else float("nan")}
+
+
 def main(argv: list[str] | None = None) -> dict:
     a = parse_args(argv)
     if a.threads:
@@ -167,7 +215,7 @@ def main(argv: list[str] | None = None) -> dict:
                 probe = VideoEncoder(a.latent_dim, steps=20, batch_size=a.batch_size, counterfactual=method == "ours+cf",
                                      device=a.device, seed=a.seed, progress=False).fit(world)
                 per_step = float(probe.history_["seconds"].iloc[-1] - probe.history_["seconds"].iloc[4]) / 15
-                steps = max(5, int(a.seconds / per_step))
+                steps = a.steps or max(5, int(a.seconds / per_step))
                 enc = VideoEncoder(a.latent_dim, steps=steps, batch_size=a.batch_size, counterfactual=method == "ours+cf",
                                    device=a.device, seed=a.seed, progress=False)
                 enc.fit(world)
@@ -175,6 +223,8 @@ def main(argv: list[str] | None = None) -> dict:
                 frames = steps * a.batch_size
                 z = enc.encode(test.frames[:, :1])[:, 0]
                 extra = {"named": len(enc.variables_), "steps": steps}
+                if a.pipeline and enc.variables_:
+                    extra |= pixels_to_graph(enc, world, a)
             else:
                 net, frames, train_s = train_peer(method, world, a)
                 with torch.no_grad():
@@ -184,7 +234,9 @@ def main(argv: list[str] | None = None) -> dict:
                    "frames_per_s": round(frames / max(train_s, 1e-9)), **extra}
             rows.append(row)
             print(f"{row['world']:<12} {method:<12} diag {row['diag']:.3f}  sep {row['sep']:.3f}  mcc {row['mcc']:.3f}  "
-                  f"{row['frames_per_s']:>6} frames/s  {row['seconds']:>6.1f} s  named {row['named']}", flush=True)
+                  f"{row['frames_per_s']:>6} frames/s  {row['seconds']:>6.1f} s  named {row['named']}"
+                  + (f"  SHD {row['shd']} ({row['true_edges']} true edges)  cf error {row['cf_error']:.3f}" if "shd" in row else ""),
+                  flush=True)
     machine = {"platform": platform.platform(), "python": sys.version.split()[0], "torch": torch.__version__,
                "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
                "cuda": torch.cuda.get_device_name(0) if a.device == "cuda" and torch.cuda.is_available() else None}
