@@ -466,6 +466,20 @@ class VideoEncoder:
             return pd.DataFrame({c: t.numpy() for c, t in out.items()})
         return out
 
+    def targets(self, episodes: Episodes) -> list[set[str]]:
+        """The episodes' intervention targets restricted to the named columns, as the learners take
+        them beside :meth:`latents` (``learner.fit(enc.latents(eps), targets=enc.targets(eps))``).
+
+        Raises
+        ------
+        NotFittedError, DTypeError
+        """
+        self._check_fitted()
+        if not isinstance(episodes, Episodes):
+            raise DTypeError(f"targets takes Episodes, got {type(episodes).__name__}")
+        named = set(self.variables_)
+        return [s & named for s in episodes.target_sets()]
+
     @torch.no_grad()
     def surprise(self, frames: Any) -> Tensor:
         """Violation of expectation, ``float [B, T]``: how far each frame's latents lie from what the

@@ -49,8 +49,7 @@ def test_the_learners_run_on_the_latents_with_the_episodes_targets(sprites_world
     exp = independent_episodes(world, 400, seed=12)
     eps = cw.Episodes.concat([obs, exp])
     data = sprites_encoder.latents(eps)[sprites_encoder.variables_]
-    cols = [eps.names.index(v) for v in sprites_encoder.variables_]
-    learner = ExactLearner(progress=False).fit(data, targets=eps.targets[:, cols])
+    learner = ExactLearner(progress=False).fit(data, targets=sprites_encoder.targets(eps))
     truth = world.graph.subgraph(sprites_encoder.variables_)
     # every true edge among the named variables is found; the latents' measurement error (R² about
     # 0.9 after this short training) still adds edges a noisy proxy leaves open, so the graph is
