@@ -1,5 +1,5 @@
 """Structure learning: from data and intervention targets to a graph, its equivalence class, edge
-probabilities and a fitted SCM (the ``discovery`` stage of the loop in ``DESIGN.md``).
+probabilities and a fitted SCM (the ``discovery`` stage of the loop in ``docs/architecture.md``).
 
 Every learner follows one estimator contract (:mod:`causalworld.discovery.base`): settings in
 ``__init__``, ``fit(data, targets=None, lags=0)`` returns ``self``, learned attributes end in

@@ -45,7 +45,7 @@ columns), ``scm_`` (:class:`causalworld.SCM`), ``lagged_graph_`` and ``lagged_ed
 fitted with). Reading any of them before ``fit`` raises
 :class:`~causalworld.errors.NotFittedError`.
 
-All learners here assume causal sufficiency: no hidden confounders (see ``ROADMAP.md`` item 4).
+All learners here assume causal sufficiency: no hidden confounders (a learner that allows them can return bidirected edges through :class:`MixedGraph`).
 """
 
 from __future__ import annotations

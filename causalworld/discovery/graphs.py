@@ -2,7 +2,7 @@
 edges), the (interventional) essential graph of a DAG by Meek's rules, and consistent extensions.
 
 Every learner's ``cpdag_`` is a :class:`MixedGraph`, so a learner that allows hidden confounders
-(``ROADMAP.md`` item 4) can return bidirected edges through the same type. ``to_networkx()`` gives
+can return bidirected edges through the same type. ``to_networkx()`` gives
 the usual ``networkx.DiGraph`` form, where an undirected edge is a pair of opposite edges.
 """
 
