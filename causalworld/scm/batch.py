@@ -63,11 +63,15 @@ def column_to_tensor(
                     f"{name!r} holds Python objects (dtype object); give numbers, or a pandas categorical "
                     "for a discrete variable"
                 )
+            _check_kind(name, arr.dtype)
             t = torch.from_numpy(np.array(arr, copy=True) if not arr.flags.writeable else np.ascontiguousarray(arr))
     else:
         arr = np.asarray(col.detach().cpu() if hasattr(col, "detach") else col)
         if arr.dtype == object or arr.dtype.kind in "USV":
             raise DTypeError(f"{name!r} holds {arr.dtype} values; give numbers (int64 codes for discrete variables)")
+        _check_kind(name, arr.dtype)
+        if arr.ndim == 0:  # np.ascontiguousarray would make it 1-d and let a single number pass as a row
+            raise ShapeError(f"{name!r} is a single number; every variable is one scalar per row, shape [N]: give a list or array")
         arr = np.ascontiguousarray(arr)
         t = torch.from_numpy(arr if arr.flags.writeable else arr.copy())
     if t.dtype == torch.bool:
@@ -91,6 +95,19 @@ def column_to_tensor(
             )
         return t.to(device)
     return t.to(device=device, dtype=dtype)
+
+
+def _check_kind(name: str, dt: np.dtype) -> None:
+    """Refuse numpy dtypes that are not real numbers (dates, durations, complex) by name."""
+    if dt.kind in "mM":
+        raise DTypeError(
+            f"{name!r} holds {dt} dates or durations; convert it to numbers first (for example "
+            "seconds since a start: (col - col.min()) / np.timedelta64(1, 's'))"
+        )
+    if dt.kind == "c":
+        raise DTypeError(f"{name!r} holds complex numbers ({dt}); give its real part or its magnitude as a real column")
+    if dt.kind not in "biuf":
+        raise DTypeError(f"{name!r} has dtype {dt}; give real numbers (int64 codes for discrete variables)")
 
 
 def _raise_if_not_finite(name: str, t: Tensor) -> None:

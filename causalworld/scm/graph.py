@@ -52,6 +52,13 @@ def as_dag(graph: Any, names: Sequence[str] | None = None) -> nx.DiGraph:
     ...
     causalworld.errors.CyclicGraphError: the graph has a directed cycle a -> b -> a; a causal graph must be acyclic: remove or reverse one of these edges
     """
+    if isinstance(graph, nx.MultiDiGraph):
+        # Its edges are (u, v, key) triples and may repeat: a causal graph has at most one edge
+        # per pair, so it is refused rather than read with its keys taken for node names.
+        raise GraphError(
+            "a networkx.MultiDiGraph was given; a causal graph has at most one edge per pair of "
+            "variables: pass networkx.DiGraph(graph) to merge parallel edges"
+        )
     if isinstance(graph, nx.DiGraph):
         g = nx.DiGraph()
         g.add_nodes_from(graph.nodes)

@@ -49,6 +49,10 @@ class Intervention:
             return cls(variable, "callable", spec, numpy_callable)
         if isinstance(spec, (bool, np.bool_)):
             spec = int(spec)
+        if isinstance(spec, numbers.Number) and not isinstance(spec, numbers.Real):
+            raise DTypeError(f"do({variable}={spec!r}): intervention values must be real numbers, not {type(spec).__name__}")
+        if isinstance(spec, (np.ndarray, Tensor)) and (spec.dtype.is_complex if isinstance(spec, Tensor) else spec.dtype.kind == "c"):
+            raise DTypeError(f"do({variable}=...): intervention values must be real numbers, got dtype {spec.dtype}")
         if isinstance(spec, numbers.Number) or (isinstance(spec, (np.ndarray, Tensor)) and spec.ndim == 0):
             v = float(spec) if not isinstance(spec, Tensor) else float(spec.item())
             if not np.isfinite(v):
@@ -63,7 +67,16 @@ class Intervention:
                 return cls(variable, "value", int(v))
             return cls(variable, "value", v)
         if isinstance(spec, (np.ndarray, list, tuple)):
-            spec = torch.as_tensor(np.asarray(spec))
+            try:
+                arr = np.asarray(spec)
+            except (TypeError, ValueError) as e:  # ragged lists
+                raise ShapeError(f"do({variable}=...): cannot read {type(spec).__name__} as one value per row ({e})") from None
+            if arr.dtype.kind not in "biuf":
+                raise DTypeError(
+                    f"do({variable}=...): got an array of {arr.dtype} values; give real numbers, "
+                    "one per row (int codes for a discrete variable)"
+                )
+            spec = torch.as_tensor(arr)
         if isinstance(spec, Tensor):
             if spec.device.type != device.type:
                 raise DeviceError(

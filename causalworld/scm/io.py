@@ -21,7 +21,15 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from causalworld.errors import CausalWorldError, ConversionError, ModelFileError, UnknownMechanismError
+from causalworld.errors import (
+    CausalWorldError,
+    ConversionError,
+    DTypeError,
+    ModelFileError,
+    NonFiniteError,
+    OutOfRangeError,
+    UnknownMechanismError,
+)
 from causalworld.store import load_folder, save_folder
 from causalworld.scm.intervention import Intervention
 from causalworld.scm.mechanisms import Mechanism, mechanism_class
@@ -198,6 +206,8 @@ def load_scm(folder: str | os.PathLike, *, device: str | torch.device | None = N
     ...
     causalworld.errors.ModelFileError: .../scm.json is missing, so ... is not a complete saved causalworld SCM; ...
     """
+    if not isinstance(folder, (str, os.PathLike)) or isinstance(folder, str) and not folder:
+        raise DTypeError(f"folder must be a path (str or os.PathLike) to a saved model, got {type(folder).__name__} {folder!r}")
     doc, tensors = load_folder(
         folder, manifest=JSON_FILE, format=FORMAT, max_version=FORMAT_VERSION, what="saved causalworld SCM",
         fix="save the model again with scm.save(folder)", legacy_tensors_file=LEGACY_TENSORS_FILE,
@@ -222,6 +232,11 @@ def _build(doc: dict[str, Any], tensors: dict[str, Tensor], path: Path, device: 
     if dtype_name not in _DTYPES:
         raise ModelFileError(f"{path} names dtype {dtype_name!r}; expected one of {sorted(_DTYPES)}")
     dtype = _DTYPES[dtype_name]
+    if dtype not in (torch.float32, torch.float64):
+        raise ModelFileError(
+            f"{path} names dtype {dtype_name}, which no causalworld model computes in (float32 or float64); "
+            "it was not written by SCM.save: convert the model with scm.to(dtype=torch.float32) and save it again"
+        )
     graph = nx.DiGraph()
     graph.add_nodes_from(variables)  # in the saved topological order, which SCM then keeps
     try:
@@ -270,7 +285,11 @@ def _build(doc: dict[str, Any], tensors: dict[str, Tensor], path: Path, device: 
         if not (isinstance(rng, list) and len(rng) == 2):
             raise ModelFileError(f"{path} has a malformed fitted range for {v!r}; save the model again")
         ranges[v] = (float(rng[0]), float(rng[1]))
-    scm = SCM(graph, mechanisms, dtype=dtype, device=device, fitted_ranges=ranges)
+    try:
+        scm = SCM(graph, mechanisms, dtype=dtype, device=device, fitted_ranges=ranges)
+    except (NonFiniteError, OutOfRangeError) as e:
+        # Only a hand-edited file (checksum recomputed) holds such values: SCM.save never writes them.
+        raise ModelFileError(f"{path} holds parameters no model can have: {e}; save the model again") from None
     if list(scm.variables) != list(variables):
         raise ModelFileError(f"{path} lists the variables in an order its edges do not allow; save the model again")
 

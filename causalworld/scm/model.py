@@ -34,10 +34,12 @@ from causalworld.errors import (
     UnknownVariableError,
 )
 from causalworld.scm import graph as graphs
-from causalworld.scm.batch import to_frame, to_tensors
+from causalworld.scm.batch import column_to_tensor, to_frame, to_tensors
 from causalworld.scm.batched import EvaluationPlan
+from causalworld.scm.devices import as_device
 from causalworld.scm.intervention import Intervention, apply_callable
 from causalworld.scm.mechanisms import GaussianRoot, LinearGaussian, Mechanism
+from causalworld.scm.seeding import as_generator
 
 __all__ = ["SCM", "as_generator"]
 
@@ -46,23 +48,8 @@ Values = dict[str, Tensor]
 # Rows per chunk are chosen so that one chunk's working set stays near this many bytes.
 _CHUNK_BYTES = 1 << 29
 
-
-def as_generator(seed: int | torch.Generator | None, device: torch.device) -> torch.Generator:
-    """A ``torch.Generator`` on ``device`` from a seed (``None`` draws a fresh seed)."""
-    if isinstance(seed, torch.Generator):
-        return seed
-    g = torch.Generator(device=device)
-    if seed is None:
-        g.seed()
-    else:
-        if isinstance(seed, np.integer):
-            seed = int(seed)
-        if not isinstance(seed, int) or isinstance(seed, bool):
-            raise ArgumentError(f"seed must be an int, a torch.Generator or None; got {type(seed).__name__}")
-        if not -(2**63) <= seed < 2**64:
-            raise ArgumentError(f"seed must fit in 64 bits, got {seed}")
-        g.manual_seed(seed)
-    return g
+# The float dtypes a model computes in (see SCM.__init__ for why half precision is refused).
+_DTYPES = (torch.float32, torch.float64)
 
 
 _CACHE_ROWS = 16384  # rows per block of the affine map: a block's [d, rows] stays in cache
@@ -217,14 +204,18 @@ class SCM:
                     f"the mechanism of {v!r} takes {m.n_parents} parent(s) but the graph gives it "
                     f"{len(parents[v])}: {list(parents[v])}; make the mechanism match the graph"
                 )
-        first = mechanisms[variables[0]] if variables else None
-        self._dtype = dtype or (first.dtype if first is not None else torch.get_default_dtype())
-        try:
-            self._device = torch.device(device) if device is not None else (first.device if first is not None else torch.device("cpu"))
-        except (RuntimeError, TypeError) as e:
-            raise DeviceError(f"cannot use device {device!r}: {e}; give 'cpu', 'cuda' or a torch.device") from None
-        if not isinstance(self._dtype, torch.dtype) or not self._dtype.is_floating_point:
-            raise DTypeError(f"an SCM computes in a floating torch dtype (torch.float32 or torch.float64), got {self._dtype!r}")
+        if not variables:
+            raise GraphError("the graph has no variables; an SCM needs at least one")
+        first = mechanisms[variables[0]]
+        self._dtype = dtype or first.dtype
+        self._device = as_device(device) if device is not None else first.device
+        if not isinstance(self._dtype, torch.dtype) or self._dtype not in _DTYPES:
+            # float16 and bfloat16 lack the kernels the queries use (triangular solves on CPU)
+            # and lose counterfactual noise to rounding; they are refused here, not mid-query.
+            raise DTypeError(
+                f"an SCM computes in torch.float32 or torch.float64, got {self._dtype!r}; "
+                "build it with dtype=torch.float32 (or float64) and cast its outputs if you need less"
+            )
         self._graph = nx.freeze(g)
         self._variables = tuple(variables)
         self._index = index
@@ -233,6 +224,13 @@ class SCM:
         self._mechanisms = {
             v: mechanisms[v].to(device=self._device, dtype=self._dtype).requires_grad_(False) for v in variables
         }
+        # Checked after the move to the model's dtype: a float64 value beyond float32's range
+        # becomes inf there, and a hand-edited model file may hold NaN or a negative scale.
+        for v, m in self._mechanisms.items():
+            try:
+                m.check_parameters()
+            except (NonFiniteError, OutOfRangeError) as e:
+                raise type(e)(f"the mechanism of {v!r}: {e}") from None
         self._interventions: dict[str, Intervention] = {}
         self._fitted_ranges = dict(fitted_ranges or {})
         self._linear: _LinearForm | None | bool = False  # False: not computed yet
@@ -316,7 +314,7 @@ class SCM:
         """
         import copy
 
-        device = torch.device(device) if device is not None else self._device
+        device = as_device(device) if device is not None else self._device
         dtype = dtype or self._dtype
         mechs = {v: copy.deepcopy(m) for v, m in self._mechanisms.items()}
         new = SCM(self._graph, mechs, dtype=dtype, device=device, fitted_ranges=self._fitted_ranges)
@@ -357,6 +355,11 @@ class SCM:
         >>> scm.interventions
         {}
         """
+        if interventions is not None and not isinstance(interventions, Mapping):
+            raise DTypeError(
+                f"interventions must be a dict {{variable: value}}, got {type(interventions).__name__} "
+                f"{interventions!r:.60}; write scm.do({{'x': 1.0}}) or scm.do(x=1.0)"
+            )
         spec = dict(interventions or {})
         overlap = set(spec) & set(kwargs)
         if overlap:
@@ -541,7 +544,7 @@ class SCM:
         """
         noise = self.sample_noise(n, seed)
         self._check_tensor_interventions(n)
-        return self._propagate_chunked(noise, n)
+        return self._check_outputs(self._propagate_chunked(noise, n), "sample")
 
     def from_noise(self, noise: Mapping[str, Any]) -> Values:
         """Compute every variable from given noise values (the predict step on its own)."""
@@ -549,19 +552,39 @@ class SCM:
         n = next(iter(noise_t.values())).shape[0]
         self._check_tensor_interventions(n)
         with torch.no_grad():
-            return self._propagate_chunked(noise_t, n)
+            return self._check_outputs(self._propagate_chunked(noise_t, n), "from_noise")
+
+    def _check_outputs(self, values: Values, what: str) -> Values:
+        """Raise when a query's values overflowed: finite inputs and parameters can still
+        multiply past the dtype's range (``do(x=3e38)`` through a weight of 2 in float32)."""
+        for v in self._variables:
+            t = values[v]
+            # a sum is finite when every term is (one reduction); an overflowing sum falls through
+            if t.dtype.is_floating_point and t.numel() and not bool(torch.isfinite(t.sum())):
+                bad = int((~torch.isfinite(t)).sum())
+                if bad:
+                    raise NonFiniteError(
+                        f"{what}: {v!r} came out NaN or infinite in {bad} row(s): its value overflows "
+                        f"{self._dtype} (largest {torch.finfo(self._dtype).max:.3g}); use smaller "
+                        "intervention or noise values, or scm.to(dtype=torch.float64)"
+                    )
+        return values
 
     def _noise_tensors(self, noise: Mapping[str, Any]) -> Values:
         if isinstance(noise, pd.DataFrame):
             noise = {c: noise[c].to_numpy(copy=True) for c in noise.columns}  # pandas 3: read-only views
+        if not isinstance(noise, Mapping):
+            raise DTypeError(f"noise must be a dict of columns or a DataFrame, got {type(noise).__name__}")
         missing = [v for v in self._variables if v not in noise]
         if missing:
             raise MissingVariableError(f"noise lacks {missing}; give noise for every variable")
         out: Values = {}
         n = None
         for v in self._variables:
-            t = torch.as_tensor(noise[v], device=self._device)
-            t = t.to(self._dtype)
+            # The same column checks as data (types, devices, finiteness): NaN noise would
+            # otherwise come back as NaN values with nothing said.
+            t = column_to_tensor(f"noise of {v}", noise[v], dtype=self._dtype, device=self._device,
+                                 allow_2d=bool(self._mechanisms[v].noise_shape))
             if n is None:
                 n = t.shape[0]
             if t.shape[:1] != (n,) or t.shape[1:] != self._mechanisms[v].noise_shape:
@@ -714,7 +737,7 @@ class SCM:
         elif not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
             raise ArgumentError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
         if n <= chunk_size:
-            return self._counterfactual_chunk(acted, values, n, num_samples, g)
+            return self._check_outputs(self._counterfactual_chunk(acted, values, n, num_samples, g), "counterfactual")
         out: Values | None = None
         for start in range(0, n, chunk_size):
             stop = min(n, start + chunk_size)
@@ -730,7 +753,7 @@ class SCM:
             for v, t in res.items():
                 out[v].view(num_samples, n, *t.shape[1:])[:, start:stop] = t.view(num_samples, stop - start, *t.shape[1:])
         assert out is not None
-        return out
+        return self._check_outputs(out, "counterfactual")
 
     def _counterfactual_chunk(self, acted: "SCM", values: Values, n: int, k: int, g: torch.Generator | None) -> Values:
         if k == 1 and self._fast_linear() and acted._fast_linear():
@@ -885,12 +908,18 @@ class SCM:
         order = graphs.topological_order(g)
         pos = {v: i for i, v in enumerate(order)}
         mechs: dict[str, Mechanism] = {}
+        # Built in the model's dtype: float64 weights stay exact (0.1, not 0.10000000149).
+        dt = dtype if isinstance(dtype, torch.dtype) and dtype.is_floating_point else None
         for v in order:
             ps = sorted(g.predecessors(v), key=pos.__getitem__)
-            if not ps:
-                mechs[v] = GaussianRoot(icpt[v], std[v])
-            else:
-                mechs[v] = LinearGaussian(len(ps), weight=[w.get((p, v), 0.0) for p in ps], bias=icpt[v], noise_std=std[v])
+            try:
+                if not ps:
+                    mechs[v] = GaussianRoot(icpt[v], std[v], dtype=dt)
+                else:
+                    mechs[v] = LinearGaussian(len(ps), weight=[w.get((p, v), 0.0) for p in ps], bias=icpt[v],
+                                              noise_std=std[v], dtype=dt)
+            except (OutOfRangeError, NonFiniteError, DTypeError) as e:
+                raise type(e)(f"variable {v!r}: {e}") from None
         return cls(g, mechs, dtype=dtype, device=device)
 
     @classmethod

@@ -8,11 +8,13 @@ names nor positions leak the order to a learner.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import networkx as nx
 import torch
 
-from causalworld.errors import ArgumentError, OutOfRangeError
+from causalworld.errors import ArgumentError, DTypeError, NonFiniteError, OutOfRangeError
 from causalworld.scm.mechanisms import (
     AdditiveNoiseMLP,
     Binary,
@@ -131,6 +133,15 @@ def random_scm(
         raise OutOfRangeError(f"weight_range must be (low, high) numbers, got {weight_range!r}") from None
     if not 0 <= lo <= hi < float("inf"):
         raise OutOfRangeError(f"weight_range must be (low, high) with 0 <= low <= high, got {weight_range}")
+    if isinstance(noise_std, bool) or not isinstance(noise_std, (int, float, np.integer, np.floating)):
+        raise DTypeError(f"noise_std must be a number, got {type(noise_std).__name__} {noise_std!r}")
+    if not math.isfinite(noise_std):
+        raise NonFiniteError(f"noise_std must be a finite number > 0, got {noise_std}")
+    if not noise_std > 0:
+        raise OutOfRangeError(f"noise_std must be a finite number > 0, got {noise_std}")
+    noise_std = float(noise_std)
+    # Parameters are built in the model's dtype, so float64 models keep every digit.
+    dt = dtype if isinstance(dtype, torch.dtype) and dtype.is_floating_point else None
     g = random_dag(n_nodes, edges_per_node=edges_per_node, graph=graph, seed=seed)
     rng = np.random.default_rng(None if seed is None else [seed, 1])
     order = list(nx.topological_sort(g))
@@ -142,20 +153,20 @@ def random_scm(
             p = len(ps)
             if mechanism == "discrete":
                 if cardinality == 2:
-                    mechs[v] = Binary(p, weight=_signed(rng, p, weight_range), bias=float(rng.normal()))
+                    mechs[v] = Binary(p, weight=_signed(rng, p, weight_range), bias=float(rng.normal()), dtype=dt)
                 else:
                     mechs[v] = Categorical(p, cardinality, weight=_signed(rng, (p, cardinality), weight_range),
-                                           bias=rng.normal(size=cardinality))
+                                           bias=rng.normal(size=cardinality), dtype=dt)
                 continue
             if p == 0:
-                mechs[v] = GaussianRoot(0.0, noise_std)
+                mechs[v] = GaussianRoot(0.0, noise_std, dtype=dt)
             elif mechanism == "linear":
-                mechs[v] = LinearGaussian(p, weight=_signed(rng, p, weight_range), noise_std=noise_std)
+                mechs[v] = LinearGaussian(p, weight=_signed(rng, p, weight_range), noise_std=noise_std, dtype=dt)
             elif mechanism == "pnl":
-                inner = LinearGaussian(p, weight=_signed(rng, p, weight_range), noise_std=noise_std)
+                inner = LinearGaussian(p, weight=_signed(rng, p, weight_range), noise_std=noise_std, dtype=dt)
                 mechs[v] = PostNonlinear(inner, link="asinh", noise_std=noise_std)
             else:
-                m = AdditiveNoiseMLP(p, hidden=(hidden,), activation="tanh", noise_std=noise_std)
+                m = AdditiveNoiseMLP(p, hidden=(hidden,), activation="tanh", noise_std=noise_std, dtype=dt)
                 first, last = m.net[0], m.net[-1]
                 first.weight.copy_(torch.as_tensor(_signed(rng, (hidden, p), weight_range)))
                 first.bias.copy_(torch.as_tensor(rng.uniform(-1.0, 1.0, size=hidden)))

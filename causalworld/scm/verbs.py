@@ -29,7 +29,8 @@ import torch
 
 from causalworld.errors import ArgumentError, UnknownVariableError
 from causalworld.scm.intervention import Intervention
-from causalworld.scm.model import SCM, Values, as_generator
+from causalworld.scm.model import SCM, Values
+from causalworld.scm.seeding import SEED_MAX, as_generator, check_seed
 
 __all__ = ["draw_samples", "interventional_samples", "counterfactual_samples", "average_causal_effect"]
 
@@ -260,10 +261,13 @@ def average_causal_effect(
     3.0
     """
     _one_of(observed_data, num_samples_to_draw, "observed_data", "num_samples_to_draw")
+    seed = check_seed(seed)
     if target_node not in scm.variables:
         raise UnknownVariableError.of(target_node, scm.variables)
     if observed_data is None:
-        observed = scm.sample(num_samples_to_draw, seed=None if seed is None else seed + 1)  # type: ignore[arg-type]
+        # the rows get their own stream, derived from the seed and kept within the seed range
+        rows_seed = None if seed is None else (seed + 1) % (SEED_MAX + 1)
+        observed = scm.sample(num_samples_to_draw, seed=rows_seed)  # type: ignore[arg-type]
     else:
         observed = _observed(scm, observed_data, "observed_data")
     n = next(iter(observed.values())).shape[0]

@@ -20,7 +20,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 import causalworld as cw
-from causalworld.errors import ConversionError, ExtrapolationWarning, ModelFileError, UnknownMechanismError
+from causalworld.errors import ConversionError, DTypeError, ExtrapolationWarning, ModelFileError, UnknownMechanismError
 from causalworld import store
 from causalworld.scm import io
 from causalworld.scm.mechanisms import LinearGaussian, Mechanism, register_mechanism
@@ -375,3 +375,42 @@ def test_a_folder_in_the_first_layout_still_loads_and_is_replaced_by_the_next_sa
     old.save(saved_fitted)
     assert sorted(p.name for p in saved_fitted.iterdir()) == sorted([io.JSON_FILE, _tensors(saved_fitted).name])
     assert torch.equal(cw.SCM.load(saved_fitted).weights(), old.weights())
+
+
+# -- a correctly signed file with values no model can have ---------------------------------------
+def _signed_with(tmp_path, key, value):
+    """A saved linear model whose tensor ``key`` was set to ``value`` and the folder signed
+    again, as someone re-signing an edited file would: the checksum is right, the values are not."""
+    folder = cw.SCM.linear([("a", "b")], {("a", "b"): 1.0}, 0.5).save(tmp_path / "m")
+    doc, tensors = store.load_folder(folder, manifest=io.JSON_FILE, format=io.FORMAT, max_version=io.FORMAT_VERSION)
+    tensors[key] = torch.full_like(tensors[key], value)
+    store.save_folder(folder, manifest=io.JSON_FILE, doc=doc, tensors=tensors)
+    return folder
+
+
+@pytest.mark.parametrize("bad", [float("nan"), -1.0, 0.0, float("inf")])
+def test_a_signed_file_with_a_bad_noise_std_is_refused(tmp_path, bad):
+    folder = _signed_with(tmp_path, "b/noise_std", bad)
+    with pytest.raises(ModelFileError, match=r"'b'.*noise_std"):
+        cw.SCM.load(folder)
+
+
+def test_a_signed_file_with_a_nan_weight_is_refused(tmp_path):
+    folder = _signed_with(tmp_path, "b/weight", float("nan"))
+    with pytest.raises(ModelFileError, match=r"'b'.*'weight' holds NaN"):
+        cw.SCM.load(folder)
+
+
+def test_a_half_precision_file_is_refused_with_the_fix(tmp_path):
+    folder = cw.SCM.linear([("a", "b")], {("a", "b"): 1.0}).save(tmp_path / "m")
+    doc, tensors = store.load_folder(folder, manifest=io.JSON_FILE, format=io.FORMAT, max_version=io.FORMAT_VERSION)
+    store.save_folder(folder, manifest=io.JSON_FILE, doc={**doc, "dtype": "float16"},  # re-signed in float16
+                      tensors={k: t.half() for k, t in tensors.items()})
+    with pytest.raises(ModelFileError, match="float16.*float32 or float64"):
+        cw.SCM.load(folder)
+
+
+@pytest.mark.parametrize("folder", [None, 3, ""])
+def test_load_refuses_a_folder_that_is_not_a_path(folder):
+    with pytest.raises(DTypeError, match="folder must be a path"):
+        cw.SCM.load(folder)

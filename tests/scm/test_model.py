@@ -1,5 +1,6 @@
 """SCM structure, sampling, do and log_prob, checked against closed forms of linear-Gaussian models."""
 
+import networkx as nx
 import numpy as np
 import pytest
 import torch
@@ -11,9 +12,12 @@ from causalworld.errors import (
     CausalWorldError,
     CyclicGraphError,
     DeviceError,
+    DTypeError,
     ExtrapolationWarning,
     GraphError,
     MissingVariableError,
+    NonFiniteError,
+    OutOfRangeError,
     ShapeError,
     UnknownVariableError,
 )
@@ -202,3 +206,102 @@ def test_cuda_matches_cpu():
     gpu = gpu_scm.counterfactual({k: v.cuda() for k, v in obs.items()}, {scm.variables[0]: 0.5})
     for v in scm.variables:
         assert torch.allclose(cpu[v], gpu[v].cpu(), atol=1e-9)
+
+
+# -- parameters live in the model's dtype; nothing non-finite passes silently -------------------
+def test_float64_linear_model_keeps_its_weights_exact():
+    scm = cw.SCM.linear([("a", "b")], {("a", "b"): 0.1}, 0.3, intercepts={"b": 100000.3}, dtype=torch.float64)
+    assert scm.weights()[0, 1].item() == 0.1
+    assert scm.mechanisms["b"].bias.item() == 100000.3
+    assert scm.mechanisms["b"].noise_std.item() == 0.3
+
+
+def test_float64_random_scm_builds_its_parameters_in_float64():
+    scm = cw.random_scm(4, mechanism="mlp", seed=0, dtype=torch.float64)
+    for m in scm.mechanisms.values():
+        assert all(t.dtype == torch.float64 for t in m.state_dict().values())
+
+
+def test_values_beyond_float32_fit_a_float64_model_and_are_refused_by_a_float32_one():
+    big = cw.SCM.linear([("a", "b")], {("a", "b"): 1e39}, dtype=torch.float64)
+    assert big.weights()[0, 1].item() == 1e39
+    with pytest.raises(OutOfRangeError, match=r"'b'.*1e\+39 exceeds the largest torch.float32.*float64"):
+        cw.SCM.linear([("a", "b")], {("a", "b"): 1e39}, dtype=torch.float32)
+    with pytest.raises(NonFiniteError, match="'b'.*float64"):  # a float64 model moved to float32
+        big.to(dtype=torch.float32)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_models_are_refused_at_construction(dtype):
+    with pytest.raises(DTypeError, match="float32 or torch.float64"):
+        cw.SCM.linear([("a", "b")], {("a", "b"): 1.0}, dtype=dtype)
+    with pytest.raises(DTypeError, match="float32 or torch.float64"):
+        cw.random_scm(3, seed=0).to(dtype=dtype)
+
+
+def test_an_scm_without_variables_is_refused():
+    with pytest.raises(GraphError, match="no variables"):
+        cw.SCM.linear(nx.DiGraph(), {})
+
+
+def test_a_multidigraph_is_refused_with_the_fix():
+    with pytest.raises(GraphError, match=r"MultiDiGraph.*networkx.DiGraph\(graph\)"):
+        cw.SCM.linear(nx.MultiDiGraph([("a", "b")]), {("a", "b"): 1.0})
+
+
+@pytest.mark.parametrize("noise_std, error", [(float("inf"), NonFiniteError), (float("nan"), NonFiniteError),
+                                               (0.0, OutOfRangeError), (-1.0, OutOfRangeError), ("1", DTypeError)])
+def test_random_scm_refuses_a_bad_noise_std(noise_std, error):
+    with pytest.raises(error, match="noise_std"):
+        cw.random_scm(1, noise_std=noise_std)
+
+
+def test_from_noise_refuses_nan_scalars_and_strings_by_name():
+    scm = cw.SCM.linear([("a", "b")], {("a", "b"): 1.0})
+    with pytest.raises(NonFiniteError, match="noise of a"):
+        scm.from_noise({"a": [float("nan")], "b": [0.0]})
+    with pytest.raises(ShapeError, match="single number"):
+        scm.from_noise({"a": 1.0, "b": 0.0})
+    with pytest.raises(DTypeError, match="noise of a"):
+        scm.from_noise({"a": ["x"], "b": ["y"]})
+    with pytest.raises(DTypeError, match="dict of columns"):
+        scm.from_noise([1.0, 2.0])
+
+
+def test_an_overflowing_query_raises_instead_of_returning_inf():
+    scm = cw.SCM.linear([("a", "b")], {("a", "b"): 2.0})
+    with pytest.raises(NonFiniteError, match=r"'b' came out NaN or infinite.*float64"):
+        scm.do(a=3e38).sample(2, seed=0)
+    with pytest.raises(NonFiniteError, match="'b'"):
+        scm.counterfactual({"a": [1.0], "b": [2.0]}, {"a": 3e38})
+    exact = scm.to(dtype=torch.float64).do(a=3e38).sample(2, seed=0)  # the fix the message names
+    assert torch.isfinite(exact["b"]).all()
+
+
+@pytest.mark.parametrize("value", [1 + 2j, np.array([1, "x"], dtype=object), np.array(["1", "2"]),
+                                   np.array([1 + 1j, 2.0])])
+def test_do_refuses_values_that_are_not_real_numbers(value):
+    with pytest.raises(DTypeError, match=r"do\(a="):
+        cw.SCM.linear([("a", "b")], {("a", "b"): 1.0}).do(a=value)
+
+
+@pytest.mark.parametrize("spec", [("a", 1.0), "a", [("a", 1.0)]])
+def test_do_refuses_interventions_that_are_not_a_dict(spec):
+    with pytest.raises(DTypeError, match=r"must be a dict \{variable: value\}"):
+        cw.SCM.linear([("a", "b")], {("a", "b"): 1.0}).do(spec)
+
+
+def test_a_datetime_or_complex_column_is_refused_by_name():
+    scm = cw.SCM.linear([("a", "b")], {("a", "b"): 1.0})
+    with pytest.raises(DTypeError, match="'a' holds datetime64"):
+        scm.log_prob({"a": np.array(["2020-01-01"], dtype="datetime64[D]"), "b": [1.0]})
+    with pytest.raises(DTypeError, match="'a' holds complex"):
+        scm.log_prob({"a": np.array([1 + 1j]), "b": [1.0]})
+
+
+def test_a_model_on_an_unusable_device_is_refused():
+    for device in ["meta", "bogus"] + ([] if torch.cuda.is_available() else ["cuda"]):
+        with pytest.raises(DeviceError):
+            cw.SCM.linear([("a", "b")], {("a", "b"): 1.0}, device=device)
+        with pytest.raises(DeviceError):
+            cw.random_scm(2, seed=0).to(device)

@@ -18,7 +18,15 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from causalworld.errors import ConversionError, DTypeError, NotInvertibleError, OutOfRangeError, UnknownMechanismError, suggest
+from causalworld.errors import (
+    ConversionError,
+    DTypeError,
+    NonFiniteError,
+    NotInvertibleError,
+    OutOfRangeError,
+    UnknownMechanismError,
+    suggest,
+)
 
 __all__ = ["Mechanism", "register_mechanism", "mechanism_class", "registered_mechanisms"]
 
@@ -89,13 +97,18 @@ class Mechanism(nn.Module, metaclass=abc.ABCMeta):
     discrete: ClassVar[bool] = False
     invertible: ClassVar[bool] = False
 
-    def __init__(self, n_parents: int) -> None:
+    def __init__(self, n_parents: int, *, dtype: torch.dtype | None = None) -> None:
         super().__init__()
         if not isinstance(n_parents, int) or isinstance(n_parents, bool) or n_parents < 0:
             raise OutOfRangeError(f"n_parents must be a non-negative int, got {n_parents!r}")
+        dtype = torch.get_default_dtype() if dtype is None else dtype
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise DTypeError(f"a mechanism's dtype must be a floating torch dtype such as torch.float64, got {dtype!r}")
         self.n_parents = n_parents
         # A zero-size anchor gives every mechanism a device and a float dtype, parameters or not.
-        self.register_buffer("_anchor", torch.zeros(0, dtype=torch.get_default_dtype()), persistent=False)
+        # Parameters are built in this dtype from the start: building them in float32 and
+        # converting later would round a float64 model's values (0.1 -> 0.10000000149).
+        self.register_buffer("_anchor", torch.zeros(0, dtype=dtype), persistent=False)
 
     # -- what the SCM core needs to know ---------------------------------------------------
     @property
@@ -149,6 +162,19 @@ class Mechanism(nn.Module, metaclass=abc.ABCMeta):
             f"{type(self).__name__} does not expose its noise as a torch distribution, so it cannot "
             "be exported to Pyro; implement noise_distribution() on it"
         )
+
+    def check_parameters(self) -> None:
+        """Raise if a parameter or buffer holds NaN or infinity (after a dtype change or a load).
+
+        Subclasses with constrained parameters (a positive scale) extend this; the SCM calls it
+        on every mechanism it is given, so a bad value is refused where the model is made.
+        """
+        for name, t in list(self.named_parameters()) + list(self.named_buffers()):
+            if t.dtype.is_floating_point and t.numel() and not bool(torch.isfinite(t).all()):
+                raise NonFiniteError(
+                    f"its {type(self).__name__} parameter {name!r} holds NaN or infinite values "
+                    f"(in {t.dtype}); give finite values that fit the dtype, or use torch.float64"
+                )
 
     def get_config(self) -> dict[str, Any]:
         return {"n_parents": self.n_parents}

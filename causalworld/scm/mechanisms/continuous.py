@@ -30,18 +30,54 @@ __all__ = [
 ]
 
 
-def _as_param(value: Any, shape: tuple[int, ...], default: float) -> Tensor:
+def _as_param(value: Any, shape: tuple[int, ...], default: float, dtype: torch.dtype | None = None,
+              what: str = "a mechanism parameter") -> Tensor:
+    """``value`` as a tensor of ``shape`` in ``dtype``, checked finite and representable there."""
+    dtype = torch.get_default_dtype() if dtype is None else dtype
     if value is None:
-        return torch.full(shape, default, dtype=torch.get_default_dtype())
+        return torch.full(shape, default, dtype=dtype)
+    if isinstance(value, (str, bytes)) or isinstance(value, complex) or (
+            hasattr(value, "dtype") and getattr(value.dtype, "is_complex", False) is True):
+        raise DTypeError(f"{what} must be real numbers, got {value!r}")
     try:
-        t = torch.as_tensor(value, dtype=torch.get_default_dtype()).detach().clone()
+        # Read in float64 first: the check below must see the value before it is rounded.
+        wide = torch.as_tensor(value, dtype=torch.float64).detach().clone()
     except (TypeError, ValueError, RuntimeError) as e:
-        raise DTypeError(f"a mechanism parameter must be numeric, got {value!r} ({e})") from None
-    if t.numel() != math.prod(shape):
-        raise ShapeError(f"a mechanism parameter needs {shape or 'one value'}, got shape {tuple(t.shape)}")
+        raise DTypeError(f"{what} must be numeric, got {value!r} ({e})") from None
+    if wide.numel() != math.prod(shape):
+        raise ShapeError(f"{what} needs {shape or 'one value'}, got shape {tuple(wide.shape)}")
+    if not bool(torch.isfinite(wide).all()):
+        raise NonFiniteError(f"{what} must be finite, got {value!r}")
+    limit = torch.finfo(dtype).max
+    if wide.numel() and float(wide.abs().max()) > limit:
+        raise OutOfRangeError(
+            f"{what} {float(wide.abs().max()):.4g} exceeds the largest {dtype} ({limit:.4g}); "
+            "build the model with dtype=torch.float64"
+        )
+    return wide.to(dtype).reshape(shape)
+
+
+def _scale(value: Any, what: str) -> float:
+    """A finite float > 0 (a noise scale), or a typed error naming ``what``."""
+    if isinstance(value, Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+        raise DTypeError(f"{what} must be a number, got {type(value).__name__} {value!r}")
+    if isinstance(value, (str, bytes, complex)):
+        raise DTypeError(f"{what} must be a real number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise NonFiniteError(f"{what} must be a finite number > 0, got {v}")
+    if not v > 0:
+        raise OutOfRangeError(f"{what} must be a finite number > 0, got {v}")
+    return v
+
+
+def _check_scale(t: Tensor, what: str) -> None:
     if not bool(torch.isfinite(t).all()):
-        raise NonFiniteError(f"mechanism parameters must be finite, got {value!r}")
-    return t.reshape(shape)
+        raise NonFiniteError(f"{what} must be a finite number > 0, got {t.tolist()}")
+    if not bool((t > 0).all()):
+        raise OutOfRangeError(f"{what} must be a finite number > 0, got {t.tolist()}")
 
 
 def _fmt(x: float) -> str:
@@ -53,8 +89,8 @@ class _Root(Mechanism):
 
     invertible: ClassVar[bool] = True
 
-    def __init__(self) -> None:
-        super().__init__(0)
+    def __init__(self, *, dtype: torch.dtype | None = None) -> None:
+        super().__init__(0, dtype=dtype)
 
     def forward(self, parents: Tensor, noise: Tensor) -> Tensor:
         return noise
@@ -78,12 +114,14 @@ class GaussianRoot(_Root):
     True
     """
 
-    def __init__(self, mean: float = 0.0, std: float = 1.0) -> None:
-        super().__init__()
-        if not std > 0:
-            raise OutOfRangeError(f"GaussianRoot std must be > 0, got {std}")
-        self.register_buffer("mean", torch.tensor(float(mean)))
-        self.register_buffer("std", torch.tensor(float(std)))
+    def __init__(self, mean: float = 0.0, std: float = 1.0, *, dtype: torch.dtype | None = None) -> None:
+        super().__init__(dtype=dtype)
+        self.register_buffer("mean", _as_param(mean, (), 0.0, self.dtype, "GaussianRoot mean"))
+        self.register_buffer("std", _as_param(_scale(std, "GaussianRoot std"), (), 1.0, self.dtype, "GaussianRoot std"))
+
+    def check_parameters(self) -> None:
+        super().check_parameters()
+        _check_scale(self.std, "GaussianRoot std")
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         return self.mean + self.std * self._randn((n,), generator)
@@ -105,12 +143,16 @@ class GaussianRoot(_Root):
 class UniformRoot(_Root):
     """A root variable ``x = u``, ``u ~ Uniform(low, high)``."""
 
-    def __init__(self, low: float = 0.0, high: float = 1.0) -> None:
-        super().__init__()
-        if not high > low:
-            raise OutOfRangeError(f"UniformRoot needs high > low, got low={low}, high={high}")
-        self.register_buffer("low", torch.tensor(float(low)))
-        self.register_buffer("high", torch.tensor(float(high)))
+    def __init__(self, low: float = 0.0, high: float = 1.0, *, dtype: torch.dtype | None = None) -> None:
+        super().__init__(dtype=dtype)
+        self.register_buffer("low", _as_param(low, (), 0.0, self.dtype, "UniformRoot low"))
+        self.register_buffer("high", _as_param(high, (), 1.0, self.dtype, "UniformRoot high"))
+        self.check_parameters()
+
+    def check_parameters(self) -> None:
+        super().check_parameters()
+        if not bool(self.high > self.low):
+            raise OutOfRangeError(f"UniformRoot needs high > low, got low={float(self.low)}, high={float(self.high)}")
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         u = torch.rand((n,), generator=generator, dtype=self.dtype, device=self.device)
@@ -152,11 +194,13 @@ class _AdditiveFamily(Mechanism):
     invertible: ClassVar[bool] = True
     link_name: str = "identity"
 
-    def __init__(self, n_parents: int, noise_std: float) -> None:
-        super().__init__(n_parents)
-        if not isinstance(noise_std, (int, float)) or isinstance(noise_std, bool) or not 0 < noise_std < float("inf"):
-            raise OutOfRangeError(f"noise_std must be a finite number > 0, got {noise_std!r}")
-        self.register_buffer("noise_std", torch.tensor(float(noise_std)))
+    def __init__(self, n_parents: int, noise_std: float, *, dtype: torch.dtype | None = None) -> None:
+        super().__init__(n_parents, dtype=dtype)
+        self.register_buffer("noise_std", _as_param(_scale(noise_std, "noise_std"), (), 1.0, self.dtype, "noise_std"))
+
+    def check_parameters(self) -> None:
+        super().check_parameters()
+        _check_scale(self.noise_std, "noise_std")
 
     @abc.abstractmethod
     def predict(self, parents: Tensor) -> Tensor:
@@ -209,10 +253,10 @@ class LinearGaussian(_AdditiveFamily):
     """
 
     def __init__(self, n_parents: int, weight: Sequence[float] | Tensor | None = None, bias: float = 0.0,
-                 noise_std: float = 1.0) -> None:
-        super().__init__(n_parents, noise_std)
-        self.weight = nn.Parameter(_as_param(weight, (n_parents,), 0.0))
-        self.bias = nn.Parameter(_as_param(bias, (), 0.0))
+                 noise_std: float = 1.0, *, dtype: torch.dtype | None = None) -> None:
+        super().__init__(n_parents, noise_std, dtype=dtype)
+        self.weight = nn.Parameter(_as_param(weight, (n_parents,), 0.0, self.dtype, "LinearGaussian weight"))
+        self.bias = nn.Parameter(_as_param(bias, (), 0.0, self.dtype, "LinearGaussian bias"))
 
     def predict(self, parents: Tensor) -> Tensor:
         if self.n_parents == 0:
@@ -268,8 +312,8 @@ class AdditiveNoiseMLP(_AdditiveFamily):
     """
 
     def __init__(self, n_parents: int, hidden: Sequence[int] = (32, 32), activation: str = "tanh",
-                 noise_std: float = 1.0) -> None:
-        super().__init__(n_parents, noise_std)
+                 noise_std: float = 1.0, *, dtype: torch.dtype | None = None) -> None:
+        super().__init__(n_parents, noise_std, dtype=dtype)
         if activation not in _ACTIVATIONS:
             raise OutOfRangeError(f"unknown activation {activation!r}; choose one of {sorted(_ACTIVATIONS)}")
         self.hidden = tuple(int(h) for h in hidden)
@@ -279,15 +323,15 @@ class AdditiveNoiseMLP(_AdditiveFamily):
         layers: list[nn.Module] = []
         width = n_parents
         for h in self.hidden:
-            layers += [nn.Linear(width, h), _ACTIVATIONS[activation]()]
+            layers += [nn.Linear(width, h, dtype=self.dtype), _ACTIVATIONS[activation]()]
             width = h
-        layers.append(nn.Linear(width, 1))
+        layers.append(nn.Linear(width, 1, dtype=self.dtype))
         self.net = nn.Sequential(*layers)
         self._linears = [m for m in self.net if isinstance(m, nn.Linear)]
-        self.register_buffer("in_shift", torch.zeros(n_parents))
-        self.register_buffer("in_scale", torch.ones(n_parents))
-        self.register_buffer("out_shift", torch.tensor(0.0))
-        self.register_buffer("out_scale", torch.tensor(1.0))
+        self.register_buffer("in_shift", torch.zeros(n_parents, dtype=self.dtype))
+        self.register_buffer("in_scale", torch.ones(n_parents, dtype=self.dtype))
+        self.register_buffer("out_shift", torch.tensor(0.0, dtype=self.dtype))
+        self.register_buffer("out_scale", torch.tensor(1.0, dtype=self.dtype))
 
     def predict(self, parents: Tensor) -> Tensor:
         # The layers are applied functionally: nn.Module call overhead dominates single-row queries.
@@ -331,12 +375,14 @@ class PostNonlinear(_AdditiveFamily):
     True
     """
 
-    def __init__(self, inner: LinearGaussian | AdditiveNoiseMLP, link: str = "sinh", noise_std: float = 1.0) -> None:
+    def __init__(self, inner: LinearGaussian | AdditiveNoiseMLP, link: str = "sinh", noise_std: float = 1.0,
+                 *, dtype: torch.dtype | None = None) -> None:
         if link not in LINKS:
             raise OutOfRangeError(f"unknown link {link!r}; choose one of {sorted(LINKS)}")
         if not isinstance(inner, (LinearGaussian, AdditiveNoiseMLP)):
             raise DTypeError(f"PostNonlinear inner must be a LinearGaussian or AdditiveNoiseMLP, got {type(inner).__name__}")
-        super().__init__(inner.n_parents, noise_std)
+        super().__init__(inner.n_parents, noise_std, dtype=inner.dtype if dtype is None else dtype)
+        inner = inner.to(dtype=self.dtype)
         self.inner = inner
         self.link_name = link
 

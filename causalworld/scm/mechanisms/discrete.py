@@ -59,10 +59,11 @@ class Binary(Mechanism):
 
     discrete: ClassVar[bool] = True
 
-    def __init__(self, n_parents: int, weight: Sequence[float] | Tensor | None = None, bias: float = 0.0) -> None:
-        super().__init__(n_parents)
-        self.weight = nn.Parameter(_as_param(weight, (n_parents,), 0.0))
-        self.bias = nn.Parameter(_as_param(bias, (), 0.0))
+    def __init__(self, n_parents: int, weight: Sequence[float] | Tensor | None = None, bias: float = 0.0,
+                 *, dtype: torch.dtype | None = None) -> None:
+        super().__init__(n_parents, dtype=dtype)
+        self.weight = nn.Parameter(_as_param(weight, (n_parents,), 0.0, self.dtype, "Binary weight"))
+        self.bias = nn.Parameter(_as_param(bias, (), 0.0, self.dtype, "Binary bias"))
 
     @property
     def cardinality(self) -> int:
@@ -131,13 +132,13 @@ class Categorical(Mechanism):
     discrete: ClassVar[bool] = True
 
     def __init__(self, n_parents: int, cardinality: int, weight: Tensor | Sequence | None = None,
-                 bias: Tensor | Sequence | None = None) -> None:
-        super().__init__(n_parents)
-        if not isinstance(cardinality, int) or cardinality < 2:
+                 bias: Tensor | Sequence | None = None, *, dtype: torch.dtype | None = None) -> None:
+        super().__init__(n_parents, dtype=dtype)
+        if not isinstance(cardinality, int) or isinstance(cardinality, bool) or cardinality < 2:
             raise OutOfRangeError(f"cardinality must be an int >= 2, got {cardinality!r}")
         self._k = cardinality
-        self.weight = nn.Parameter(_as_param(weight, (n_parents, cardinality), 0.0))
-        self.bias = nn.Parameter(_as_param(bias, (cardinality,), 0.0))
+        self.weight = nn.Parameter(_as_param(weight, (n_parents, cardinality), 0.0, self.dtype, "Categorical weight"))
+        self.bias = nn.Parameter(_as_param(bias, (cardinality,), 0.0, self.dtype, "Categorical bias"))
 
     @property
     def cardinality(self) -> int:
