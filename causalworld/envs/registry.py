@@ -61,6 +61,9 @@ def parse_id(world_id: str) -> tuple[str, int | None]:
             f"(lower-case name, optional -v<version>). {suggest(world_id, list_worlds())}"
         )
     v = m.group("version")
+    if v is not None and len(v) > 9:  # no world has such a version; int() of 5000 digits would fail raw
+        raise UnknownWorldError(f"{m.group('name')!r} has no version {v[:9]}... ({len(v)} digits); "
+                                f"{suggest(m.group('name'), list_worlds())}")
     return m.group("name"), None if v is None else int(v)
 
 

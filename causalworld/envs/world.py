@@ -78,6 +78,7 @@ True
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
 from collections.abc import Mapping, Sequence
@@ -106,13 +107,26 @@ from causalworld.errors import (
 from causalworld.scm import SCM
 from causalworld.scm.intervention import Intervention as _ScmIntervention
 from causalworld.scm.intervention import apply_callable
-from causalworld.scm.model import as_generator
+from causalworld.scm.devices import as_device
+from causalworld.scm.seeding import as_generator, check_seed
 
 __all__ = ["World", "WorldSpec", "Tolerance", "SoftColumn", "unrolled_name", "split_unrolled"]
 
 _UNROLLED = re.compile(r"^(?P<base>.+)\[(?P<t>\d+)\]$")
 
 Domain = tuple[float, float] | range
+
+
+def _check_setting(world_id: str, key: str, value: Any, default: Any) -> None:
+    """A setting whose default is a number must be a finite real number: NaN or a string would
+    otherwise flow into the truth's mechanisms (``fade=nan`` gave NaN brightness, frames and all).
+    Ranges particular to a setting are the world's own to check in ``build``."""
+    if isinstance(default, bool) or not isinstance(default, (int, float)):
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise DTypeError(f"{world_id} setting {key}={value!r}: give a real number (its default is {default!r})")
+    if not math.isfinite(float(value)):
+        raise NonFiniteError(f"{world_id} setting {key}={value!r}: give a finite number (its default is {default!r})")
 
 
 def unrolled_name(variable: str, t: int) -> str:
@@ -234,17 +248,15 @@ class World:
         frames = self.default_frames if frames is None else frames
         if not isinstance(frames, int) or isinstance(frames, bool) or frames < 1:
             raise OutOfRangeError(f"frames must be a positive int, got {frames!r}")
-        try:
-            self.device = torch.device(device)
-        except (RuntimeError, TypeError) as e:
-            raise DeviceError(f"device {device!r} is not a torch device ({e}); use 'cpu' or 'cuda'") from None
-        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-            raise ArgumentError(f"seed must be an int or None, got {type(seed).__name__}")
+        self.device = as_device(device)  # DeviceError for "meta", "cuda" without CUDA, unknown names
+        seed = check_seed(seed)
         unknown = [k for k in config if k not in self.config_defaults]
         if unknown:
             raise ArgumentError(
                 f"{self.id} has no setting {unknown[0]!r}; {suggest(unknown[0], self.config_defaults) if self.config_defaults else 'it takes no settings'}"
             )
+        for key, value in config.items():
+            _check_setting(self.id, key, value, self.config_defaults[key])
         self.image_size = image_size
         self.frames = frames
         self.seed = seed
@@ -701,6 +713,12 @@ class World:
             )
         n = len(episodes)
         noise = {k: t.to(self.device) for k, t in episodes.noise.items() if k in self._truth.variables or k in self._render_noise}
+        for k, t in noise.items():  # edited or hand-built episodes: NaN noise would come back as NaN frames
+            if t.dtype.is_floating_point and not bool(torch.isfinite(t).all()):
+                raise NonFiniteError(
+                    f"the episodes' noise {k!r} has {int((~torch.isfinite(t)).sum())} NaN or infinite value(s); "
+                    f"a counterfactual replays the noise {self.id}.rollout() drew: use episodes from it unchanged"
+                )
         old_mask = episodes.targets.to(self.device)
         new_mask, new_vals = self.parse_do(do, n)
         mask = old_mask | new_mask

@@ -85,3 +85,8 @@ def test_world_without_build_gives_a_clear_type_error():
 
     with pytest.raises(TypeError, match="must define build"):
         Empty()
+
+
+def test_a_version_of_thousands_of_digits_is_an_unknown_world_not_a_raw_value_error():
+    with pytest.raises(UnknownWorldError, match="'lights' has no version 999999999"):
+        cw.make("lights-v" + "9" * 5000)

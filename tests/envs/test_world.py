@@ -17,6 +17,7 @@ from causalworld.errors import (
     DTypeError,
     InterventionError,
     MissingVariableError,
+    NonFiniteError,
     OutOfRangeError,
     ShapeError,
     UnknownVariableError,
@@ -270,3 +271,19 @@ def test_soft_intervention_errors(lights):
         lights.rollout(2, do={"ambient": lambda x: x * float("nan")})
     with pytest.raises(InterventionError, match="not intervenable"):
         lights.rollout(2, do={"lamp_red": lambda x: x + 0.1})
+
+
+# -- settings and replayed noise are checked, never passed on as NaN ------------------------------
+@pytest.mark.parametrize("fade, error", [(float("nan"), NonFiniteError), (float("inf"), NonFiniteError),
+                                         ("x", DTypeError), (None, DTypeError)])
+def test_a_numeric_setting_must_be_a_finite_number(fade, error):
+    with pytest.raises(error, match="lights-v0 setting fade="):
+        cw.make("lights", image_size=8, fade=fade)
+
+
+def test_counterfactual_rollout_refuses_episodes_with_nan_noise():
+    world = cw.make("lights", image_size=8, frames=2, seed=0)
+    eps = world.rollout(2)
+    eps.noise["ambient"][0] = float("nan")  # an edited episode
+    with pytest.raises(NonFiniteError, match="noise 'ambient'"):
+        world.counterfactual_rollout(eps, {"ambient": 0.5})
