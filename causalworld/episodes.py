@@ -25,6 +25,7 @@ from causalworld.errors import (
     CausalWorldError,
     DeviceError,
     DTypeError,
+    IndexOutOfRangeError,
     ModelFileError,
     NonFiniteError,
     ShapeError,
@@ -187,17 +188,27 @@ class Episodes:
             n = len(self)
             i = int(index)
             if not -n <= i < n:
-                raise IndexError(f"episode {i} is out of range for {n} episodes")
+                raise IndexOutOfRangeError(f"episode {i} is out of range for {n} episodes")
             index = slice(i % n, i % n + 1)
         elif isinstance(index, slice):
             pass
         else:
-            idx = index if isinstance(index, Tensor) else torch.as_tensor(np.asarray(index))
+            usage = "index episodes with an int, a slice, a 1-D integer tensor or a boolean mask"
+            if isinstance(index, Tensor):
+                idx = index
+            else:
+                arr = np.asarray(index)
+                if arr.dtype.kind not in "biu":  # names, floats, objects: say so before torch fails raw
+                    raise DTypeError(f"{usage}; got {type(index).__name__} {index!r:.60}")
+                idx = torch.as_tensor(arr)
             if idx.dtype == torch.bool:
                 if idx.shape != (len(self),):
                     raise ShapeError(f"a boolean mask must have shape ({len(self)},), got {tuple(idx.shape)}")
-            elif idx.dtype.is_floating_point or idx.dim() != 1:
-                raise DTypeError("index episodes with an int, a slice, a 1-D integer tensor or a boolean mask")
+            elif idx.dtype.is_floating_point or idx.dtype.is_complex or idx.dim() != 1:
+                raise DTypeError(usage)
+            elif idx.numel() and not (-len(self) <= int(idx.min()) and int(idx.max()) < len(self)):
+                bad = int(idx.max()) if int(idx.max()) >= len(self) else int(idx.min())
+                raise IndexOutOfRangeError(f"episode {bad} is out of range for {len(self)} episodes")
             index = idx.to(self.device)
         return Episodes(
             self.frames[index],

@@ -163,3 +163,10 @@ class PoorFitWarning(UserWarning):
 
 
 __all__ += ["PoorFitWarning"]
+
+
+class IndexOutOfRangeError(CausalWorldError, IndexError):
+    """An index past the end of a batch (episodes, rows); an ``IndexError`` for code that expects one."""
+
+
+__all__ += ["IndexOutOfRangeError"]

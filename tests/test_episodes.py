@@ -232,3 +232,23 @@ def test_set_values_of_world_episodes_are_the_values_set():
     j = {v: i for i, v in enumerate(eps.names)}
     assert sv[0, j["angle"]] == 1.0 and sv[3, j["ambient"]] == 0.25 and sv[2, j["switch_red"]] == 0
     assert int((~torch.isnan(sv)).sum()) == 4
+
+
+# -- indexing with the wrong kind of index is a typed error -----------------------------------------
+@pytest.mark.parametrize("index", [[5], [-6], torch.tensor([0, 7]), 5])
+def test_an_index_past_the_end_is_an_index_error_naming_the_episode(index):
+    from causalworld.errors import IndexOutOfRangeError
+
+    with pytest.raises(IndexOutOfRangeError, match=r"episode -?\d+ is out of range for 5 episodes"):
+        _eps(5)[index]
+
+
+@pytest.mark.parametrize("index", ["a", ["a"], [1.5], [1 + 1j], {"a": 1}])
+def test_an_index_that_is_not_ints_or_a_mask_is_a_dtype_error(index):
+    with pytest.raises(DTypeError, match="index episodes with an int, a slice"):
+        _eps(5)[index]
+
+
+def test_list_indexing_keeps_the_selected_episodes():
+    eps = _eps(5)
+    assert torch.equal(eps[[4, 0]].frames, eps.frames[[4, 0]])
