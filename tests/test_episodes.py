@@ -252,3 +252,15 @@ def test_an_index_that_is_not_ints_or_a_mask_is_a_dtype_error(index):
 def test_list_indexing_keeps_the_selected_episodes():
     eps = _eps(5)
     assert torch.equal(eps[[4, 0]].frames, eps.frames[[4, 0]])
+
+
+@settings(derandomize=True, database=None, max_examples=40, deadline=None)
+@given(index=st.one_of(st.integers(-8, 8), st.lists(st.integers(-8, 8), max_size=3), st.text(max_size=2),
+                       st.lists(st.floats(allow_nan=True), min_size=1, max_size=2), st.none()))
+def test_any_index_selects_episodes_or_raises_a_typed_error(index):
+    eps = _eps(5)
+    try:
+        out = eps[index]
+    except CausalWorldError:
+        return
+    assert out.frames.shape[1:] == eps.frames.shape[1:]

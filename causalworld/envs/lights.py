@@ -140,6 +140,9 @@ class LightsWorld(World):
         p_on = float(self.config["p_switch_on"])
         if not 0.0 < p_on < 1.0:
             raise OutOfRangeError(f"p_switch_on must lie in (0, 1), got {p_on}")
+        fade = float(self.config["fade"])
+        if not 0.0 <= fade <= 1.0:  # a lamp's brightness switch * dimmer * (1 - fade * ambient) stays >= 0
+            raise OutOfRangeError(f"fade must lie in [0, 1], got {fade}")
         T = self.frames
         g = nx.DiGraph()
         nodes = ["ambient", *(f"switch_{c}" for c in COLOURS), *(f"dimmer_{c}" for c in COLOURS),
@@ -162,7 +165,7 @@ class LightsWorld(World):
             mechs[f"dimmer_{c}"] = UniformRoot(0.2, 1.0)
             col = _columns(order, g, f"lamp_{c}")
             mechs[f"lamp_{c}"] = Lamp(3, switch=col[f"switch_{c}"], dimmer=col[f"dimmer_{c}"], ambient=col["ambient"],
-                                      fade=float(self.config["fade"]))
+                                      fade=fade)
         for t in range(T):
             a, s = unrolled_name("angle", t), unrolled_name("sensor", t)
             mechs[a] = UniformRoot(0.0, math.pi) if t == 0 else LinearGaussian(2, weight=[1.0, 1.0], noise_std=0.01)

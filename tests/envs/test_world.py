@@ -8,6 +8,8 @@ import math
 import networkx as nx
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import causalworld as cw
 from causalworld.envs.world import split_unrolled
@@ -287,3 +289,15 @@ def test_counterfactual_rollout_refuses_episodes_with_nan_noise():
     eps.noise["ambient"][0] = float("nan")  # an edited episode
     with pytest.raises(NonFiniteError, match="noise 'ambient'"):
         world.counterfactual_rollout(eps, {"ambient": 0.5})
+
+
+@settings(derandomize=True, database=None, max_examples=15, deadline=None)
+@given(fade=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=2), st.none(),
+                      st.complex_numbers(max_magnitude=2), st.sampled_from([0.0, 1.0, 2, 1e300])))
+def test_any_setting_gives_a_finite_world_or_a_typed_error(fade):
+    try:
+        world = cw.make("lights", image_size=8, frames=1, seed=0, fade=fade)
+    except CausalWorldError:
+        return
+    eps = world.rollout(2, seed=0)
+    assert all(bool(torch.isfinite(t).all()) for t in eps.values.values() if t.dtype.is_floating_point)

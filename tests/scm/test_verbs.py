@@ -292,3 +292,10 @@ def test_dataframe_input_keeps_every_check():
     expected = cw.counterfactual_samples(scm, iv, observed_data=df.assign(z=df["z"].astype(np.float32).astype(float),
                                                                           r=np.arange(6.0)))
     pd.testing.assert_frame_equal(cw.counterfactual_samples(scm, iv, observed_data=mixed), expected)
+
+
+def test_counterfactual_samples_refuses_nan_noise_by_variable():
+    scm = cw.SCM.linear([("a", "b")], {("a", "b"): 2.0})
+    noise = pd.DataFrame({"a": [float("nan")], "b": [0.0]})
+    with pytest.raises(cw.errors.NonFiniteError, match="noise of a"):
+        cw.counterfactual_samples(scm, {"b": lambda b: b}, noise_data=noise)
