@@ -124,7 +124,8 @@ def _check_setting(world_id: str, key: str, value: Any, default: Any) -> None:
     if isinstance(default, bool) or not isinstance(default, (int, float)):
         return
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise DTypeError(f"{world_id} setting {key}={value!r}: give a real number (its default is {default!r})")
+        # ArgumentError, as the worlds' own setting checks raise for a value of the wrong kind
+        raise ArgumentError(f"{world_id} setting {key}={value!r}: give a real number (its default is {default!r})")
     if not math.isfinite(float(value)):
         raise NonFiniteError(f"{world_id} setting {key}={value!r}: give a finite number (its default is {default!r})")
 
