@@ -94,7 +94,17 @@ def column_to_tensor(
                 f"{name!r} is discrete with codes 0..{cardinality - 1} but got {int(t.min())}..{int(t.max())}"
             )
         return t.to(device)
-    return t.to(device=device, dtype=dtype)
+    out = t.to(device=device, dtype=dtype)
+    if out.dtype != t.dtype and out.numel() and not bool(torch.isfinite(out.sum())):
+        # finite values beyond the model's dtype would become inf here and then read as "missing"
+        grew = torch.isfinite(t.to(device)) & ~torch.isfinite(out)
+        if bool(grew.any()):
+            big = float(t.to(device)[grew].abs().max())
+            raise OutOfRangeError(
+                f"{name!r} holds {big:.4g}, beyond the largest {dtype} ({torch.finfo(dtype).max:.4g}); "
+                "use a float64 model (scm.to(dtype=torch.float64)) or rescale the data"
+            )
+    return out
 
 
 def _check_kind(name: str, dt: np.dtype) -> None:

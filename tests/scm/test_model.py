@@ -305,3 +305,10 @@ def test_a_model_on_an_unusable_device_is_refused():
             cw.SCM.linear([("a", "b")], {("a", "b"): 1.0}, device=device)
         with pytest.raises(DeviceError):
             cw.random_scm(2, seed=0).to(device)
+
+
+def test_data_beyond_float32_is_out_of_range_for_a_float32_model_not_missing():
+    scm = cw.SCM.linear([("a", "b")], {("a", "b"): 1.0})
+    with pytest.raises(OutOfRangeError, match=r"'a' holds 1e\+39, beyond the largest torch.float32.*float64"):
+        scm.log_prob({"a": np.array([1e39]), "b": np.array([0.0])})
+    assert torch.isfinite(scm.to(dtype=torch.float64).log_prob({"a": np.array([1e39]), "b": np.array([1e39])})).all()
