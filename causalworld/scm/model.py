@@ -159,7 +159,11 @@ class SCM:
         derived forms of them (the linear matrix form, stacked MLPs): change a model by building a
         new SCM, not by editing its mechanisms' parameters in place.
     dtype, device
-        Where the model computes (default: those of the first mechanism).
+        Where the model computes (default: those of the first mechanism): torch.float32 or
+        torch.float64 (half precision is refused, :class:`~causalworld.errors.DTypeError`), on a
+        device this machine has (:class:`~causalworld.errors.DeviceError` otherwise). Every
+        mechanism's parameters are checked once moved there: NaN, infinity (a float64 value past
+        float32's range) or a non-positive noise scale raise, naming the variable.
 
     Examples
     --------
@@ -534,6 +538,10 @@ class SCM:
     def sample(self, n: int, seed: int | torch.Generator | None = None) -> Values:
         """``n`` rows drawn from the model (under its interventions), as ``{name: Tensor[n]}``.
 
+        A value that overflows the model's dtype (``do(x=3e38)`` through a weight of 2 in float32)
+        raises :class:`~causalworld.errors.NonFiniteError` naming the variable, instead of
+        returning inf.
+
         Examples
         --------
         >>> from causalworld import random_scm
@@ -547,7 +555,17 @@ class SCM:
         return self._check_outputs(self._propagate_chunked(noise, n), "sample")
 
     def from_noise(self, noise: Mapping[str, Any]) -> Values:
-        """Compute every variable from given noise values (the predict step on its own)."""
+        """Compute every variable from given noise values (the predict step on its own).
+
+        Raises
+        ------
+        MissingVariableError
+            ``noise`` lacks a variable.
+        DTypeError, ShapeError
+            A column that is not real numbers, or not one value per row (a single number).
+        NonFiniteError
+            NaN or infinity in the noise, or a value that overflows the model's dtype on the way.
+        """
         noise_t = self._noise_tensors(noise)
         n = next(iter(noise_t.values())).shape[0]
         self._check_tensor_interventions(n)
