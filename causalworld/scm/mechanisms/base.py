@@ -92,6 +92,12 @@ class Mechanism(nn.Module, metaclass=abc.ABCMeta):
 
     Class attributes say what the mechanism is: ``discrete`` (int64 codes out),
     ``invertible`` (abduction is exact rather than a posterior draw), ``noise_shape``.
+
+    Constructors take a keyword-only ``dtype`` (default: torch's default dtype) and build every
+    parameter in it, so a float64 model's values are never rounded through float32; a value
+    past the dtype's range raises :class:`~causalworld.errors.OutOfRangeError`.
+    ``check_parameters()`` raises on NaN, infinity or an out-of-range scale; the SCM calls it on
+    every mechanism it is given.
     """
 
     discrete: ClassVar[bool] = False
