@@ -31,6 +31,7 @@ from causalworld.errors import (
 )
 from causalworld.scm import graph as graphs
 from causalworld.scm.batch import column_to_tensor
+from causalworld.scm.devices import as_device
 from causalworld.scm.mechanisms import (
     AdditiveNoiseMLP,
     Binary,
@@ -40,6 +41,7 @@ from causalworld.scm.mechanisms import (
     Mechanism,
 )
 from causalworld.scm.model import SCM
+from causalworld.scm.seeding import check_seed
 from causalworld.scm.targets import targets_mask
 
 __all__ = ["fit_scm", "fit_linear", "fit_mlp", "fit_discrete", "POOR_FIT_R2"]
@@ -94,8 +96,9 @@ def fit_linear(X: torch.Tensor, y: torch.Tensor) -> tuple[LinearGaussian, float]
     resid = y - A @ sol
     std = float(resid.pow(2).mean().sqrt())
     r2 = 1.0 - float(resid.pow(2).sum() / (y - y.mean()).pow(2).sum().clamp_min(1e-300))
-    m = LinearGaussian(p, weight=sol[:p].detach().cpu(), bias=float(sol[p]), noise_std=max(std, 1e-12))
-    return m.to(dtype=X.dtype, device=X.device), r2
+    # the parameters are built in the data's dtype: a float64 bias of 1e5 must not round through float32
+    m = LinearGaussian(p, weight=sol[:p].detach().cpu(), bias=sol[p].detach().cpu(), noise_std=max(std, 1e-12), dtype=X.dtype)
+    return m.to(device=X.device), r2
 
 
 def fit_mlp(X: torch.Tensor, y: torch.Tensor, *, hidden: tuple[int, ...] = (32, 32), steps: int = 600,
@@ -330,6 +333,15 @@ def fit_scm(
         raise DTypeError(f"dtype must be a floating torch dtype (torch.float32 or torch.float64), got {dtype!r}")
     if isinstance(mlp_members, bool) or not isinstance(mlp_members, int) or mlp_members < 1:
         raise OutOfRangeError(f"mlp_members must be a positive int, got {mlp_members!r}")
+    if isinstance(mlp_steps, bool) or not isinstance(mlp_steps, int) or mlp_steps < 1:
+        raise OutOfRangeError(f"mlp_steps must be a positive int (optimiser steps), got {mlp_steps!r}")
+    if (not isinstance(hidden, (tuple, list)) or not hidden
+            or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in hidden)):
+        raise ArgumentError(f"hidden must be a tuple of positive ints (one width per layer), got {hidden!r}")
+    hidden = tuple(hidden)
+    seed = check_seed(seed, allow_none=False)
+    if not isinstance(mechanisms, (str, Mapping)):
+        raise ArgumentError(f"mechanisms must be 'linear', 'mlp', 'auto' or a {{variable: choice}} dict, got {mechanisms!r}")
     g = graphs.as_dag(graph)
     cols = _columns(data)
     variables = graphs.topological_order(g)
@@ -348,13 +360,15 @@ def fit_scm(
             if v not in g:
                 raise UnknownVariableError.of(v, variables)
         spec = {v: mechanisms.get(v, "auto") for v in variables}
-    device = torch.device(device) if device is not None else torch.device("cpu")
+    device = as_device(device) if device is not None else torch.device("cpu")
     kinds = {v: _is_discrete(cols[v]) for v in variables}
     tensors = {
         v: column_to_tensor(v, cols[v], dtype=dtype, device=device, cardinality=kinds[v][1])
         for v in variables
     }
     n = tensors[variables[0]].shape[0] if variables else 0
+    if n == 0:
+        raise InsufficientDataError("the data have no rows; give at least a few rows per variable to fit")
     for v, t in tensors.items():
         if t.shape[0] != n:
             raise InsufficientDataError(f"column {v!r} has {t.shape[0]} rows, others {n}; give columns of equal length")
@@ -386,7 +400,7 @@ def fit_scm(
             if float(y.std()) == 0.0:
                 raise InsufficientDataError(f"{v!r} is constant on the rows used to fit it; drop it or vary it")
             if not ps:
-                m = GaussianRoot(float(y.mean()), float(y.std(unbiased=False)))
+                m = GaussianRoot(float(y.mean()), float(y.std(unbiased=False)), dtype=dtype)
             elif choice == "linear":
                 m, r2 = fit_linear(X, y)
             elif choice == "mlp":

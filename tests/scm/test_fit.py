@@ -8,7 +8,15 @@ import pytest
 import torch
 
 import causalworld as cw
-from causalworld.errors import ArgumentError, InsufficientDataError, OutOfRangeError, PoorFitWarning, UnknownVariableError
+from causalworld.errors import (
+    ArgumentError,
+    DeviceError,
+    DTypeError,
+    InsufficientDataError,
+    OutOfRangeError,
+    PoorFitWarning,
+    UnknownVariableError,
+)
 from causalworld.scm.fit import POOR_FIT_R2, _mean_of, fit_mlp
 
 
@@ -171,3 +179,29 @@ def test_a_fit_that_explains_nothing_warns_with_the_variable_its_parents_and_the
         mlp = cw.SCM.fit(g, {"x": x, "y": y}, "mlp", progress=False, hidden=(8, 8), mlp_steps=200, mlp_members=1)
         cw.SCM.fit(g, {"x": x, "y": 0.5 * x + y}, "linear", progress=False)  # a real linear trace: quiet
     assert mlp.fit_summary.set_index("variable").loc["y", "r2"] > 0.8
+
+
+def test_a_float64_fit_keeps_a_large_bias_exact():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(400, generator=g, dtype=torch.float64)
+    b = 2 * a + 100000.3 + 0.01 * torch.randn(400, generator=g, dtype=torch.float64)
+    fitted = cw.SCM.fit([("a", "b")], {"a": a, "b": b}, "linear", progress=False)
+    X = torch.stack([a, torch.ones_like(a)], 1)
+    exact = torch.linalg.lstsq(X, b[:, None]).solution[1, 0]
+    assert float(fitted.mechanisms["b"].bias) == pytest.approx(float(exact), abs=1e-7)
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"mlp_steps": 0}, OutOfRangeError), ({"mlp_steps": 2.5}, OutOfRangeError), ({"hidden": 5}, ArgumentError),
+    ({"seed": "x"}, DTypeError), ({"seed": -1}, OutOfRangeError), ({"mechanisms": None}, ArgumentError),
+    ({"device": "bogus"}, DeviceError), ({"device": "meta"}, DeviceError),
+])
+def test_bad_fit_settings_get_typed_errors(kwargs, error):
+    data = {"a": torch.randn(50), "b": torch.randn(50)}
+    with pytest.raises(error):
+        cw.SCM.fit([("a", "b")], data, **({"progress": False, "mechanisms": "mlp"} | kwargs))
+
+
+def test_fitting_no_rows_is_refused():
+    with pytest.raises(InsufficientDataError, match="no rows"):
+        cw.SCM.fit([("a", "b")], {"a": torch.zeros(0), "b": torch.zeros(0)}, progress=False)
