@@ -256,7 +256,20 @@ class Episodes:
         )
 
     def to(self, device: str | torch.device) -> "Episodes":
-        """A copy on another device."""
+        """A copy on another device.
+
+        Raises
+        ------
+        DeviceError
+            ``device`` is not a device of this machine (an unknown name, ``"meta"``, CUDA without CUDA).
+        """
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError) as e:
+            raise DeviceError(f"{device!r} is not a torch device ({e}); use 'cpu' or 'cuda'") from None
+        if device.type not in ("cpu", "cuda") or (device.type == "cuda" and not torch.cuda.is_available()):
+            raise DeviceError(f"episodes cannot go to {str(device)!r} here; use 'cpu'"
+                              + (" or 'cuda'" if torch.cuda.is_available() else " (CUDA is not available)"))
         return Episodes(self.frames.to(device), {v: t.to(device) for v, t in self.values.items()},
                         targets=self.targets.to(device), noise={k: t.to(device) for k, t in self.noise.items()},
                         names=self.names, meta=self.meta,

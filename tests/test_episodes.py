@@ -17,6 +17,7 @@ from causalworld.episodes import Episodes
 from causalworld.errors import (
     ArgumentError,
     CausalWorldError,
+    DeviceError,
     DTypeError,
     ModelFileError,
     NonFiniteError,
@@ -264,3 +265,10 @@ def test_any_index_selects_episodes_or_raises_a_typed_error(index):
     except CausalWorldError:
         return
     assert out.frames.shape[1:] == eps.frames.shape[1:]
+
+
+@pytest.mark.parametrize("device", ["bogus", "meta"] + ([] if torch.cuda.is_available() else ["cuda"]))
+def test_loading_onto_a_device_this_machine_lacks_is_a_device_error(tmp_path, device):
+    folder = _eps().save(tmp_path / "e")
+    with pytest.raises(DeviceError):
+        Episodes.load(folder, device=device)
