@@ -1,7 +1,7 @@
 """Saving and loading an SCM as a folder: ``scm.json`` (structure, configs) + ``scm-<sha256>.safetensors``.
 
 A learned or simulated model leaves the loop through here (to the server, to a
-later session). Mechanism classes are resolved only through the registry of
+later run). Mechanism classes are resolved only through the registry of
 :func:`causalworld.register_mechanism`; no code is read from the file and nothing is unpickled.
 The folder is written by :func:`causalworld.store.save_folder`: a save killed part-way leaves the
 previous one loadable, and a sha256 checksum over both files catches truncation and tampering;
