@@ -7,8 +7,8 @@ Side by side on the same world, the same fresh episodes and the same wall-clock 
   counterfactual view (the same episodes replayed under another intervention);
 - autoencoder: the same conv backbone trained to reconstruct the pixels through a small
   transposed-conv decoder (the baseline it must beat);
-- supervised: the same backbone regressed on every true value (the ceiling; it sees what no
-  agent sees).
+- supervised: the same backbone with its first latents regressed on every true value, one latent
+  per variable (the ceiling; it sees what no agent sees).
 
 Each is scored with ``latent_r2`` (held-out R² of small MLP probes, Hungarian matching: ``diag``,
 ``sep``, ``mcc``) on held-out episodes in which every intervenable variable is set independently,
@@ -129,7 +129,9 @@ def train_peer(kind: str, world, a: Args) -> tuple[ConvEncoder, int, float]:
     batches = WorldBatches(world, tuple(world.intervenable), batch_size=a.batch_size, seed=a.seed, p_set=0.5, counterfactual=False)
     enc.set_pixel_stats(frames_to_float(batches(0).frames[:, 0], a.image_size, torch.device("cpu")))
     enc = enc.to(dev)
-    head = Decoder(cfg).to(dev) if kind == "autoencoder" else nn.Linear(a.latent_dim, len(names)).to(dev)
+    # the supervised ceiling regresses its first latents on the true values directly, one latent per
+    # variable, as ours ties one latent to each variable it names
+    head = Decoder(cfg).to(dev) if kind == "autoencoder" else nn.Identity()
     opt = torch.optim.Adam([*enc.parameters(), *head.parameters()], lr=1e-3)
     calib = held_out(world, Args(**(asdict(a) | {"test_episodes": 2000, "seed": a.seed + 1})))
     mean = torch.stack([calib.values[v].float().reshape(len(calib), -1)[:, 0].mean() for v in names]).to(dev)
@@ -144,7 +146,7 @@ def train_peer(kind: str, world, a: Args) -> tuple[ConvEncoder, int, float]:
             loss = F.mse_loss(head(z), (x - enc.pixel_mean[:, None, None]) / enc.pixel_std[:, None, None])
         else:
             y = torch.stack([eps.values[v].float().reshape(a.batch_size, -1)[:, 0] for v in names], 1).to(dev)
-            loss = F.mse_loss(head(z), (y - mean) / std)
+            loss = F.mse_loss(z[:, : len(names)], (y - mean) / std)
         opt.zero_grad()
         loss.backward()
         opt.step()
