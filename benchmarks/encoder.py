@@ -193,7 +193,7 @@ def pixels_to_graph(enc: VideoEncoder, world, a: Args) -> dict[str, float]:
         col = obs.values[x].float()
         lo, hi = float(torch.quantile(col, 0.05)), float(torch.quantile(col, 0.95))
         v = lo + (hi - lo) * torch.rand(500, generator=g)
-        answer = learner.scm_.counterfactual({c: torch.as_tensor(observed[c].to_numpy(), dtype=learner.scm_.dtype) for c in named},
+        answer = learner.scm_.counterfactual({c: torch.tensor(observed[c].to_numpy(copy=True), dtype=learner.scm_.dtype) for c in named},
                                              {x: v.to(learner.scm_.dtype)})
         true_cf = world.counterfactual_rollout(fresh, {x: v}).values
         for y in ys:

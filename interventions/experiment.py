@@ -41,6 +41,12 @@ PROBE_EPISODES = 200  # held-out episodes the counterfactual error is measured o
 _PROBE = 2**31 - 1  # the "round" whose seed draws those episodes
 
 
+def _table(values: np.ndarray, columns: list[str]) -> pd.DataFrame:
+    """The learner's table, laid out the same way whether the run grew it or a resume loaded it
+    (least squares on the same numbers in another memory layout can differ in the last bit)."""
+    return pd.DataFrame(np.array(values, dtype=np.float64, order="C"), columns=columns)
+
+
 @dataclass
 class ExperimentResult:
     """What a run leaves behind.
@@ -250,7 +256,8 @@ class Experiment:
                     encoder.fit(episodes)
                 table = encoder.latents(episodes)
                 mask = targets_mask(world, list(table.columns), episodes.targets)
-                done.data = table if done.data is None else pd.concat([done.data, table], ignore_index=True)
+                grown = table if done.data is None else pd.concat([done.data, table], ignore_index=True)
+                done.data = _table(grown.to_numpy(dtype=np.float64), list(grown.columns))
                 done.targets = mask if done.targets is None else np.concatenate([done.targets, mask])
                 # fit
                 learner = self._learner(done.data).fit(done.data, done.targets)
@@ -421,5 +428,5 @@ class Experiment:
                   interventions_per_round=cfg["interventions_per_round"], observational=cfg["observational"],
                   encoder=encoder, learner=learner, final_fit=cfg["final_fit"], seed=cfg["seed"], threads=cfg["threads"], out=out,
                   progress=progress)
-        done = _Progress(data=pd.DataFrame(data, columns=columns), targets=targets, interventions=ivs, history=history)
+        done = _Progress(data=_table(data, columns), targets=targets, interventions=ivs, history=history)
         return exp._loop(done)

@@ -33,7 +33,8 @@ def set_apart(set_values: Tensor, names: Sequence[str], *, min_episodes: int) ->
 
     Examples
     --------
-    >>> sv = torch.tensor([[1.0, 1.0, float("nan")], [2.0, 2.0, 0.5], [3.0, 3.0, 0.1]] * 10)
+    >>> nan = float("nan")
+    >>> sv = torch.tensor([[1.0, 1.0, nan], [2.0, 2.0, 0.5], [nan, nan, 0.1], [3.0, 3.0, nan]] * 10)
     >>> set_apart(sv, ["a", "b", "c"], min_episodes=5)["a"]
     "never set apart from 'b' (set together in 30 episodes, to values that move together: correlation 1.00)"
     >>> set_apart(sv, ["a", "b", "c"], min_episodes=5)["c"] is None

@@ -69,7 +69,9 @@ def _same(a, b):
     assert a.interventions == b.interventions
     assert a.graph == b.graph
     x, y = a.scm.sample(50, seed=3), b.scm.sample(50, seed=3)
-    assert all(torch.equal(x[v], y[v]) for v in a.scm.variables)
+    # LAPACK's least squares can differ in the last bit with the memory alignment of its input,
+    # so float64 models fitted on equal data agree to rounding, not always bitwise
+    assert all(torch.allclose(x[v], y[v], rtol=0, atol=1e-12) for v in a.scm.variables)
 
 
 class _Killed(Exception):
