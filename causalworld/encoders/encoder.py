@@ -27,13 +27,14 @@ from causalworld.encoders.train import CHECKPOINT, Nets, TrainSettings, frames_t
 from causalworld.episodes import Episodes
 from causalworld.errors import (
     ArgumentError,
-    DeviceError,
     DTypeError,
     ModelFileError,
     NotFittedError,
     OutOfRangeError,
     ShapeError,
 )
+from causalworld.scm.devices import as_device
+from causalworld.scm.seeding import check_seed
 from causalworld.store import load_folder, save_folder
 
 __all__ = ["VideoEncoder"]
@@ -42,18 +43,6 @@ _FORMAT = "causalworld.video-encoder"
 _VERSION = 1
 _MANIFEST = "encoder.json"
 _VALIDATION = 512  # held-out episodes drawn from a World to check each named latent
-
-
-def _device(device: Any) -> torch.device:
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise DeviceError(f"device {device!r} is not a torch device ({e}); use 'cpu' or 'cuda'") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise DeviceError("device='cuda' but CUDA is not available here; use device='cpu'")
-    if dev.type not in ("cpu", "cuda"):
-        raise DeviceError(f"device {device!r} is not supported; use 'cpu' or 'cuda'")
-    return dev
 
 
 def _check_int(name: str, value: Any, low: int) -> int:
@@ -202,10 +191,8 @@ class VideoEncoder:
         _check_int("checkpoint_every", self.checkpoint_every, 1)
         if not isinstance(self.counterfactual, bool) or not isinstance(self.progress, bool):
             raise DTypeError("counterfactual and progress must be True or False")
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral)
-                                      or not 0 <= int(self.seed) < 2**63):
-            raise OutOfRangeError(f"seed must be None or an int in [0, 2**63), got {self.seed!r}")
-        _device(self.device)
+        check_seed(self.seed)
+        as_device(self.device)
 
     def _settings(self, image_size: int) -> TrainSettings:
         return TrainSettings(steps=int(self.steps), lr=float(self.lr), ema=float(self.ema), guard=float(self.guard),
@@ -246,7 +233,7 @@ class VideoEncoder:
         from causalworld.envs.world import World
 
         self._check_settings()
-        dev = _device(self.device)
+        dev = as_device(self.device)
         seed = int(self.seed or 0)
         if isinstance(source, World):
             prep = self._from_world(source, seed)
@@ -546,7 +533,7 @@ class VideoEncoder:
                 settings["device"] = str(device)
             enc = cls(**settings)
             cfg = BackboneConfig(**doc["backbone"])
-            dev = _device(enc.device)
+            dev = as_device(enc.device)
             nets = Nets.build(ConvEncoder(cfg), Predictor(cfg), float(enc.lr))
             for part in ("encoder", "target", "predictor"):
                 prefix = f"{part}/"
