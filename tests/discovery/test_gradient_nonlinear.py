@@ -12,9 +12,13 @@ from causalworld.discovery import GradientLearner
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1])  # seed 2: test_gradient_nonlinear_seed2.py, for another worker
 def test_recovers_20_node_nonlinear_graphs_and_their_counterfactuals(seed, nonlinear):
-    # The target, on the first three seeds (not picked; seeds 0-9 all give SHD 0 with the
+    check_20_node_design(seed, nonlinear)
+
+
+def check_20_node_design(seed: int, nonlinear) -> None:
+    # The target, on the first three seeds (not picked; seeds 0-9 all give SHD 0 with the
     # RFF-score refinement and order search, see docs/benchmarks.md).
     truth, data, targets = nonlinear(seed)
     learner = GradientLearner(mechanisms="mlp", progress=False, seed=0).fit(data, targets)
