@@ -293,28 +293,7 @@ class ExactLearner(Learner):
             t = np.full(1 << max(d - 1, 0), -np.inf)
             np.maximum.at(t, _compress(tables.scored[j], j), tables.scores[j])
             bps.append(_zeta(t, np.maximum))
-        masks = np.arange(1 << d, dtype=np.int64)
-        pc = _popcount(masks)
-        Q = np.full(1 << d, -np.inf)
-        Q[0] = 0.0
-        sink = np.zeros(1 << d, dtype=np.int64)
-        for k in range(1, d + 1):
-            layer = masks[pc == k]
-            best = np.full(layer.size, -np.inf)
-            arg = np.zeros(layer.size, dtype=np.int64)
-            for j in range(d):
-                has = ((layer >> j) & 1).astype(bool)
-                prev = layer[has] ^ (1 << j)
-                cand = Q[prev] + bps[j][_compress(prev, j)]
-                cur = best[has]
-                better = cand > cur
-                cur[better] = cand[better]
-                best[has] = cur
-                a = arg[has]
-                a[better] = j
-                arg[has] = a
-            Q[layer] = best
-            sink[layer] = arg
+        Q, sink = _best_sinks(d, lambda j, prev: bps[j][_compress(prev, j)])
         adjacency = np.zeros((p, p), dtype=bool)
         S = (1 << d) - 1
         while S:
@@ -356,25 +335,7 @@ class ExactLearner(Learner):
             nbits.append(int(np.left_shift(np.int64(1), nb.astype(np.int64)).sum()) if nb.size else 0)
             keys.append(subsets)
             values.append(np.where(hit, tables.scores[j][found] if len(order) else 0.0, -np.inf))
-        masks = np.arange(1 << d, dtype=np.int64)
-        pc = _popcount(masks)
-        Q = np.full(1 << d, -np.inf)
-        Q[0] = 0.0
-        sink = np.zeros(1 << d, dtype=np.int64)
-        for k in range(1, d + 1):
-            layer = masks[pc == k]
-            best = np.full(layer.size, -np.inf)
-            arg = np.zeros(layer.size, dtype=np.int64)
-            for j in range(d):
-                has = ((layer >> j) & 1).astype(bool)
-                prev = layer[has] ^ (1 << j)
-                cand = Q[prev] + values[j][np.searchsorted(keys[j], prev & nbits[j])]
-                better = cand > best[has]
-                cur, a = best[has], arg[has]
-                cur[better], a[better] = cand[better], j
-                best[has], arg[has] = cur, a
-            Q[layer] = best
-            sink[layer] = arg
+        Q, sink = _best_sinks(d, lambda j, prev: values[j][np.searchsorted(keys[j], prev & nbits[j])])
         if not np.isfinite(Q[-1]):
             return None
         adjacency = np.zeros((p, p), dtype=bool)
@@ -385,6 +346,33 @@ class ExactLearner(Learner):
             adjacency[[c + i for i in range(d) if (S & nbits[j]) >> i & 1], c + j] = True
             adjacency[np.flatnonzero(lagged[:, j]), c + j] = True
         return adjacency
+
+
+
+def _best_sinks(d: int, best_parents) -> tuple[np.ndarray, np.ndarray]:
+    """The order DP over subsets of ``d`` nodes: ``Q[S]``, the best score of a DAG on ``S``, and
+    ``sink[S]``, its last node; ``best_parents(j, prev)`` is node ``j``'s best score with parents
+    inside each set of ``prev``."""
+    masks = np.arange(1 << d, dtype=np.int64)
+    pc = _popcount(masks)
+    Q = np.full(1 << d, -np.inf)
+    Q[0] = 0.0
+    sink = np.zeros(1 << d, dtype=np.int64)
+    for k in range(1, d + 1):
+        layer = masks[pc == k]
+        best = np.full(layer.size, -np.inf)
+        arg = np.zeros(layer.size, dtype=np.int64)
+        for j in range(d):
+            has = ((layer >> j) & 1).astype(bool)
+            prev = layer[has] ^ (1 << j)
+            cand = Q[prev] + best_parents(j, prev)
+            better = cand > best[has]
+            cur, a = best[has], arg[has]
+            cur[better], a[better] = cand[better], j
+            best[has], arg[has] = cur, a
+        Q[layer] = best
+        sink[layer] = arg
+    return Q, sink
 
 
 class _Posterior:
