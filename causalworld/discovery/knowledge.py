@@ -76,6 +76,8 @@ class Knowledge:
         or a ``{name: tier}`` dict: an edge from a later tier to an earlier one is forbidden. Edges
         inside a tier are allowed. Variables not named are unconstrained by tiers.
 
+    Notes
+    -----
     A variable ``u`` may be a parent of ``v`` iff ``(u, v)`` is not forbidden and
     ``tier(u) <= tier(v)`` (when both have tiers). :meth:`check` refuses knowledge that contradicts
     itself (a required edge that is forbidden, or against the tiers, or required edges that form a

@@ -226,6 +226,8 @@ class World:
     **config
         The world's own settings; see its ``config_defaults``. Unknown keys are refused.
 
+    Notes
+    -----
     See the module docstring for how to write a subclass.
     """
 
