@@ -17,7 +17,7 @@ Examples
 """
 
 from interventions.checks import PolicyCheckError, check_policy
-from interventions.experiment import Experiment, ExperimentResult
+from interventions.experiment import Counterfactual, Experiment, ExperimentResult, as_table
 from interventions.intervention import KINDS, Intervention, Scale, Shift
 from interventions.policies import POLICIES, GoalPolicy, InfoGainPolicy, Policy, RandomPolicy, RoundRobinPolicy, State
 from interventions.scoring import counterfactual_error, summary_graph
@@ -26,6 +26,8 @@ from interventions.truevalues import TrueValues, backwards_in_time, column_of, t
 __all__ = [
     "Experiment",
     "ExperimentResult",
+    "Counterfactual",
+    "as_table",
     "Intervention",
     "Shift",
     "Scale",

@@ -17,22 +17,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
 from causalworld.discovery import LEARNERS, ExactLearner, MixedGraph, clone
-from causalworld.envs.world import World
-from causalworld.errors import ArgumentError, DTypeError, ModelFileError, OutOfRangeError
+from causalworld.envs.world import World, unrolled_name
+from causalworld.errors import ArgumentError, DTypeError, ModelFileError, OutOfRangeError, UnknownVariableError
 from causalworld.metrics import shd
 from causalworld.store import load_folder, save_folder
 from interventions.intervention import Intervention
 from interventions.policies import POLICIES, State
 from interventions.scoring import counterfactual_error, summary_graph
-from interventions.truevalues import TrueValues, backwards_in_time, targets_mask
+from interventions.truevalues import TrueValues, backwards_in_time, column_of, targets_mask
 
-__all__ = ["Experiment", "ExperimentResult", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["Experiment", "ExperimentResult", "Counterfactual", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "interventions.experiment"
 FORMAT_VERSION = 1
@@ -70,6 +71,10 @@ class ExperimentResult:
         Every episode's row of the learner's table, in the order run.
     targets : numpy.ndarray
         ``[n, columns]`` bool: which columns each row intervened on.
+    world : causalworld.envs.World
+        The world experimented on.
+    encoder : object
+        The fitted encoder that made the learner's table (:class:`TrueValues` when the run had none).
     """
 
     scm: Any
@@ -79,6 +84,146 @@ class ExperimentResult:
     learner: Any
     data: pd.DataFrame
     targets: np.ndarray
+    world: Any = None
+    encoder: Any = None
+
+    def counterfactual(self, episodes: Any, do: Any) -> "Counterfactual":
+        """What the learned model says each episode would have been under ``do``.
+
+        The episodes go through the run's encoder (the latents the model was learned on), the
+        model answers ``do`` (abduct, act, predict), and the answer is mapped back to the world's
+        variables. When every depicted variable that ``do`` can affect (its descendants in the
+        world's graph) is a variable of the model, the answer is also drawn by the world's renderer,
+        with the episodes' own render noise, for display beside ``world.counterfactual_rollout``
+        (the truth); depicted variables that ``do`` cannot affect keep the episodes' recorded values.
+        Otherwise only values come back, and ``missing`` says which variables the model lacks.
+
+        Parameters
+        ----------
+        episodes : causalworld.Episodes
+            Episodes of the run's world (their frames, or their values for a run without encoder).
+        do : dict
+            ``{world variable: value}``: a number, or one value per episode.
+
+        Returns
+        -------
+        Counterfactual
+
+        Raises
+        ------
+        UnknownVariableError
+            A variable the world does not have.
+        ArgumentError
+            A variable the model does not hold (the encoder did not identify it), or a result made
+            without its world.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> from interventions import Experiment, RoundRobinPolicy
+        >>> world = cw.make("lights", image_size=8, frames=1)
+        >>> result = Experiment(world, policy=RoundRobinPolicy(), rounds=2, episodes_per_round=60,
+        ...                     interventions_per_round=3, seed=0, progress=False).run()
+        >>> eps = world.rollout(4, seed=1)
+        >>> cf = result.counterfactual(eps, {"switch_red": 1})
+        >>> cf.frames.shape, cf.missing
+        (torch.Size([4, 1, 3, 8, 8]), ())
+        """
+        if self.world is None or self.encoder is None:
+            raise ArgumentError("this result was made without its world and encoder; use Experiment(...).run() or "
+                                "Experiment.resume(out)")
+        world, scm = self.world, self.scm
+        if not isinstance(do, dict):
+            raise DTypeError(f"do must be a dict {{world variable: value}}, got {type(do).__name__}")
+        table = as_table(self.encoder.latents(episodes))
+        columns = list(scm.variables)
+        lacking = [c for c in columns if c not in table.columns]
+        if lacking:
+            raise ArgumentError(f"the encoder's latents lack the model's columns {lacking}; pass episodes of the run's world")
+        observed = {c: torch.tensor(table[c].to_numpy(dtype=np.float64), dtype=scm.dtype, device=scm.device) for c in columns}
+        asked: dict[str, Any] = {}
+        for x, value in do.items():
+            if x not in world.variables:
+                raise UnknownVariableError.of(x, world.variables, where=f"the world {world.id}")
+            col = column_of(world, columns, x)
+            if col is None:
+                raise ArgumentError(f"the learned model does not hold {x!r} (the encoder did not identify it), so it "
+                                    f"cannot set it; it holds {columns}")
+            asked[col] = torch.as_tensor(value, dtype=scm.dtype, device=scm.device) if not callable(value) else value
+        answer = scm.counterfactual(observed, asked)
+        values: dict[str, torch.Tensor] = {}
+        for v in world.variables:
+            steps = [unrolled_name(v, t) for t in range(world.frames)] if v in world.time_varying else []
+            if steps and all(s in answer for s in steps):
+                values[v] = torch.stack([answer[s] for s in steps], dim=1)
+            elif v in answer:
+                values[v] = answer[v]
+        values = {v: t.detach().cpu() for v, t in values.items()}
+        affected = set(do)
+        for x in do:
+            affected |= nx.descendants(world.graph, x)
+        recorded = getattr(episodes, "values", None) or {}
+        missing = tuple(v for v in world.depicted if v not in values and (v in affected or v not in recorded))
+        frames = None
+        if not missing and world.depicted:
+            drawn = {}
+            for v in world.depicted:
+                t = values[v] if v in values else recorded[v].detach().cpu()
+                if v in world.discrete:
+                    t = t.round().clamp(0, world.discrete[v] - 1).to(torch.int64)
+                if v in world.time_varying and t.dim() == 1:
+                    t = t[:, None].expand(-1, world.frames)
+                drawn[v] = t.to(world.device)
+            frames = world.render(drawn, getattr(episodes, "noise", None) or None)  # the episodes' render noise
+        return Counterfactual(values=values, frames=frames, missing=missing)
+
+
+@dataclass
+class Counterfactual:
+    """The learned model's answer to a what-if, from :meth:`ExperimentResult.counterfactual`.
+
+    Attributes
+    ----------
+    values : dict of str to Tensor
+        Each world variable the model holds: ``[n]``, or ``[n, T]`` for a time-varying one.
+    frames : Tensor or None
+        ``uint8 [n, T, C, H, W]``: the answer drawn by the world's renderer, or ``None`` when a
+        depicted variable the intervention affects is missing from the model.
+    missing : tuple of str
+        Those depicted variables (empty when ``frames`` is drawn).
+    """
+
+    values: dict[str, torch.Tensor]
+    frames: torch.Tensor | None
+    missing: tuple[str, ...]
+
+
+def as_table(latents: Any) -> pd.DataFrame:
+    """An encoder's latents as the learner's table: a DataFrame as it is; a ``{name: Tensor}`` dict
+    with time-varying ``[n, T]`` entries unrolled into one column per frame (``x[0]``, ``x[1]``, ...,
+    the names the world's truth uses), static ``[n]`` entries kept.
+
+    Examples
+    --------
+    >>> import torch
+    >>> as_table({"a": torch.zeros(2), "x": torch.ones(2, 2)}).columns.tolist()
+    ['a', 'x[0]', 'x[1]']
+    """
+    if isinstance(latents, pd.DataFrame):
+        return latents
+    if not isinstance(latents, dict):
+        raise DTypeError(f"an encoder's latents must be a DataFrame or a dict of tensors, got {type(latents).__name__}")
+    cols: dict[str, np.ndarray] = {}
+    for name, t in latents.items():
+        a = np.asarray(t.detach().cpu().double() if hasattr(t, "detach") else t, dtype=np.float64)
+        if a.ndim == 1:
+            cols[name] = a
+        elif a.ndim == 2:
+            for s in range(a.shape[1]):
+                cols[unrolled_name(name, s)] = a[:, s]
+        else:
+            raise DTypeError(f"latent {name!r} has shape {a.shape}; expected [n] or [n, T]")
+    return pd.DataFrame(cols)
 
 
 @dataclass
@@ -254,7 +399,7 @@ class Experiment:
                 # encode
                 if r == 0:
                     encoder.fit(episodes)
-                table = encoder.latents(episodes)
+                table = as_table(encoder.latents(episodes))
                 mask = targets_mask(world, list(table.columns), episodes.targets)
                 grown = table if done.data is None else pd.concat([done.data, table], ignore_index=True)
                 done.data = _table(grown.to_numpy(dtype=np.float64), list(grown.columns))
@@ -271,7 +416,7 @@ class Experiment:
             torch.set_num_threads(threads_before)
         return ExperimentResult(scm=scm, graph=summary_graph(world, learner.graph_.edges),
                                 history=pd.DataFrame(done.history), interventions=done.interventions,
-                                learner=learner, data=done.data, targets=done.targets)
+                                learner=learner, data=done.data, targets=done.targets, world=world, encoder=encoder)
 
     def probe_episodes(self) -> Any:
         """The held-out observational episodes each round's counterfactual error is measured on

@@ -19,7 +19,7 @@ import torch
 
 import causalworld as cw
 from causalworld.errors import ArgumentError, DTypeError, ModelFileError, OutOfRangeError, UnknownVariableError
-from interventions import Experiment, InfoGainPolicy, Intervention, RandomPolicy, RoundRobinPolicy
+from interventions import Experiment, InfoGainPolicy, Intervention, RandomPolicy, RoundRobinPolicy, TrueValues
 from interventions.scoring import counterfactual_error
 from tests.interventions.worlds import Pair
 
@@ -243,3 +243,43 @@ def test_time_runs_forward_for_the_learner_and_its_own_knowledge_is_kept():
     assert all(a is None or b is None or a <= b for a, b in steps), edges
     assert ("ambient", "lamp_red") not in edges and ("ambient", "lamp_green") in edges
     assert learner.get_params()["forbidden"] == [("ambient", "lamp_red")]  # the caller's learner is untouched
+
+
+def test_a_runs_counterfactual_is_drawn_beside_the_simulators(lights_run, lights1):
+    eps = lights1.rollout(64, seed=5)
+    do = {"switch_red": 1 - eps.values["switch_red"]}  # flip each episode's switch
+    cf = lights_run.counterfactual(eps, do)
+    truth = lights1.counterfactual_rollout(eps, do)
+    assert cf.missing == () and cf.frames.shape == truth.frames.shape and cf.frames.dtype == torch.uint8
+    moved = (truth.frames.float() - eps.frames.float()).abs().mean()
+    off = (cf.frames.float() - truth.frames.float()).abs().mean()
+    assert moved > 5 and off < 0.15 * moved, (float(moved), float(off))  # the flip shows; the model draws it
+    lamp = truth.values["lamp_red"].double()
+    assert (cf.values["lamp_red"].double() - lamp).abs().mean() < 0.1 * lamp.std()
+
+
+class _NoRedLamp:
+    """An encoder that did not identify ``lamp_red``: the true values of every other variable."""
+
+    def __init__(self, world):
+        self.true = TrueValues(world)
+
+    def fit(self, episodes):
+        self.true.fit(episodes)
+        return self
+
+    def latents(self, episodes):
+        return self.true.latents(episodes).drop(columns="lamp_red")
+
+
+def test_a_counterfactual_the_model_cannot_draw_says_what_is_missing(lights1):
+    result = Experiment(lights1, policy=RoundRobinPolicy(), rounds=1, episodes_per_round=60, interventions_per_round=3,
+                        encoder=_NoRedLamp(lights1), seed=0, progress=False).run()
+    eps = lights1.rollout(4, seed=2)
+    cf = result.counterfactual(eps, {"switch_red": 1})
+    assert cf.frames is None and cf.missing == ("lamp_red",) and "lamp_red" not in cf.values
+    assert torch.equal(cf.values["switch_red"], torch.ones(4, dtype=cf.values["switch_red"].dtype))
+    with pytest.raises(UnknownVariableError):
+        result.counterfactual(eps, {"switch_rde": 1})
+    with pytest.raises(ArgumentError, match="does not hold 'lamp_red'"):
+        result.counterfactual(eps, {"lamp_red": 0.5})
