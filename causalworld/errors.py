@@ -62,8 +62,11 @@ class CausalWorldError(Exception):
         return str(self.args[0]) if self.args else self.__class__.__name__
 
 
-class UnknownVariableError(CausalWorldError, KeyError):
+class UnknownVariableError(CausalWorldError, KeyError, ValueError):
     """A variable name that the model or world does not have.
+
+    Both a ``KeyError`` (an unknown name) and a ``ValueError``, which is what DoWhy raises for an
+    unknown node, so ``except ValueError`` written for DoWhy still catches it.
 
     Examples
     --------

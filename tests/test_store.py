@@ -124,3 +124,30 @@ def test_two_processes_saving_to_one_folder_do_not_mix_their_files(tmp_path):
         assert child.exitcode == 0
     assert _load(tmp_path) in (29.0, 10**5 + 29.0)
     assert len(os.listdir(tmp_path)) == 2
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_saved_files_get_the_umasks_permissions(tmp_path, umask):
+    """Like any new file: 0o666 less the umask (0o644 under the usual 022), not mkstemp's 0o600."""
+    old = os.umask(umask)
+    try:
+        _save(tmp_path, 1.0)
+    finally:
+        os.umask(old)
+    files = [p for p in tmp_path.iterdir()]
+    assert len(files) == 2
+    for p in files:
+        assert p.stat().st_mode & 0o777 == 0o666 & ~umask, p.name
+
+
+def test_saved_models_and_episodes_are_readable_by_the_group_under_umask_022(tmp_path):
+    import causalworld as cw
+
+    old = os.umask(0o022)
+    try:
+        cw.random_scm(3, seed=0).save(tmp_path / "model")
+        cw.make("lights", image_size=16, seed=0).rollout(2, seed=0).save(tmp_path / "episodes")
+    finally:
+        os.umask(old)
+    modes = {p.relative_to(tmp_path).as_posix(): p.stat().st_mode & 0o777 for p in tmp_path.rglob("*") if p.is_file()}
+    assert len(modes) == 4 and set(modes.values()) == {0o644}, modes

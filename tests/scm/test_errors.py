@@ -52,3 +52,12 @@ def test_a_boolean_soft_intervention_on_a_binary_variable_gives_codes():
     scm = cw.SCM([("t", "y")], {"t": Binary(0), "y": LinearGaussian(1, weight=[2.0])})
     out = scm.do({"t": lambda x: x >= 0}).sample(4, seed=0)
     assert out["t"].dtype == torch.int64 and bool((out["t"] == 1).all())
+
+
+def test_an_unknown_variable_is_a_key_error_and_a_value_error_as_in_dowhy():
+    for query in (lambda: SCM3.do({"nope": 1.0}), lambda: cw.interventional_samples(SCM3, {"nope": lambda x: 1.0},
+                                                                                      num_samples_to_draw=3)):
+        with pytest.raises(KeyError):
+            query()
+        with pytest.raises(ValueError, match="'nope' is not a variable"):
+            query()
