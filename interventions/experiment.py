@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from causalworld.discovery import LEARNERS, ExactLearner, MixedGraph, clone
 from causalworld.envs.world import World, unrolled_name
+from causalworld.episodes import Episodes
 from causalworld.errors import ArgumentError, DTypeError, ModelFileError, OutOfRangeError, UnknownVariableError
 from causalworld.metrics import shd
 from causalworld.store import load_folder, save_folder
@@ -280,9 +281,19 @@ class Experiment:
     observational : int, default=None
         Episodes of round 0 (default ``episodes_per_round``).
     encoder : object, default=None
-        Turns episodes into the learner's table: ``fit(episodes)`` (called once, on round 0's
-        episodes) and ``latents(episodes)`` returning a DataFrame, one row per episode, columns
-        named by world variables. ``None`` reads the true values (:class:`TrueValues`).
+        Turns episodes into the learner's table: ``fit(episodes)`` and ``latents(episodes)``
+        returning a DataFrame (or a ``{name: Tensor}`` dict, time-varying ``[n, T]`` entries
+        unrolled into ``x[0], x[1], ...`` columns), one row per episode, columns named by the world
+        variables it identified (for example a fitted :class:`causalworld.encoders.VideoEncoder`).
+        ``None`` reads the true values (:class:`TrueValues`).
+    encoder_rounds : int or sequence of int, default=(1,)
+        The rounds after which the encoder is fitted on every episode seen so far, and the whole
+        table re-encoded with it. The default fits it once, after the first interventional round:
+        an encoder lines its latents up with the variables through the interventions it saw, so
+        round 0 alone (watching) names nothing. Before the first fit there is no model: those
+        rounds' scores are NaN and the policy proposes as :class:`RandomPolicy` does (a
+        :class:`GoalPolicy` needs a model: start it after). More rounds refit it as data grows,
+        e.g. ``(1, 3, 7)``. Unused without an encoder (the true values need no fitting).
     learner : causalworld.discovery.Learner, default=None
         Cloned and refitted on all data every round (default ``ExactLearner()`` with this seed:
         the linear BIC score and linear mechanisms, a fraction of a second per round on a small
@@ -328,8 +339,8 @@ class Experiment:
 
     def __init__(self, world: Any, *, policy: Any, rounds: int, episodes_per_round: int,
                  interventions_per_round: int = 1, observational: int | None = None, encoder: Any = None,
-                 learner: Any = None, final_fit: dict[str, Any] | None = None, seed: int | None = None,
-                 threads: int = 1, out: str | Path | None = None, progress: bool = True) -> None:
+                 encoder_rounds: Any = (1,), learner: Any = None, final_fit: dict[str, Any] | None = None,
+                 seed: int | None = None, threads: int = 1, out: str | Path | None = None, progress: bool = True) -> None:
         if not isinstance(world, World):
             raise DTypeError(f"world must be a causalworld World (cw.make(...)), got {type(world).__name__}")
         if not callable(getattr(policy, "propose", None)):
@@ -349,6 +360,15 @@ class Experiment:
                                   f"({episodes_per_round}); each intervention needs an episode")
         self.observational = self.episodes_per_round if observational is None else _positive_int(observational, "observational")
         self.encoder = encoder
+        if isinstance(encoder_rounds, (int, np.integer)) and not isinstance(encoder_rounds, bool):
+            encoder_rounds = (encoder_rounds,)
+        try:
+            rounds_list = sorted({_positive_int(r, "an encoder round", low=0) for r in encoder_rounds})
+        except TypeError:
+            raise DTypeError(f"encoder_rounds must be an int or a sequence of ints, got {encoder_rounds!r}") from None
+        if not rounds_list:
+            raise OutOfRangeError("encoder_rounds is empty; give at least one round to fit the encoder after, e.g. (1,)")
+        self.encoder_rounds = tuple(rounds_list)
         self.seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1) if seed is None else int(seed)
         self.learner = ExactLearner(progress=False, seed=self.seed) if learner is None else learner
         if final_fit is not None and not isinstance(final_fit, dict):
@@ -376,13 +396,19 @@ class Experiment:
         world, policy, seed = self.world, self.policy, self.seed
         k = self.interventions_per_round
         encoder = TrueValues(world) if self.encoder is None else self.encoder
+        schedule = self._encoder_rounds()
         probe = self.probe_episodes()
         threads_before = torch.get_num_threads()
         torch.set_num_threads(self.threads)
+        learner = None
         try:
+            seen = [self._episodes(r, done.interventions[r]) for r in range(done.rounds_done)]
             if done.rounds_done:  # resumed: the encoder and the learner as the last round left them
-                encoder.fit(self._episodes(0, []))
-                learner = self._learner(done.data).fit(done.data, done.targets)
+                fitted = [r for r in schedule if r < done.rounds_done]
+                if fitted:
+                    encoder.fit(Episodes.concat(seen[: fitted[-1] + 1]))
+                if done.data is not None:
+                    learner = self._learner(done.data).fit(done.data, done.targets)
             bar = tqdm(range(done.rounds_done, self.rounds + 1), desc="rounds", disable=not self.progress,
                        initial=done.rounds_done, total=self.rounds + 1)
             for r in bar:
@@ -396,27 +422,46 @@ class Experiment:
                     ivs = [iv.validate(world) for iv in policy.propose(state, k, np.random.default_rng([seed, r]))]
                 # rollout, in one batch
                 episodes = self._episodes(r, ivs)
-                # encode
-                if r == 0:
-                    encoder.fit(episodes)
-                table = as_table(encoder.latents(episodes))
-                mask = targets_mask(world, list(table.columns), episodes.targets)
-                grown = table if done.data is None else pd.concat([done.data, table], ignore_index=True)
-                done.data = _table(grown.to_numpy(dtype=np.float64), list(grown.columns))
-                done.targets = mask if done.targets is None else np.concatenate([done.targets, mask])
-                # fit
-                learner = self._learner(done.data).fit(done.data, done.targets)
-                # record
+                seen.append(episodes)
                 done.interventions.append(ivs)
+                # encode: (re)fit on everything seen on the schedule, and then re-encode it all
+                if r in schedule:
+                    everything = Episodes.concat(seen)
+                    encoder.fit(everything)
+                    self._set_table(done, as_table(encoder.latents(everything)), everything)
+                elif r > schedule[0]:
+                    self._grow_table(done, as_table(encoder.latents(episodes)), episodes)
+                # fit, and record
+                if done.data is not None:
+                    learner = self._learner(done.data).fit(done.data, done.targets)
                 done.history.append(self._scores(r, learner, probe, done, time.perf_counter() - start))
-                self._save(done, learner.scm_)
+                self._save(done, None if learner is None else learner.scm_)
                 bar.set_postfix(shd=done.history[-1]["shd"])
+            if learner is None:
+                raise ArgumentError(f"the encoder was never fitted (encoder_rounds={list(schedule)}, rounds={self.rounds}); "
+                                    "give an encoder round within the run")
             scm = self._final_model(learner, probe, done)
         finally:
             torch.set_num_threads(threads_before)
         return ExperimentResult(scm=scm, graph=summary_graph(world, learner.graph_.edges),
                                 history=pd.DataFrame(done.history), interventions=done.interventions,
                                 learner=learner, data=done.data, targets=done.targets, world=world, encoder=encoder)
+
+    def _encoder_rounds(self) -> tuple[int, ...]:
+        """The rounds after which the encoder is (re)fitted: round 0 for the true values (nothing to learn)."""
+        if self.encoder is None:
+            return (0,)
+        return self.encoder_rounds
+
+    def _set_table(self, done: _Progress, table: pd.DataFrame, episodes: Any) -> None:
+        done.data = _table(table.to_numpy(dtype=np.float64), [str(c) for c in table.columns])
+        done.targets = targets_mask(self.world, list(done.data.columns), episodes.targets)
+
+    def _grow_table(self, done: _Progress, table: pd.DataFrame, episodes: Any) -> None:
+        assert done.data is not None and done.targets is not None
+        grown = pd.concat([done.data, table], ignore_index=True)
+        done.data = _table(grown.to_numpy(dtype=np.float64), list(grown.columns))
+        done.targets = np.concatenate([done.targets, targets_mask(self.world, list(done.data.columns), episodes.targets)])
 
     def probe_episodes(self) -> Any:
         """The held-out observational episodes each round's counterfactual error is measured on
@@ -464,7 +509,11 @@ class Experiment:
         return self.world.rollout(self.episodes_per_round, do=plan, seed=_round_seed(self.seed, r))
 
     def _scores(self, r: int, learner: Any, probe: Any, done: _Progress, seconds: float) -> dict[str, Any]:
-        """One row of the history: the round's model scored against the world's truth."""
+        """One row of the history: the round's model scored against the world's truth (NaN scores and
+        no episodes counted before the encoder's first fit, when there is no model yet)."""
+        if learner is None:
+            return {"round": r, "n_interventions": sum(len(ivs) for ivs in done.interventions), "n_episodes": 0,
+                    "shd": float("nan"), "counterfactual_error": float("nan"), "edges": 0, "seconds": seconds}
         graph = summary_graph(self.world, learner.graph_.edges)
         return {
             "round": r,
@@ -487,6 +536,7 @@ class Experiment:
             "policy": {"class": type(self.policy).__name__, "settings": policy_settings},
             "learner": {"class": type(self.learner).__name__, "params": learner_params},
             "encoder": None if self.encoder is None else type(self.encoder).__name__,
+            "encoder_rounds": list(self.encoder_rounds),
             "rounds": self.rounds, "episodes_per_round": self.episodes_per_round,
             "interventions_per_round": self.interventions_per_round, "observational": self.observational,
             "final_fit": self.final_fit, "seed": self.seed, "threads": self.threads,
@@ -495,17 +545,21 @@ class Experiment:
     def _save(self, done: _Progress, scm: Any) -> None:
         if self.out is None:
             return
-        scm.save(self.out / "scm")  # first: a kill before the manifest redoes this round
+        if scm is not None:
+            scm.save(self.out / "scm")  # first: a kill before the manifest redoes this round
         doc = {
             "format": FORMAT, "format_version": FORMAT_VERSION,
             "config": self._config(),
-            "columns": [str(c) for c in done.data.columns],
+            "columns": [] if done.data is None else [str(c) for c in done.data.columns],
             "interventions": [[iv.to_dict() for iv in ivs] for ivs in done.interventions],
             "history": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in row.items()}
                         for row in done.history],
         }
-        tensors = {"data": torch.from_numpy(np.array(done.data.to_numpy(dtype=np.float64), copy=True)),
-                   "targets": torch.from_numpy(done.targets.astype(np.uint8))}
+        if done.data is None:  # before the encoder's first fit: nothing learned yet
+            tensors = {"data": torch.zeros(0, 0, dtype=torch.float64), "targets": torch.zeros(0, 0, dtype=torch.uint8)}
+        else:
+            tensors = {"data": torch.from_numpy(np.array(done.data.to_numpy(dtype=np.float64), copy=True)),
+                       "targets": torch.from_numpy(done.targets.astype(np.uint8))}
         save_folder(self.out, manifest=MANIFEST, doc=doc, tensors=tensors)
 
     @classmethod
@@ -571,7 +625,8 @@ class Experiment:
             raise ArgumentError(f"the run used an encoder ({cfg['encoder']}); pass it again: Experiment.resume(out, encoder=...)")
         exp = cls(world, policy=policy, rounds=cfg["rounds"], episodes_per_round=cfg["episodes_per_round"],
                   interventions_per_round=cfg["interventions_per_round"], observational=cfg["observational"],
-                  encoder=encoder, learner=learner, final_fit=cfg["final_fit"], seed=cfg["seed"], threads=cfg["threads"], out=out,
+                  encoder=encoder, encoder_rounds=cfg.get("encoder_rounds", (0,)), learner=learner, final_fit=cfg["final_fit"], seed=cfg["seed"], threads=cfg["threads"], out=out,
                   progress=progress)
-        done = _Progress(data=_table(data, columns), targets=targets, interventions=ivs, history=history)
+        done = _Progress(data=_table(data, columns) if columns else None, targets=targets if columns else None,
+                         interventions=ivs, history=history)
         return exp._loop(done)
