@@ -1,17 +1,79 @@
-"""Causal graph figures: a world's graph with what is depicted and intervenable, or any DAG."""
+"""Causal graph figures: checked on the drawn matplotlib artists, against the graph drawn."""
 
 from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 import torch
+from matplotlib.patches import Circle, FancyArrowPatch
 from PIL import Image
 
 import causalworld as cw
-from causalworld.errors import DTypeError, GraphError
+from causalworld.discovery import MixedGraph, SortRegressLearner, essential_graph
+from causalworld.errors import ArgumentError, DTypeError, GraphError, NotFittedError, OutOfRangeError, UnknownVariableError
 from causalworld.viz import draw_graph
 from causalworld.viz.graphs import layered_layout
+
+
+def _artists(fig):
+    ax = fig.axes[0]
+    nodes = {p.get_gid()[5:]: p for p in ax.patches if isinstance(p, Circle) and p.get_gid().startswith("node:")}
+    edges = {p.get_gid()[5:]: p for p in ax.patches if isinstance(p, FancyArrowPatch)}
+    return ax, nodes, edges
+
+
+def _assert_drawn_edges_clear(fig):
+    """Every vertex segment of every drawn edge (arrowheads included) stays outside every other node's disc."""
+    _, nodes, edges = _artists(fig)
+    for name, arrow in edges.items():
+        u, v = name.split("->")
+        for poly in arrow.get_path().to_polygons(closed_only=False):
+            a, b = poly[:-1], poly[1:]
+            ab = b - a
+            for w, disc in nodes.items():
+                if w in (u, v):
+                    continue
+                c = np.asarray(disc.center)
+                t = np.clip(((c - a) * ab).sum(1) / np.maximum((ab * ab).sum(1), 1e-18), 0, 1)
+                dist = np.linalg.norm(a + t[:, None] * ab - c, axis=1).min()
+                assert dist > disc.radius, f"edge {name} enters the disc of {w} ({dist:.3f} < {disc.radius:.3f})"
+
+
+def _assert_labels_inside(fig):
+    """Each node's text, as rendered, lies inside its disc."""
+    ax, nodes, _ = _artists(fig)
+    renderer = fig.canvas.get_renderer()
+    labels = {t.get_gid()[6:]: t for t in ax.texts if (t.get_gid() or "").startswith("label:")}
+    assert set(labels) == set(nodes)
+    for v, text in labels.items():
+        bb = text.get_window_extent(renderer)
+        centre = ax.transData.transform(nodes[v].center)
+        rim = ax.transData.transform((nodes[v].center[0] + nodes[v].radius, nodes[v].center[1]))[0] - centre[0]
+        corners = np.array([[bb.x0, bb.y0], [bb.x0, bb.y1], [bb.x1, bb.y0], [bb.x1, bb.y1]])
+        assert np.linalg.norm(corners - centre, axis=1).max() <= rim, f"label {v!r} spills out of its disc"
+
+
+@pytest.mark.parametrize("name", ["lights", "sprites", "falling", "pendulum", "billiards"])
+def test_world_graph_drawn_whole_and_clear(name):
+    world = cw.make(name, image_size=16, frames=2)
+    fig = draw_graph(world)
+    _, nodes, edges = _artists(fig)
+    assert set(nodes) == set(world.variables)
+    assert {tuple(e.split("->")) for e in edges} == set(world.graph.edges)  # every true edge, once
+    _assert_drawn_edges_clear(fig)
+    _assert_labels_inside(fig)
+    # intervenable variables have the thick outline, depicted ones the filled colour
+    for v, disc in nodes.items():
+        assert (disc.get_linewidth() > 2) == (v in world.intervenable)
+
+
+@pytest.mark.parametrize("name", ["falling", "lights"])
+def test_plain_world_graph_clear(name):
+    fig = draw_graph(cw.make(name).graph)
+    _assert_drawn_edges_clear(fig)
+    _assert_labels_inside(fig)
 
 
 def test_world_graph_png(tmp_path):
@@ -25,6 +87,13 @@ def test_world_graph_png(tmp_path):
     assert img.std() > 10 and (tmp_path / "g.png").stat().st_size > 5000
 
 
+def test_scaled_to_a_figsize_labels_still_fit():
+    fig = draw_graph(cw.make("falling").graph, figsize=(4.0, 3.0))
+    assert tuple(fig.get_size_inches()) == (4.0, 3.0)
+    _assert_labels_inside(fig)
+    _assert_drawn_edges_clear(fig)
+
+
 def test_layout_puts_causes_above_effects():
     g = nx.DiGraph([("a", "b"), ("b", "c"), ("a", "c")])
     pos = layered_layout(g)
@@ -34,18 +103,72 @@ def test_layout_puts_causes_above_effects():
 
 
 def test_any_dag_or_scm():
-    assert draw_graph(cw.random_scm(5, seed=0)).axes[0].get_title() == ""
+    scm = cw.random_scm(5, seed=0)
+    fig = draw_graph(scm)
+    assert fig.axes[0].get_title() == ""
+    assert {tuple(e.split("->")) for e in _artists(fig)[2]} == set(scm.graph.edges)
     assert draw_graph(nx.DiGraph([("x", "y")]), title="t").axes[0].get_title() == "t"
+
+
+def test_cpdag_undirected_plain_bidirected_dashed_double():
+    cpdag = essential_graph(cw.make("lights").graph)
+    assert cpdag.undirected  # spin -- angle: nothing in the observational graph orients it
+    fig = draw_graph(cpdag)
+    _, _, edges = _artists(fig)
+    assert len(edges) == cpdag.n_edges()
+    for name, arrow in edges.items():
+        u, v = name.split("->")
+        style = type(arrow.get_arrowstyle()).__name__
+        if (u, v) in cpdag.directed:
+            assert style == "CurveFilledB"  # one head, at the effect
+        else:
+            assert frozenset((u, v)) in {frozenset(e) for e in cpdag.undirected} and style == "Curve"  # no head
+    _assert_drawn_edges_clear(fig)
+    g = MixedGraph("abc", directed=[("a", "b")], bidirected=[("b", "c")])
+    arrow = _artists(draw_graph(g))[2]["b->c"]
+    assert type(arrow.get_arrowstyle()).__name__ == "CurveFilledAB" and arrow.get_linestyle() == "--"
+
+
+@pytest.fixture(scope="module")
+def learner():
+    truth = cw.SCM.linear([("a", "b"), ("b", "c"), ("a", "c")], {("a", "b"): 2.0, ("b", "c"): -1.5, ("a", "c"): 1.0}, 1.0)
+    return SortRegressLearner(sort_by="var", progress=False).fit(truth.sample(300, seed=0))
+
+
+def test_learner_edges_with_their_probabilities(learner):
+    fig = draw_graph(learner)
+    ax, _, edges = _artists(fig)
+    assert {tuple(e.split("->")) for e in edges} == set(learner.graph_.edges)
+    texts = {t.get_gid()[5:]: t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("prob:")}
+    for name in edges:
+        u, v = name.split("->")
+        assert texts[name] == f"{learner.edge_probs_.loc[u, v]:.2f}"
+    # the cpdag_ of the same learner draws too
+    assert len(_artists(draw_graph(learner.cpdag_))[2]) == learner.cpdag_.n_edges()
+
+
+def test_edge_width_grows_with_probability():
+    g = nx.DiGraph([("a", "b"), ("a", "c")])
+    probs = pd.DataFrame([[0, 0.3, 0.9], [0, 0, 0], [0, 0, 0]], index=list("abc"), columns=list("abc"), dtype=float)
+    _, _, edges = _artists(draw_graph(g, edge_probs=probs, edge_labels=False))
+    assert edges["a->c"].get_linewidth() > edges["a->b"].get_linewidth()
+    ax = draw_graph(g, edge_probs={("a", "b"): 0.3}).axes[0]
+    assert [t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("prob:")] == ["0.30"]
+
+
+def test_bad_input():
+    g = nx.DiGraph([("a", "b")])
     with pytest.raises(DTypeError):
         draw_graph([("x", "y")])
-
-
-def test_cyclic_summary_graph_is_drawn_on_a_circle(tmp_path):
-    import causalworld as cw
-    from causalworld.viz import draw_graph
-
-    world = cw.make("billiards", image_size=16, frames=3)
-    assert not __import__("networkx").is_directed_acyclic_graph(world.graph)
-    out = tmp_path / "billiards.png"
-    fig = draw_graph(world, path=out)
-    assert out.stat().st_size > 2000 and fig.axes[0].get_title() == world.id
+    with pytest.raises(NotFittedError):
+        draw_graph(SortRegressLearner())
+    with pytest.raises(UnknownVariableError, match="did you mean 'a'"):
+        draw_graph(g, edge_probs={("aa", "b"): 0.5})
+    with pytest.raises(OutOfRangeError, match=r"\[0, 1\]"):
+        draw_graph(g, edge_probs={("a", "b"): 1.5})
+    with pytest.raises(DTypeError):
+        draw_graph(g, edge_probs=[0.5])
+    with pytest.raises(ArgumentError, match="no nodes"):
+        draw_graph(nx.DiGraph())
+    with pytest.raises(OutOfRangeError):
+        draw_graph(g, figsize=(0, 3))
