@@ -1,0 +1,329 @@
+"""The ``causalworld`` command: run the experimenter on a world, query what it learned, resume it.
+
+It lives in ``interventions`` (the top of the import order), so it can reach every package::
+
+    causalworld worlds
+    causalworld run lights --policy info-gain --rounds 4 --out runs/lights
+    causalworld query runs/lights --do switch_red=1 [--given observed.csv]
+    causalworld resume runs/lights
+
+``run`` writes ``DIR/report.json`` (``shd``, ``latent_r2``, ``counterfactual_error``, ``rounds``,
+``seconds`` and the per-round history), ``DIR/shd.png`` (SHD per round) and, when the learned
+model can draw its answer, ``DIR/counterfactual.png`` (factual, the model's what-if, the
+simulator's). Bad input exits with status 2 and one line naming the problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import numpy as np
+import typer
+
+from causalworld.errors import ArgumentError, CausalWorldError, ModelFileError, UnknownVariableError, suggest
+
+__all__ = ["app", "main", "POLICY_NAMES", "write_report"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Learn causal models of a world from video, by intervening in it.")
+
+#: The command line's policy names and the classes they stand for.
+POLICY_NAMES = {"random": "RandomPolicy", "round-robin": "RoundRobinPolicy", "info-gain": "InfoGainPolicy"}
+RUN_SETTINGS = "command.json"  # what `run` was asked, so `resume` can rebuild the encoder
+
+
+def _policy(name: str) -> Any:
+    import interventions
+
+    if name not in POLICY_NAMES:
+        raise ArgumentError(f"unknown policy {name!r}; {suggest(name, POLICY_NAMES)}")
+    return getattr(interventions, POLICY_NAMES[name])()
+
+
+def _encoder(settings: dict[str, Any]) -> Any:
+    if not settings.get("pixels"):
+        return None
+    from causalworld.encoders import VideoEncoder
+
+    return VideoEncoder(settings["latent_dim"], steps=settings["encoder_steps"], batch_size=32, lr=2e-3,
+                        device=settings["device"], seed=settings["seed"], progress=settings["progress"])
+
+
+def _latent_r2(result: Any) -> float:
+    """Mean held-out R² of the encoder's named latents (its calibration); 1.0 for the true values."""
+    scores = getattr(result.encoder, "calibration_r2_", None)
+    if scores is None:
+        return 1.0
+    named = [r for v, r in scores.items() if v in result.encoder.variables_]
+    return float(np.mean(named)) if named else float("nan")
+
+
+def write_report(result: Any, out: Path, *, seconds: float, probe_seed: int = 1) -> dict[str, Any]:
+    """Write ``report.json``, ``shd.png`` and (when drawable) ``counterfactual.png`` for a run.
+
+    Parameters
+    ----------
+    result : interventions.ExperimentResult
+    out : Path
+        The run's folder.
+    seconds : float
+        Wall time of the run, recorded as is.
+    probe_seed : int, default=1
+        Seed of the episodes the counterfactual strip shows.
+
+    Returns
+    -------
+    dict
+        What ``report.json`` holds.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    history = result.history
+    last = history.iloc[-1]
+
+    def clean(x: Any) -> Any:
+        x = float(x)
+        return x if np.isfinite(x) else None
+
+    report = {
+        "world": result.world.id,
+        "rounds": int(last["round"]),
+        "interventions": int(last["n_interventions"]),
+        "shd": clean(last["shd"]),
+        "counterfactual_error": clean(last["counterfactual_error"]),
+        "latent_r2": clean(_latent_r2(result)),
+        "identified": [str(c) for c in result.data.columns],
+        "edges": sorted([list(e) for e in result.graph.directed]),
+        "seconds": float(seconds),
+        "history": [{k: (clean(v) if isinstance(v, (float, np.floating)) else int(v) if isinstance(v, (np.integer,)) else v)
+                     for k, v in row.items()} for row in history.to_dict(orient="records")],
+    }
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot(history["n_interventions"], history["shd"], marker="o")
+    ax.set_xlabel("interventions so far")
+    ax.set_ylabel("SHD to the true graph")
+    ax.set_title(f"{result.world.id}: SHD per round")
+    fig.tight_layout()
+    fig.savefig(out / "shd.png", dpi=100)
+    plt.close(fig)
+    _counterfactual_strip(result, out, probe_seed, plt)
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def _counterfactual_strip(result: Any, out: Path, seed: int, plt: Any) -> None:
+    """Factual, model and simulator frames of one what-if, when the model can draw it."""
+    import networkx as nx
+
+    from interventions.truevalues import column_of
+
+    world = result.world
+    eps = world.rollout(4, seed=seed)
+    held = [v for v in world.intervenable if column_of(world, list(result.scm.variables), v) is not None]
+    shows = [v for v in held if (nx.descendants(world.graph, v) | {v}) & set(world.depicted)]
+    if not shows:
+        return
+    x = sorted(shows, key=lambda v: not isinstance(world.intervenable[v], range))[0]  # a switch shows best
+    dom = world.intervenable[x]
+    if isinstance(dom, range):
+        value = float(dom[-1])
+    else:  # high in the range the model was fitted on: no extrapolation
+        lo, hi = result.scm.fitted_ranges.get(column_of(world, list(result.scm.variables), x), dom)
+        value = float(lo + 0.9 * (hi - lo))
+    cf = result.counterfactual(eps, {x: value})
+    if cf.frames is None:
+        return
+    truth = world.counterfactual_rollout(eps, {x: value}).frames
+    rows = [("factual", eps.frames), ("learned what-if", cf.frames), ("simulator's what-if", truth)]
+    fig, axes = plt.subplots(3, len(eps), figsize=(1.6 * len(eps), 5))
+    for i, (label, frames) in enumerate(rows):
+        for j in range(len(eps)):
+            img = frames[j, -1].permute(1, 2, 0).cpu().numpy()
+            axes[i, j].imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None)
+            axes[i, j].set_xticks([])
+            axes[i, j].set_yticks([])
+        axes[i, 0].set_ylabel(label, fontsize=8)
+    fig.suptitle(f"do({x} = {value:g})")
+    fig.tight_layout()
+    fig.savefig(out / "counterfactual.png", dpi=100)
+    plt.close(fig)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    typer.echo(f"{'round':>5} {'interventions':>13} {'shd':>5} {'cf error':>9} {'seconds':>8}")
+    for row in report["history"]:
+        shd = "-" if row["shd"] is None else f"{row['shd']:.0f}"
+        cf = "-" if row["counterfactual_error"] is None else f"{row['counterfactual_error']:.3f}"
+        typer.echo(f"{row['round']:>5} {row['n_interventions']:>13} {shd:>5} {cf:>9} {row['seconds']:>8.1f}")
+    typer.echo(f"identified: {', '.join(report['identified'])}")
+    typer.echo(f"latent R2 {report['latent_r2']}, SHD {report['shd']}, counterfactual error "
+               f"{report['counterfactual_error']}, {report['seconds']:.1f} s")
+
+
+@app.command()
+def worlds() -> None:
+    """List the registered worlds: variables, depicted ones, and what can be intervened on."""
+    import causalworld as cw
+
+    for name in cw.list_worlds():
+        w = cw.make(name)
+        typer.echo(f"{w.id:<16} {len(w.variables):>3} variables, {len(w.depicted):>3} depicted, "
+                   f"intervenable: {', '.join(w.intervenable)}")
+
+
+@app.command()
+def run(
+    world: Annotated[str, typer.Argument(help="A registered world (see `causalworld worlds`).")],
+    out: Annotated[Path, typer.Option(help="Folder for the run's record, model, report and figures.")],
+    policy: Annotated[str, typer.Option(help="random, round-robin or info-gain.")] = "info-gain",
+    rounds: Annotated[int, typer.Option(help="Rounds of experiments after the observational one.")] = 3,
+    episodes: Annotated[int, typer.Option(help="Episodes per round.")] = 100,
+    interventions: Annotated[Optional[int], typer.Option(help="Interventions per round (default: 9; with --pixels one per episode, "
+                                                               "so the set values vary as the encoder needs).")] = None,
+    image_size: Annotated[int, typer.Option(help="Frame size in pixels.")] = 32,
+    frames: Annotated[int, typer.Option(help="Frames per episode.")] = 1,
+    pixels: Annotated[bool, typer.Option(help="Learn the variables from the frames with a VideoEncoder.")] = False,
+    encoder_steps: Annotated[int, typer.Option(help="Training steps of the encoder (with --pixels).")] = 600,
+    latent_dim: Annotated[int, typer.Option(help="Latents of the encoder (with --pixels).")] = 16,
+    config: Annotated[Optional[list[str]], typer.Option("--config", help="A world setting KEY=VALUE (e.g. n_objects=1); repeat for several.")] = None,
+    device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+    seed: Annotated[int, typer.Option(help="Seeds the whole run.")] = 0,
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Run the experimenter on WORLD and write its report to --out."""
+    import causalworld as cw
+    from interventions.experiment import Experiment
+
+    settings = {"world": world, "policy": policy, "rounds": rounds, "episodes": episodes, "interventions": interventions,
+                "image_size": image_size, "frames": frames, "pixels": pixels, "encoder_steps": encoder_steps,
+                "latent_dim": latent_dim, "config": _parse_config(config or []), "device": device, "seed": seed,
+                "progress": progress}
+    chosen = _policy(policy)
+    w = cw.make(world, image_size=image_size, frames=frames, device=device, seed=seed, **settings["config"])
+    k = interventions if interventions is not None else (episodes if pixels else min(9, episodes))
+    exp = Experiment(w, policy=chosen, rounds=rounds, episodes_per_round=episodes, interventions_per_round=k,
+                     encoder=_encoder(settings), seed=seed, out=out, progress=progress)
+    if (out / "experiment.json").exists():
+        raise ArgumentError(f"{out} already holds a run; continue it with `causalworld resume {out}` or give another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / RUN_SETTINGS).write_text(json.dumps(settings, indent=2) + "\n")
+    start = time.perf_counter()
+    result = exp.run()
+    _print_report(write_report(result, out, seconds=time.perf_counter() - start))
+
+
+@app.command()
+def resume(
+    out: Annotated[Path, typer.Argument(help="A run's folder (from `causalworld run`).")],
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+) -> None:
+    """Continue a killed run in OUT to the result an uninterrupted one gives, and write its report."""
+    from interventions.experiment import Experiment
+
+    if not (out / "experiment.json").exists():
+        raise ModelFileError(f"{out} holds no run (no experiment.json); start one with `causalworld run WORLD --out {out}`")
+    settings: dict[str, Any] = {}
+    if (out / RUN_SETTINGS).exists():
+        settings = json.loads((out / RUN_SETTINGS).read_text())
+        settings["progress"] = progress
+    start = time.perf_counter()
+    result = Experiment.resume(out, encoder=_encoder(settings), progress=progress)
+    _print_report(write_report(result, out, seconds=time.perf_counter() - start))
+
+
+def _parse_config(pairs: list[str]) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for p in pairs:
+        name, sep, value = p.partition("=")
+        if not sep or not name:
+            raise ArgumentError(f"--config takes KEY=VALUE, got {p!r}")
+        try:
+            config[name.strip()] = json.loads(value)
+        except ValueError:
+            config[name.strip()] = value
+    return config
+
+
+def _parse_do(pairs: list[str]) -> dict[str, float]:
+    do: dict[str, float] = {}
+    for p in pairs:
+        name, sep, value = p.partition("=")
+        if not sep or not name:
+            raise ArgumentError(f"--do takes VAR=VALUE, got {p!r}")
+        try:
+            do[name.strip()] = float(value)
+        except ValueError:
+            raise ArgumentError(f"--do {p!r}: {value!r} is not a number") from None
+    return do
+
+
+@app.command()
+def query(
+    folder: Annotated[Path, typer.Argument(help="A run's folder, or a saved SCM's folder.")],
+    do: Annotated[list[str], typer.Option("--do", help="VAR=VALUE; repeat for several.")],
+    given: Annotated[Optional[Path], typer.Option(help="A CSV of observed rows: answer their counterfactuals.")] = None,
+    n: Annotated[int, typer.Option(help="Samples for an interventional query (without --given).")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Seed of the samples.")] = 0,
+) -> None:
+    """Ask the learned model what happens under --do: the interventional mean and spread of every
+    variable, or, with --given, what each observed row would have been (CSV on stdout)."""
+    import pandas as pd
+
+    from causalworld import SCM
+
+    model_dir = folder / "scm" if (folder / "scm").is_dir() else folder
+    scm = SCM.load(model_dir)
+    asked = _parse_do(do)
+    for name in asked:
+        if name not in scm.variables:
+            raise UnknownVariableError.of(name, scm.variables, where=f"the model in {model_dir}")
+    if given is None:
+        samples = scm.do(asked).sample(n, seed=seed)
+        typer.echo(f"{'variable':<16} {'mean':>10} {'std':>10}")
+        for v in scm.variables:
+            t = samples[v].double()
+            typer.echo(f"{v:<16} {float(t.mean()):>10.4f} {float(t.std()):>10.4f}")
+        return
+    if not given.exists():
+        raise ArgumentError(f"--given {given} does not exist; give a CSV with one column per variable of the model")
+    observed = pd.read_csv(given)
+    answer = scm.counterfactual(observed, asked)
+    table = pd.DataFrame({v: answer[v].detach().cpu().numpy() for v in scm.variables}) if isinstance(answer, dict) else answer
+    typer.echo(table.to_csv(index=False), nl=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``causalworld`` command; returns the exit status (2 on bad input).
+
+    Examples
+    --------
+    >>> main(["run", "lights", "--out", "x", "--policy", "infogain"])  # on stderr: causalworld: ArgumentError: unknown policy ...
+    2
+    """
+    import click
+
+    try:
+        app(args=argv, prog_name="causalworld", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        return int(e.exit_code or 0)
+    except click.ClickException as e:
+        e.show()
+        return 2
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        return 1
+    except CausalWorldError as e:
+        typer.echo(f"causalworld: {type(e).__name__}: {e}", err=True)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
