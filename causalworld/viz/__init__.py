@@ -12,6 +12,7 @@ from causalworld.viz.frames import MissingFFmpegError, animate, find_ffmpeg, fra
 from causalworld.viz.graphs import draw_graph
 from causalworld.viz.latents import latents_vs_truth
 from causalworld.viz.layout import GraphLayout, edge_clearance, graph_layout
+from causalworld.viz.rounds import plot_rounds
 
 __all__ = [
     "frame_strip",
@@ -24,4 +25,5 @@ __all__ = [
     "edge_clearance",
     "GraphLayout",
     "latents_vs_truth",
+    "plot_rounds",
 ]
