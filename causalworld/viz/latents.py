@@ -55,6 +55,8 @@ def latents_vs_truth(latents: pd.DataFrame, values: Mapping[str, Any], *, column
     fig = Figure(figsize=(2.6 * cols, 2.4 * rows), layout="constrained")
     FigureCanvasAgg(fig)
     for k, (v, c) in enumerate(pairs.items()):
+        if v not in values:
+            raise UnknownVariableError.of(v, list(values), where="the true values given")
         if c not in latents.columns:
             raise UnknownVariableError.of(c, list(latents.columns), where="the latents' columns")
         truth = np.asarray(values[v].cpu() if hasattr(values[v], "cpu") else values[v], dtype=float)
