@@ -18,6 +18,7 @@ Examples
 
 from interventions.checks import PolicyCheckError, check_policy
 from interventions.experiment import Counterfactual, Experiment, ExperimentResult, as_table
+from interventions.sweeps import run_config, sweep
 from interventions.intervention import KINDS, Intervention, Scale, Shift
 from interventions.policies import POLICIES, GoalPolicy, InfoGainPolicy, Policy, RandomPolicy, RoundRobinPolicy, State
 from interventions.scoring import counterfactual_error, summary_graph
@@ -28,6 +29,8 @@ __all__ = [
     "ExperimentResult",
     "Counterfactual",
     "as_table",
+    "sweep",
+    "run_config",
     "Intervention",
     "Shift",
     "Scale",

@@ -6,6 +6,7 @@ It lives in ``interventions`` (the top of the import order), so it can reach eve
     causalworld run lights --policy info-gain --rounds 4 --out runs/lights
     causalworld query runs/lights --do switch_red=1 [--given observed.csv]
     causalworld resume runs/lights
+    causalworld sweep --worlds lights --policies random,info-gain --seeds 0-9 [--address ray://head:10001]
 
 ``run`` writes ``DIR/report.json`` (``shd``, ``latent_r2``, ``counterfactual_error``, ``rounds``,
 ``seconds`` and the per-round history), ``DIR/shd.png`` (SHD per round) and, when the learned
@@ -297,6 +298,46 @@ def query(
     answer = scm.counterfactual(observed, asked)
     table = pd.DataFrame({v: answer[v].detach().cpu().numpy() for v in scm.variables}) if isinstance(answer, dict) else answer
     typer.echo(table.to_csv(index=False), nl=False)
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        if "-" in text:
+            lo, hi = text.split("-", 1)
+            return list(range(int(lo), int(hi) + 1))
+        return [int(x) for x in text.split(",")]
+    except ValueError:
+        raise ArgumentError(f"--seeds takes a range LO-HI or a list A,B,C, got {text!r}") from None
+
+
+@app.command()
+def sweep(
+    worlds: Annotated[str, typer.Option(help="Worlds, comma separated.")] = "lights",
+    policies: Annotated[str, typer.Option(help="Policies, comma separated.")] = "random,round-robin,info-gain",
+    seeds: Annotated[str, typer.Option(help="Seeds: a range LO-HI or a list A,B,C.")] = "0-3",
+    rounds: Annotated[int, typer.Option(help="Rounds of each experiment.")] = 3,
+    episodes: Annotated[int, typer.Option(help="Episodes per round.")] = 100,
+    interventions: Annotated[int, typer.Option(help="Interventions per round.")] = 3,
+    image_size: Annotated[int, typer.Option(help="Frame size in pixels.")] = 16,
+    address: Annotated[Optional[str], typer.Option(help="A Ray cluster's address; default: a local Ray.")] = None,
+    num_cpus: Annotated[Optional[int], typer.Option(help="CPUs of the local Ray.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write the rows to this CSV.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Run every world x policy x seed experiment as Ray tasks and print one row each."""
+    from interventions.sweeps import sweep as run_sweep
+
+    for p in policies.split(","):
+        _policy(p)  # unknown names fail before Ray starts
+    grid = [{"world": w, "policy": p, "seed": s, "rounds": rounds, "episodes_per_round": episodes,
+             "interventions_per_round": interventions, "image_size": image_size}
+            for w in worlds.split(",") for p in policies.split(",") for s in _seeds(seeds)]
+    rows = run_sweep(grid, address=address, num_cpus=num_cpus, progress=progress)
+    shown = rows[["world", "policy", "seed", "shd", "counterfactual_error", "seconds"]]
+    typer.echo(shown.to_string(index=False))
+    typer.echo(shown.groupby(["world", "policy"])[["shd", "counterfactual_error"]].mean().to_string())
+    if out is not None:
+        rows.to_csv(out, index=False)
 
 
 def main(argv: list[str] | None = None) -> int:
