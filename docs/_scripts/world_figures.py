@@ -43,7 +43,7 @@ def sprites() -> dict[str, Figure]:
 
 
 def falling() -> dict[str, Figure]:
-    world = cw.make("falling", image_size=32)
+    world = cw.make("falling", image_size=48)
     # knocked (the pen over the block, the string cut), held, missed (the pen far from the block)
     do = [
         {"support_pen": 0, "release": 1, "pen_x": 0.4, "block_x": 0.42, "pen_mass": 2.5, "block_mass": 0.3},
