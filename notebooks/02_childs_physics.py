@@ -41,6 +41,7 @@ ENCODER_BATCH = 16 if SMOKE else 32  # episodes per training step
 N_TWINS = 16 if SMOKE else 128  # possible / impossible video pairs shown to the encoder
 
 # %%
+# %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

@@ -36,6 +36,7 @@ N_PER_TARGET = 40 if SMOKE else 100  # episodes per intervened variable
 N_QUESTIONS = 100 if SMOKE else 500  # new episodes the counterfactual question is asked of
 
 # %%
+# %matplotlib inline
 import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
@@ -127,16 +128,18 @@ plt.show()
 # The learned model answers in variables; the world's renderer turns any values of its
 # depicted variables into frames (`world.render(values, noise)`, with the episodes' own render
 # noise). So the learned counterfactual becomes a video we can put beside the true
-# counterfactual video and the factual one.
+# counterfactual video and the factual one. (An episode of `sprites` is a single frame, so the
+# strip's columns are episodes; worlds with motion render every frame the same way.)
 
 # %%
 learned_frames = world.render(answer, noise=fresh.noise)
-strip = {}
-for i in range(3):
-    strip[f"ep {i}: factual"] = fresh.frames[i]
-    strip[f"ep {i}: true what-if"] = truth.frames[i]
-    strip[f"ep {i}: learned what-if"] = learned_frames[i]
-frame_strip(strip, title=f"do({cause} = {value:.2f})", scale=1.4)
+shown = torch.arange(6)  # sprites has one frame per episode: the strip's columns are six episodes
+strip = frame_strip({"factual": fresh.frames[shown, 0], "true what-if": truth.frames[shown, 0],
+                     "learned what-if": learned_frames[shown, 0]},
+                    title=f"do({cause} = {value:.2f})", scale=1.3)
+for i, ax in enumerate(strip.axes[:len(shown)]):
+    ax.set_title(f"episode {i}", fontsize=8)
+strip
 
 # %%
 same = float((learned_frames.int() - truth.frames.int()).abs().le(8).float().mean())

@@ -40,6 +40,7 @@ OBSERVATIONAL = 40 if SMOKE else 100  # episodes of round 0
 INFO_GAIN = dict(n_graphs=4, n_outcomes=8, n_values=2) if SMOKE else {}
 
 # %%
+# %matplotlib inline
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch

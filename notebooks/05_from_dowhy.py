@@ -31,6 +31,7 @@ N_QUERY = 1000 if SMOKE else 20000  # rows per query (observed rows, or samples 
 REPEATS = 1 if SMOKE else 5  # timings: best of this many calls
 
 # %%
+# %matplotlib inline
 import time
 
 import matplotlib.pyplot as plt

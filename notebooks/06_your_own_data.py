@@ -38,6 +38,7 @@ ENCODER_STEPS = 30 if SMOKE else 300  # training steps of the video encoder
 MIN_R2 = 0.0 if SMOKE else 0.5
 
 # %%
+# %matplotlib inline
 import tempfile
 from pathlib import Path
 
