@@ -247,7 +247,7 @@ def _draw_edges(ax: Any, layout: GraphLayout, probs: dict, show_labels: bool, sc
         arrow = FancyArrowPatch(path=Path(pts), arrowstyle=ARROWS[kind], mutation_scale=10 * scale, shrinkA=0, shrinkB=0,
                                 lw=_width(p) * scale, color="#444444", linestyle="--" if kind == "bidirected" else "-",
                                 zorder=1, gid=f"edge:{u}->{v}")
-        ax.add_patch(arrow)
+        ax.add_artist(arrow)  # not add_patch: the limits are set, and updating them walks every path (slow)
         if show_labels and p is not None:
             mx, my = _midpoint(pts)
             ax.text(mx, my, f"{p:.2f}", fontsize=6 * scale, ha="center", va="center", zorder=1.5, gid=f"prob:{u}->{v}",
@@ -258,7 +258,7 @@ def _draw_nodes(ax: Any, layout: GraphLayout, info: dict[str, Any], scale: float
     depicted, intervenable = info["depicted"], info["intervenable"]
     for v, (x, y) in layout.pos.items():
         strong = v in intervenable
-        ax.add_patch(Circle((x, y), layout.radius, facecolor=FILL if depicted is None or v in depicted else PALE,
+        ax.add_artist(Circle((x, y), layout.radius, facecolor=FILL if depicted is None or v in depicted else PALE,
                             edgecolor="black" if strong else "#888888", lw=(2.5 if strong else 0.8) * scale,
                             zorder=2, gid=f"node:{v}"))
         ax.text(x, y, layout.labels[v], fontsize=layout.fontsize * scale, ha="center", va="center",

@@ -152,22 +152,15 @@ def _trim(path: np.ndarray, start: np.ndarray, end: np.ndarray, radius: float) -
     """The part of a centre-to-centre path outside both end discs, cut exactly at the rims."""
 
     def cut(pts: np.ndarray, centre: np.ndarray) -> np.ndarray:  # drop the leading points inside the disc
-        d = np.hypot(*(pts - centre).T)
-        k = int(np.argmax(d >= radius)) if (d >= radius).any() else len(pts) - 1
-        if k == 0:
+        outside = np.hypot(*(pts - centre).T) >= radius
+        if outside[0] or not outside.any():
             return pts
-        a, b = pts[k - 1], pts[k]  # the rim lies between a (inside) and b (outside)
-        da, db = d[k - 1], d[k]
-        s = (radius - da) / max(db - da, 1e-12)
-        lo, hi = 0.0, 1.0  # refine s by bisection: the distance along a straight piece is not linear
-        for _ in range(30):
-            mid = (lo + hi) / 2
-            if np.hypot(*(a + mid * (b - a) - centre)) < radius:
-                lo = mid
-            else:
-                hi = mid
-        s = hi
-        return np.vstack([a + s * (b - a), pts[k:]])
+        k = int(np.argmax(outside))
+        a, d = pts[k - 1], pts[k] - pts[k - 1]  # the rim lies between a (inside) and a + d (outside)
+        f = a - centre  # solve |f + s d| = radius for the s in (0, 1]
+        qa, qb, qc = d @ d, 2 * (f @ d), f @ f - radius**2
+        s = (-qb + np.sqrt(max(qb * qb - 4 * qa * qc, 0.0))) / (2 * qa)
+        return np.vstack([a + s * d, pts[k:]])
 
     out = cut(path, start)
     return cut(out[::-1], end)[::-1]

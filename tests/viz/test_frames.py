@@ -41,8 +41,8 @@ def test_frame_strip_png_shows_the_frames(tmp_path, episodes):
 
 def test_frame_strip_of_labelled_videos(tmp_path, episodes, world):
     cf = world.counterfactual_rollout(episodes, {"ambient": 1.0})
-    fig = frame_strip({"factual": episodes.frames[0], "do(ambient=1)": cf.frames[:1]}, path=tmp_path / "cf.png")
-    assert [ax.get_ylabel() for ax in fig.axes[::4]] == ["factual", "do(ambient=1)"]
+    fig = frame_strip({"factual": episodes.frames[0], "do(ambient=1)": cf.frames[:1]}, max_frames=2, path=tmp_path / "cf.png")
+    assert [ax.get_ylabel() for ax in fig.axes[::2]] == ["factual", "do(ambient=1)"]
     assert (tmp_path / "cf.png").stat().st_size > 2000
 
 
@@ -51,12 +51,12 @@ def test_a_list_of_episodes_is_one_row_per_episode(episodes, world):
     fig = frame_strip([episodes[:1], cf], max_frames=1)
     assert [ax.get_ylabel() for ax in fig.axes] == ["video 0", "video 1 [0]", "video 1 [1]"]
     assert np.array_equal(fig.axes[2].images[0].get_array(), cf.frames[1, 0].permute(1, 2, 0).numpy())
-    assert len(frame_strip([episodes.frames[1]]).axes) == 4  # one [T, C, H, W] video: one row
+    assert len(frame_strip([episodes.frames[1]], max_frames=2).axes) == 2  # one [T, C, H, W] video: one row
 
 
 def test_values_written_under_frames(episodes):
-    fig = frame_strip(episodes, episodes=[1], show=["ambient", "sensor"])
-    for t, ax in enumerate(fig.axes):
+    fig = frame_strip(episodes, episodes=[1], show=["ambient", "sensor"], max_frames=2)
+    for t, ax in zip([0, 3], fig.axes):  # the first and last of 4 frames
         ambient = float(episodes.values["ambient"][1])
         sensor = float(episodes.values["sensor"][1, t])  # one value per frame
         assert ax.get_xlabel() == f"ambient={ambient:.3g}\nsensor={sensor:.3g}"

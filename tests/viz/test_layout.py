@@ -9,7 +9,7 @@ import pytest
 import causalworld as cw
 from causalworld.discovery import MixedGraph, essential_graph
 from causalworld.errors import DTypeError, GraphError
-from causalworld.viz.layout import edge_clearance, edge_list, graph_layout, layered_layout, wrap_label
+from causalworld.viz.layout import GraphLayout, edge_clearance, edge_list, graph_layout, layered_layout, wrap_label
 
 
 def _distance_to_path(path: np.ndarray, point: np.ndarray) -> float:
@@ -73,6 +73,16 @@ def test_random_cyclic_graph_goes_on_a_circle_clear():
     lay = graph_layout(g)
     assert lay.style == "circular"
     _assert_clear(lay, g.edges)
+
+
+def test_clearance_catches_an_edge_through_a_node():
+    # a straight edge a -> c through b, as a plain layered drawing of a -> b -> c, a -> c would give
+    lay = graph_layout(nx.DiGraph([("a", "b"), ("b", "c"), ("a", "c")]))
+    straight = GraphLayout(pos={"a": (0.0, 2.0), "b": (0.0, 1.0), "c": (0.0, 0.0)}, radius=lay.radius,
+                           labels=lay.labels, fontsize=lay.fontsize, edges={("a", "c"): np.array([[0.0, 1.7], [0.0, 0.3]])},
+                           kinds={("a", "c"): "directed"}, style="layered")
+    assert edge_clearance(straight)[("a", "c")] == pytest.approx(-lay.radius)
+    assert min(edge_clearance(lay).values()) >= 0.08  # the real layout bends a -> c around b
 
 
 def test_mixed_graph_edges_are_kept_with_their_kind():
