@@ -173,3 +173,22 @@ class IndexOutOfRangeError(CausalWorldError, IndexError):
 
 
 __all__ += ["IndexOutOfRangeError"]
+
+
+class AuthenticationError(CausalWorldError, PermissionError):
+    """A request to a served model without the bearer token the server was started with, or with another one."""
+
+
+class RequestTooLargeError(CausalWorldError, ValueError):
+    """A request past a served model's size limits (body bytes, rows); the message names the limit and the way under it."""
+
+
+class RequestTimeoutError(CausalWorldError, TimeoutError):
+    """A request that ran past a served model's time limit per request."""
+
+
+class ExposedServerWarning(UserWarning):
+    """A server bound to an address other hosts can reach: only the bearer token keeps them out."""
+
+
+__all__ += ["AuthenticationError", "RequestTooLargeError", "RequestTimeoutError", "ExposedServerWarning"]

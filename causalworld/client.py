@@ -1,0 +1,218 @@
+"""``Client``: the served model's routes as Python methods with the library's names and types.
+
+Reasoning code that talks to ``causalworld serve`` calls ``client.counterfactual(observed, do)``
+as it would call ``scm.counterfactual``: DataFrames (or dicts of columns) in, DataFrames out
+(discrete variables as pandas categoricals, as ``scm.to_frame`` gives them), and a refused
+request raises the same :mod:`causalworld.errors` type the library would have raised, with the
+server's message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from causalworld.errors import DTypeError
+from causalworld.serve import schemas as S
+from causalworld.serve.statuses import error_class
+
+__all__ = ["Client"]
+
+
+def _column(name: str, values: Any) -> Any:
+    if isinstance(values, pd.Series):
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            return values.cat.codes.to_numpy().tolist()
+        return values.to_numpy().tolist()
+    if hasattr(values, "detach"):  # a torch tensor
+        return values.detach().cpu().numpy().tolist()
+    if isinstance(values, np.ndarray):
+        return values.tolist()
+    if isinstance(values, (list, tuple)):
+        return [v.item() if isinstance(v, np.generic) else v for v in values]
+    if isinstance(values, np.generic):
+        return values.item()
+    return values  # anything else goes as it is, and the server names what is wrong with it
+
+
+def _table(data: Any, what: str) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    if isinstance(data, pd.DataFrame):
+        return {str(c): _column(str(c), data[c]) for c in data.columns}
+    if isinstance(data, Mapping):
+        return {str(k): _column(str(k), v) for k, v in data.items()}
+    raise DTypeError(f"{what} must be a pandas DataFrame or a dict of columns, got {type(data).__name__}")
+
+
+def _do(do: Any, what: str) -> dict[str, Any]:
+    if do is None:
+        return {}
+    if not isinstance(do, Mapping):
+        raise DTypeError(f"{what} must be a dict {{variable: value}}, got {type(do).__name__}")
+    out = {}
+    for k, v in do.items():
+        if callable(v) and not hasattr(v, "detach"):
+            raise DTypeError(
+                f"{what}[{k!r}] is a callable, which cannot travel over HTTP; give a number, or one value per row"
+            )
+        out[str(k)] = _column(str(k), v) if not isinstance(v, (int, float)) else v
+    return out
+
+
+class Client:
+    """A typed client of a served causalworld model.
+
+    Parameters
+    ----------
+    url : str
+        The server's address, such as ``"http://127.0.0.1:8000"`` (without ``/v1``).
+    token : str, default=None
+        The bearer token the server was started with.
+    timeout : float, default=120.0
+        Seconds to wait for an answer.
+    http : httpx.Client, default=None
+        A ready HTTP session to send requests with (your TLS, proxy or retry settings); by
+        default the client opens its own.
+
+    Raises
+    ------
+    causalworld.errors.CausalWorldError
+        Each method raises the :mod:`causalworld.errors` type the server names for a refused
+        request (``UnknownVariableError``, ``NonFiniteError``, ``RequestTooLargeError``,
+        ``AuthenticationError``, ...); an unexpected answer raises ``httpx.HTTPStatusError``.
+
+    Examples
+    --------
+    With a server running (``causalworld serve my_model/``), a session reads like the library
+    (these lines need that server, so they are not run here; ``tests/test_client.py`` runs them):
+
+    >>> client = Client("http://127.0.0.1:8000")
+    >>> client.graph().nodes  # doctest: +SKIP
+    ['x', 'y']
+    >>> client.counterfactual(pd.DataFrame({"x": [1.0], "y": [2.5]}), {"x": 0.0})  # doctest: +SKIP
+         x    y
+    0  0.0  0.5
+    >>> client.sample(2, do={"q": 1.0})  # doctest: +SKIP
+    Traceback (most recent call last):
+    ...
+    causalworld.errors.UnknownVariableError: 'q' is not a variable of this SCM; Known: x, y
+    >>> Client("127.0.0.1:8000")
+    Traceback (most recent call last):
+    ...
+    causalworld.errors.DTypeError: url must be an http(s) address such as 'http://127.0.0.1:8000', got '127.0.0.1:8000'
+    """
+
+    def __init__(self, url: str, token: str | None = None, *, timeout: float = 120.0,
+                 http: httpx.Client | None = None) -> None:
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise DTypeError(f"url must be an http(s) address such as 'http://127.0.0.1:8000', got {url!r}")
+        self.url = url.rstrip("/")
+        self._headers = {"Content-Type": "application/json"}
+        if token is not None:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._own = http is None
+        self._http = httpx.Client(timeout=timeout) if http is None else http
+
+    def close(self) -> None:
+        """Close the HTTP session (when the client opened it)."""
+        if self._own:
+            self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -------------------------------------------------------------------- transport
+    def _answer(self, response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict) and isinstance(body.get("error"), str) and isinstance(body.get("detail"), str):
+                raise error_class(body["error"])(body["detail"])
+            response.raise_for_status()
+        return response.json()
+
+    def _get(self, route: str) -> Any:
+        return self._answer(self._http.get(f"{self.url}/v1/{route}", headers=self._headers))
+
+    def _post(self, route: str, body: dict[str, Any]) -> Any:
+        # NaN and infinity go as JSON's NaN/Infinity tokens, so the server names the column that has them
+        content = json.dumps(body, allow_nan=True, separators=(",", ":")).encode()
+        return self._answer(self._http.post(f"{self.url}/v1/{route}", content=content, headers=self._headers))
+
+    @staticmethod
+    def _frame(answer: dict[str, Any]) -> pd.DataFrame:
+        rows = S.Rows.model_validate(answer)
+        cols: dict[str, Any] = {}
+        for name, values in rows.columns.items():
+            k = rows.discrete.get(name)
+            if k is None:
+                cols[name] = np.asarray(values, dtype=np.float64)
+            else:
+                cols[name] = pd.Categorical.from_codes(np.asarray(values, dtype=np.int64), categories=list(range(k)))
+        return pd.DataFrame(cols)
+
+    # -------------------------------------------------------------------- the verbs
+    def health(self) -> S.Health:
+        """Whether the server is up (no token needed)."""
+        return S.Health.model_validate(self._get("health"))
+
+    def graph(self) -> S.GraphInfo:
+        """The model's nodes, edges, parents, kinds and categories (:meth:`networkx` gives the graph)."""
+        return S.GraphInfo.model_validate(self._get("graph"))
+
+    def networkx(self) -> nx.DiGraph:
+        """The model's graph as a ``networkx.DiGraph`` (nodes in topological order)."""
+        info = self.graph()
+        g = nx.DiGraph()
+        g.add_nodes_from(info.nodes)
+        g.add_edges_from(info.edges)
+        return g
+
+    def sample(self, n: int, do: Mapping[str, Any] | None = None, *, seed: int | None = None) -> pd.DataFrame:
+        """``scm.do(do).sample(n, seed=seed)`` on the server, as a DataFrame."""
+        return self._frame(self._post("sample", {"n": n, "do": _do(do, "do"), "seed": seed}))
+
+    def interventional_samples(self, interventions: Mapping[str, Any], observed_data: Any = None,
+                               num_samples_to_draw: int | None = None, *, seed: int | None = None) -> pd.DataFrame:
+        """``causalworld.interventional_samples`` on the server (values, not callables, as interventions)."""
+        return self._frame(self._post("interventional_samples", {
+            "interventions": _do(interventions, "interventions"), "observed_data": _table(observed_data, "observed_data"),
+            "num_samples_to_draw": num_samples_to_draw, "seed": seed}))
+
+    def counterfactual(self, observed: Any, do: Mapping[str, Any], *, num_samples: int = 1,
+                       seed: int | None = None) -> pd.DataFrame:
+        """``scm.counterfactual(observed, do)`` on the server: each observed row under ``do``.
+
+        ``do`` values may be numbers or one value per observed row (a list, array or Series).
+        """
+        return self._frame(self._post("counterfactual", {
+            "observed": _table(observed, "observed"), "do": _do(do, "do"), "num_samples": num_samples, "seed": seed}))
+
+    def average_causal_effect(self, target_node: str, interventions_alternative: Mapping[str, Any],
+                              interventions_reference: Mapping[str, Any], observed_data: Any = None,
+                              num_samples_to_draw: int | None = None, *, seed: int | None = None) -> float:
+        """``causalworld.average_causal_effect`` on the server."""
+        answer = self._post("average_causal_effect", {
+            "target_node": target_node,
+            "interventions_alternative": _do(interventions_alternative, "interventions_alternative"),
+            "interventions_reference": _do(interventions_reference, "interventions_reference"),
+            "observed_data": _table(observed_data, "observed_data"), "num_samples_to_draw": num_samples_to_draw,
+            "seed": seed})
+        return S.Effect.model_validate(answer).average_causal_effect
+
+    def explain(self, cause: str, effect: str) -> S.Explanation:
+        """Why ``cause`` moves ``effect``: the effect's parents, the directed paths and (linear models)
+        each path's contribution and their total."""
+        return S.Explanation.model_validate(self._post("explain", {"cause": cause, "effect": effect}))
