@@ -243,7 +243,7 @@ def bench_fit(name: str, scm: cw.SCM, args: Args) -> dict:
     fitted, model = ours(), theirs()
     # the same model class on both sides: the fitted weights agree (least squares both ways)
     back = cw.SCM.from_dowhy(model)
-    check = float((fitted.weights() - back.weights()).abs().max())
+    check = float((fitted.weights() - back.weights()).abs().to_numpy().max())
     t_ours = batch_time(ours, args.min_seconds)
     t_dowhy = batch_time(theirs, args.min_seconds)
     return {"model": name, "metric": f"fit linear, {args.fit_rows:,} rows (ms)", "unit": "ms", "ours": t_ours * 1e3,

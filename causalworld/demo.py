@@ -62,7 +62,7 @@ def scm_walkthrough(seed: int = 0) -> None:
     fitted = cw.SCM.fit(scm.graph, scm.to_frame(obs), "linear", progress=False)
     print(fitted.fit_summary.round(3).to_string(index=False))
     print(f"fitted in {time.perf_counter() - t0:.2f} s; true weights 3, 2, 1 ->")
-    print(fitted.weights().numpy().round(3))
+    print(fitted.weights().round(3))
     cf_fit = fitted.counterfactual(row, {"temperature": 0.0})
     print(f"fitted model's counterfactual ice_cream: {float(cf_fit['ice_cream'][0]):.3f} "
           f"(truth {float(cf['ice_cream'][0]):.3f})")

@@ -23,9 +23,24 @@ from causalworld.errors import (
     OutOfRangeError,
     ShapeError,
     UnknownVariableError,
+    suggest,
 )
+from causalworld.scm.labels import categorical, default_labels, encode
 
-__all__ = ["to_tensors", "to_frame", "column_to_tensor", "check_finite", "batch_length"]
+__all__ = ["to_tensors", "to_frame", "column_to_tensor", "check_finite", "batch_length", "check_count"]
+
+
+def check_count(n: Any, what: str) -> int:
+    """A positive number of rows or draws as a Python int (numpy integers too), else ShapeError.
+
+    Examples
+    --------
+    >>> check_count(np.int64(5), "n")
+    5
+    """
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ShapeError(f"{what} must be a positive int, got {n!r}")
+    return int(n)
 
 
 def _same_device(a: torch.device, b: torch.device) -> bool:
@@ -41,9 +56,18 @@ def column_to_tensor(
     cardinality: int | None = None,
     allow_2d: bool = False,
     check_finite: bool = True,
+    labels: Sequence[Any] | None = None,
 ) -> Tensor:
     """Check one column and return it as a tensor: float ``dtype`` for continuous variables,
-    int64 codes for discrete ones (``cardinality`` given)."""
+    int64 codes for discrete ones (``cardinality`` given), read from the column's labels (see
+    :mod:`causalworld.scm.labels`; default ``0..cardinality-1``) unless it is a tensor of codes."""
+    if cardinality is not None and not isinstance(col, Tensor):
+        arr = col if isinstance(col, (pd.Series, pd.Categorical)) else np.asarray(
+            col.detach().cpu() if hasattr(col, "detach") else col)
+        if not isinstance(arr, (pd.Series, pd.Categorical)) and arr.ndim != 1:
+            raise ShapeError(f"{name!r} has shape {tuple(arr.shape)}; every variable is one scalar per row, shape [N]")
+        codes = encode(name, arr, labels if labels is not None else default_labels(cardinality))
+        return torch.from_numpy(codes).to(device)
     if isinstance(col, Tensor):
         if not _same_device(col.device, device):
             raise DeviceError(
@@ -53,9 +77,9 @@ def column_to_tensor(
         t = col
     elif isinstance(col, pd.Series):
         if isinstance(col.dtype, pd.CategoricalDtype):
-            if bool((col.cat.codes < 0).any()):
-                raise NonFiniteError(f"{name!r} has missing categories (NaN); drop or impute those rows")
-            t = torch.from_numpy(col.cat.codes.to_numpy().astype(np.int64))
+            raise DTypeError(
+                f"{name!r} is continuous but got a pandas categorical; give its numbers (a float column)"
+            )
         else:
             arr = col.to_numpy()
             if arr.dtype == object:
@@ -159,14 +183,20 @@ def to_tensors(
     cardinalities: Mapping[str, int | None],
     require: Sequence[str] | None = None,
     what: str = "data",
+    labels: Mapping[str, Sequence[Any]] | None = None,
+    extra: str = "raise",
 ) -> dict[str, Tensor]:
     """Validate ``data`` (dict of columns or DataFrame) and return ``{name: Tensor[N]}``.
 
     Names outside ``variables`` raise :class:`UnknownVariableError`; names in ``require`` that are
     missing raise :class:`MissingVariableError`; columns of unequal length or an empty table raise
-    :class:`ShapeError`.
+    :class:`ShapeError`. With ``extra="ignore"`` names outside ``variables`` are left out instead
+    (DoWhy's verbs pass such columns through). Discrete columns are read by ``labels``.
     """
     if isinstance(data, pd.DataFrame):
+        if not data.columns.is_unique:
+            dup = sorted({str(c) for c in data.columns[data.columns.duplicated()]})
+            raise ShapeError(f"{what} has the column(s) {dup} more than once; give each variable one column")
         columns = {str(c): data[c] for c in data.columns}
     elif isinstance(data, Mapping):
         columns = dict(data)
@@ -175,14 +205,17 @@ def to_tensors(
             f"{what} must be a dict of columns or a pandas DataFrame, got {type(data).__name__}"
         )
     known = set(variables)
-    for name in columns:
-        if name not in known:
-            raise UnknownVariableError.of(name, variables)
+    if extra == "raise":
+        for name in columns:
+            if name not in known:
+                raise UnknownVariableError.of(name, variables)
     if require is not None:
         missing = [v for v in require if v not in columns]
         if missing:
+            others = [c for c in columns if c not in known]
+            hint = f" (it has {suggest(missing[0], others)})" if others else ""
             raise MissingVariableError(
-                f"{what} lacks {missing}; it needs a column for every one of {list(require)}"
+                f"{what} lacks {missing}{hint}; it needs a column for every one of {list(require)}"
             )
     out: dict[str, Tensor] = {}
     n: int | None = None
@@ -190,7 +223,7 @@ def to_tensors(
         if name not in columns:
             continue
         t = column_to_tensor(name, columns[name], dtype=dtype, device=device, cardinality=cardinalities.get(name),
-                             check_finite=False)
+                             check_finite=False, labels=(labels or {}).get(name))
         if n is None:
             n = t.shape[0]
         elif t.shape[0] != n:
@@ -202,15 +235,16 @@ def to_tensors(
     return out
 
 
-def to_frame(values: Mapping[str, Tensor], cardinalities: Mapping[str, int | None]) -> pd.DataFrame:
-    """A DataFrame of ``values``: float columns, and pandas categoricals (codes 0..K-1) for
-    discrete variables."""
+def to_frame(values: Mapping[str, Tensor], cardinalities: Mapping[str, int | None],
+             labels: Mapping[str, Sequence[Any]] | None = None, index: Any = None) -> pd.DataFrame:
+    """A DataFrame of ``values``: float columns, and pandas categoricals for discrete variables
+    (categories: the variable's ``labels``, default ``0..K-1``)."""
     cols: dict[str, Any] = {}
     for name, t in values.items():
         arr = t.detach().cpu().numpy()
         k = cardinalities.get(name)
         if k is not None:
-            cols[name] = pd.Categorical.from_codes(arr.astype(np.int64), categories=list(range(k)))
+            cols[name] = categorical(arr, (labels or {}).get(name) or default_labels(k))
         else:
             cols[name] = arr
-    return pd.DataFrame(cols)
+    return pd.DataFrame(cols, index=index)

@@ -32,6 +32,7 @@ from causalworld.errors import (
 from causalworld.scm import graph as graphs
 from causalworld.scm.batch import column_to_tensor
 from causalworld.scm.devices import as_device
+from causalworld.scm.labels import check_labels
 from causalworld.scm.mechanisms import (
     AdditiveNoiseMLP,
     Binary,
@@ -63,29 +64,65 @@ def _columns(data: Any) -> dict[str, Any]:
     raise DTypeError(f"data must be a DataFrame or a dict of columns, got {type(data).__name__}")
 
 
-def _is_discrete(col: Any) -> tuple[bool, int | None]:
-    if isinstance(col, pd.Series) and isinstance(col.dtype, pd.CategoricalDtype):
-        return True, len(col.cat.categories)
-    dt = col.dtype if hasattr(col, "dtype") else np.asarray(col).dtype
+def _is_discrete(col: Any, name: str = "a column") -> tuple[bool, int | None, tuple[Any, ...] | None]:
+    """``(discrete, cardinality, labels)`` of a data column: a pandas categorical keeps its
+    categories as labels, booleans are ``(False, True)``, strings (or other labels in an object
+    column) their sorted distinct values; integers are codes ``0..K-1`` (labels ``None``)."""
+    if isinstance(col, (pd.Series, pd.Categorical)) and isinstance(col.dtype, pd.CategoricalDtype):
+        cats = list(pd.Categorical(col).categories)
+        if len(cats) < 2:
+            raise InsufficientDataError(f"{name!r} is a categorical with {len(cats)} category; a discrete variable needs two or more")
+        return True, len(cats), check_labels(name, cats, len(cats))
+    if not isinstance(col, (torch.Tensor, pd.Series)) and not hasattr(col, "dtype"):
+        col = np.asarray(col)
+    dt = col.dtype
+    if not isinstance(dt, torch.dtype) and (pd.api.types.is_string_dtype(dt) or pd.api.types.is_object_dtype(dt)):
+        return _labelled(col, name)
     if isinstance(dt, torch.dtype):
         discrete = not dt.is_floating_point
-    elif pd.api.types.is_bool_dtype(dt) or pd.api.types.is_integer_dtype(dt):
+    elif pd.api.types.is_bool_dtype(dt) and not pd.api.types.is_integer_dtype(dt):
+        if isinstance(col, pd.Series) and col.isna().any():
+            raise NonFiniteError(f"{name!r} is discrete and has missing values; drop or impute those rows first")
+        return True, 2, (False, True)
+    elif pd.api.types.is_integer_dtype(dt):
         discrete = True
     elif pd.api.types.is_float_dtype(dt):
         discrete = False
     else:
         raise DTypeError(
-            f"a column of dtype {dt} is neither numeric nor categorical; give floats, integer codes or a "
-            "pandas categorical"
+            f"{name!r} has dtype {dt}, which is neither numeric nor categorical; give floats, integer codes, "
+            "labels (strings, booleans) or a pandas categorical"
         )
     if discrete and isinstance(col, pd.Series) and col.isna().any():
         raise NonFiniteError("a discrete column has missing values; drop or impute those rows first")
     if not discrete:
-        return False, None
+        return False, None, None
     arr = np.asarray(col.cpu() if hasattr(col, "cpu") else (col.to_numpy() if isinstance(col, pd.Series) else col)).astype(np.int64)
     if arr.size and arr.min() < 0:
         raise DTypeError("an integer column is taken as discrete codes, which must be >= 0; cast it to float if it is continuous")
-    return True, int(max(2, arr.max() + 1)) if arr.size else 2
+    return True, int(max(2, arr.max() + 1)) if arr.size else 2, None
+
+
+def _labelled(col: Any, name: str) -> tuple[bool, int, tuple[Any, ...]]:
+    """A column of labels (strings, or booleans and numbers in an object column): its categories
+    are its distinct values, sorted (as scikit-learn's ``classes_`` and DoWhy's class names are)."""
+    values = pd.Series(np.asarray(col, dtype=object))
+    if values.isna().any():
+        raise NonFiniteError(f"{name!r} is discrete and has missing values; drop or impute those rows first")
+    distinct = list(pd.unique(values))
+    try:
+        labels = tuple(sorted(distinct))
+    except TypeError:
+        kinds = sorted({type(x).__name__ for x in distinct})
+        raise DTypeError(
+            f"{name!r} mixes labels of kinds {kinds}; give one kind (all strings, say) or a pandas categorical"
+        ) from None
+    if len(labels) < 2:
+        raise InsufficientDataError(
+            f"{name!r} takes the one value {labels[0]!r} in the data; a discrete variable needs two or more "
+            "(give a pandas categorical with every category to keep unseen ones)" if labels else f"{name!r} is empty"
+        )
+    return True, len(labels), check_labels(name, labels, len(labels))
 
 
 def fit_linear(X: torch.Tensor, y: torch.Tensor) -> tuple[LinearGaussian, float]:
@@ -278,15 +315,22 @@ def fit_scm(
     graph
         The causal DAG (anything :func:`causalworld.scm.graph.as_dag` reads).
     data
-        A DataFrame or dict of columns, one per variable. Integer, boolean and categorical columns
-        are discrete (codes ``0..K-1``); float columns are continuous.
+        A DataFrame or dict of columns, one per variable. Float columns are continuous. Discrete
+        columns are integer codes ``0..K-1``, or labels: strings (their sorted distinct values are
+        the categories), booleans, or a pandas categorical (its categories, in their order). The
+        model answers with those labels and reads them back (``scm.labels``).
     mechanisms
         ``"auto"``, ``"linear"``, ``"mlp"``, or a dict ``{variable: "linear" | "mlp" | Mechanism}``
         (a Mechanism instance is used as given, unfitted). Discrete variables always get a
         logistic Gumbel-max mechanism; continuous roots a Gaussian.
     targets
-        Which variables were intervened in each row (see :func:`causalworld.scm.targets.targets_mask`,
-        columns in the data's column order); a variable is fitted only on rows where it was not.
+        Which variables were intervened in each row; a variable is fitted only on rows where it
+        was not. Any form :func:`causalworld.scm.targets.targets_mask` reads: ``None`` (all
+        observational); a column of one entry per row, as a CSV has it (``targets=df["intervened"]``:
+        a variable name, several joined by ``"|"``, and ``""``, ``None`` or NaN for an
+        observational row; a data column of that name is not a variable and is left out of the
+        data); a list of sets of names; an ``[n, d]`` boolean mask (columns in the data's column
+        order); or a dict / DataFrame of boolean columns by name.
     progress
         Show a progress bar over variables.
     hidden, mlp_steps, mlp_members
@@ -324,10 +368,18 @@ def fit_scm(
     >>> truth = SCM.linear([("x", "y")], {("x", "y"): 1.5}, 0.5)
     >>> data = truth.to_frame(truth.sample(5000, seed=0))
     >>> fitted = SCM.fit(truth.graph, data, "linear", progress=False)
-    >>> round(float(fitted.weights()[0, 1]), 1)
+    >>> round(float(fitted.weights().loc["x", "y"]), 1)
     1.5
     >>> list(fitted.fit_summary.columns)
     ['variable', 'mechanism', 'rows', 'r2', 'noise_std', 'accuracy']
+
+    A CSV with a column naming what was intervened in each row (blank: observational):
+
+    >>> data["intervened"] = np.where(np.arange(5000) < 1000, "y", "")
+    >>> data.loc[:999, "y"] = 5.0  # y was set: these rows say nothing about its mechanism
+    >>> fitted = SCM.fit(truth.graph, data, "linear", targets=data["intervened"], progress=False)
+    >>> fitted.fit_summary["rows"].tolist()
+    [5000, 4000]
     """
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise DTypeError(f"dtype must be a floating torch dtype (torch.float32 or torch.float64), got {dtype!r}")
@@ -344,6 +396,9 @@ def fit_scm(
         raise ArgumentError(f"mechanisms must be 'linear', 'mlp', 'auto' or a {{variable: choice}} dict, got {mechanisms!r}")
     g = graphs.as_dag(graph)
     cols = _columns(data)
+    if isinstance(targets, pd.Series) and targets.name is not None and str(targets.name) in cols \
+            and str(targets.name) not in g:
+        del cols[str(targets.name)]  # fit(df, targets=df["intervened"]): that column is not a variable
     variables = graphs.topological_order(g)
     for c in cols:
         if c not in g:
@@ -361,9 +416,9 @@ def fit_scm(
                 raise UnknownVariableError.of(v, variables)
         spec = {v: mechanisms.get(v, "auto") for v in variables}
     device = as_device(device) if device is not None else torch.device("cpu")
-    kinds = {v: _is_discrete(cols[v]) for v in variables}
+    kinds = {v: _is_discrete(cols[v], v) for v in variables}
     tensors = {
-        v: column_to_tensor(v, cols[v], dtype=dtype, device=device, cardinality=kinds[v][1])
+        v: column_to_tensor(v, cols[v], dtype=dtype, device=device, cardinality=kinds[v][1], labels=kinds[v][2])
         for v in variables
     }
     n = tensors[variables[0]].shape[0] if variables else 0
@@ -418,7 +473,8 @@ def fit_scm(
         rows.append({"variable": v, "mechanism": type(m).__name__, "rows": int(y.shape[0]), "r2": r2,
                      "noise_std": std, "accuracy": acc})
         fitted[v] = m.requires_grad_(False)
-    scm = SCM(g, fitted, dtype=dtype, device=device, fitted_ranges=ranges)
+    labels = {v: kinds[v][2] for v in variables if kinds[v][2] is not None}
+    scm = SCM(g, fitted, dtype=dtype, device=device, fitted_ranges=ranges, labels=labels)
     scm.fit_summary = pd.DataFrame(rows, columns=["variable", "mechanism", "rows", "r2", "noise_std", "accuracy"])
     return scm
 

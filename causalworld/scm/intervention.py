@@ -9,11 +9,12 @@ call it with numpy arrays; :func:`apply_callable` serves both.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import Tensor
 
@@ -25,6 +26,7 @@ from causalworld.errors import (
     OutOfRangeError,
     ShapeError,
 )
+from causalworld.scm.labels import decode, default_labels, encode
 
 __all__ = ["Intervention", "apply_callable"]
 
@@ -44,9 +46,20 @@ class Intervention:
 
     @classmethod
     def parse(cls, variable: str, spec: Any, *, cardinality: int | None, dtype: torch.dtype,
-              device: torch.device, numpy_callable: bool = False) -> "Intervention":
+              device: torch.device, numpy_callable: bool = False,
+              labels: Sequence[Any] | None = None) -> "Intervention":
+        """Check ``spec`` and hold it as a value, a per-row tensor or a callable.
+
+        A discrete variable's values are read by its ``labels`` (``do({"smoker": True})``,
+        ``do({"x": "lo"})``; see :mod:`causalworld.scm.labels`) and held as codes; a pandas
+        Series is one value per row, like an array.
+        """
         if callable(spec) and not isinstance(spec, Tensor):
             return cls(variable, "callable", spec, numpy_callable)
+        if isinstance(spec, (pd.Series, pd.Index)):
+            spec = spec.to_numpy(copy=True)
+        if cardinality is not None and not isinstance(spec, Tensor):
+            return cls._parse_discrete(variable, spec, labels or default_labels(cardinality), device)
         if isinstance(spec, (bool, np.bool_)):
             spec = int(spec)
         if isinstance(spec, numbers.Number) and not isinstance(spec, numbers.Real):
@@ -107,6 +120,31 @@ class Intervention:
             "or a callable of the value the variable would have taken"
         )
 
+    @classmethod
+    def _parse_discrete(cls, variable: str, spec: Any, labels: Sequence[Any], device: torch.device) -> "Intervention":
+        scalar = np.ndim(spec) == 0
+        if not scalar and isinstance(spec, (list, tuple)) and not spec:
+            raise ShapeError(f"do({variable}=...): the list is empty; give one value per row")
+        try:
+            arr = np.asarray([spec] if scalar else spec, dtype=object if scalar else None)
+        except (TypeError, ValueError) as e:  # ragged lists
+            raise ShapeError(f"do({variable}=...): cannot read {type(spec).__name__} as one value per row ({e})") from None
+        if arr.ndim != 1:
+            raise ShapeError(f"do({variable}=...): give one value per row, shape [N]; got {arr.shape}")
+        if arr.size == 0:
+            raise ShapeError(f"do({variable}=...): the array is empty; give one value per row")
+        if scalar and isinstance(spec, numbers.Number) and not isinstance(spec, numbers.Real):
+            raise DTypeError(f"do({variable}={spec!r}): intervention values must be real numbers or labels")
+        if scalar:  # one value: read it with the dtype numpy gives it, not as an object
+            arr = np.asarray([spec])
+        try:
+            codes = encode(variable, arr, labels)
+        except (OutOfRangeError, DTypeError, NonFiniteError) as e:
+            raise type(e)(f"do({variable}=...): {e}") from None
+        if scalar:
+            return cls(variable, "value", int(codes[0]))
+        return cls(variable, "tensor", torch.from_numpy(codes).to(device))
+
     def materialize(self, n: int, *, dtype: torch.dtype, device: torch.device, repeat: int = 1) -> Tensor:
         """The hard values for ``n`` rows (a per-row tensor of N values is tiled ``repeat`` times)."""
         if self.kind == "value":
@@ -128,13 +166,19 @@ def _is_scalar(out: Any) -> bool:
     return isinstance(out, numbers.Number) or (isinstance(out, (np.ndarray, np.generic, Tensor)) and np.ndim(out) == 0)
 
 
-def apply_callable(iv: Intervention, would_be: Tensor) -> Tensor:
+def apply_callable(iv: Intervention, would_be: Tensor, *, labels: Sequence[Any] | None = None) -> Tensor:
     """Apply a soft intervention to a whole column, with DoWhy's per-value semantics as fallback.
 
     The callable is first called on the whole column (a tensor, or a numpy array for DoWhy's
     verbs). A scalar result is broadcast; an ``[N]`` result is used as is. Any other result makes
     us call it once per value, as DoWhy does; then only a non-scalar result per value raises.
+
+    For a discrete variable (``labels`` given) the callable may answer with labels or codes, and
+    a numpy callable (DoWhy's verbs) receives the labels, as DoWhy hands over its class names;
+    the result is int64 codes.
     """
+    if labels is not None:
+        return _apply_labelled(iv, would_be, labels)
     f: Callable = iv.value
     n = would_be.shape[0]
     arg: Any = would_be.detach().cpu().numpy() if iv.numpy_callable else would_be
@@ -181,3 +225,46 @@ def apply_callable(iv: Intervention, would_be: Tensor) -> Tensor:
     if result.dtype.is_floating_point and not bool(torch.isfinite(result).all()):
         raise InterventionError(f"the intervention on {iv.variable!r} returned NaN or infinite values")
     return result
+
+
+def _apply_labelled(iv: Intervention, would_be: Tensor, labels: Sequence[Any]) -> Tensor:
+    """:func:`apply_callable` for a discrete variable: labels in (numpy callables), codes out."""
+    f: Callable = iv.value
+    n = would_be.shape[0]
+    arg: Any = decode(would_be.detach().cpu().numpy(), labels) if iv.numpy_callable else would_be
+
+    def codes(x: Any) -> np.ndarray:
+        x = x.detach().cpu().numpy() if isinstance(x, Tensor) else x
+        try:
+            return encode(iv.variable, np.asarray(x), labels)
+        except (OutOfRangeError, DTypeError, NonFiniteError) as e:
+            raise InterventionError(
+                f"the intervention on {iv.variable!r} returned a value that is not one of its categories: {e}"
+            ) from None
+
+    try:
+        out = f(arg)
+    except Exception:  # noqa: BLE001 - some callables only take single values; try those below
+        out = None
+    if out is not None and np.ndim(out) == 0 and not isinstance(out, (list, tuple)):
+        result = np.full(n, codes([out.item() if isinstance(out, (Tensor, np.ndarray)) else out])[0])
+    elif out is not None and np.shape(out) == (n,):
+        result = codes(out)
+    else:
+        result = np.empty(n, dtype=np.int64)
+        values = arg if iv.numpy_callable else would_be.unbind(0)
+        for i, x in enumerate(values):
+            try:
+                y = f(x)
+            except Exception as e:  # noqa: BLE001 - the user's code; report which variable and value
+                raise InterventionError(
+                    f"the intervention on {iv.variable!r} raised {type(e).__name__}: {e} (at row {i}, value {x!r}); "
+                    "fix the callable so it accepts the value the variable would have taken"
+                ) from e
+            if np.ndim(y) != 0:
+                raise InterventionError(
+                    f"the intervention on {iv.variable!r} returned shape {np.shape(y)} for one value; "
+                    "it must return one label or code per value (or an array of the column's shape)"
+                )
+            result[i] = codes([y.item() if isinstance(y, (Tensor, np.ndarray)) else y])[0]
+    return torch.from_numpy(result).to(would_be.device)

@@ -32,6 +32,7 @@ from causalworld.errors import (
 )
 from causalworld.store import load_folder, save_folder
 from causalworld.scm.intervention import Intervention
+from causalworld.scm.labels import is_default
 from causalworld.scm.mechanisms import Mechanism, mechanism_class
 from causalworld.scm.model import SCM
 
@@ -79,7 +80,8 @@ def save_scm(scm: SCM, folder: str | os.PathLike) -> Path:
 
     The folder holds ``scm.json`` (format name and version, library version, variables in
     order, edges, each mechanism as ``{"class": registered name, "config": get_config()}``,
-    dtype, fitted ranges, hard interventions, ``fit_summary`` records and a sha256 checksum) and
+    dtype, fitted ranges, the labels of discrete variables, hard interventions, ``fit_summary``
+    records and a sha256 checksum) and
     ``scm-<sha256>.safetensors`` (each mechanism's ``state_dict`` under ``"<var>/<key>"``). The
     tensors are written first under a name of their own, then the JSON replaces the old one
     atomically, then the old tensors are deleted: a save killed at any point leaves the
@@ -123,6 +125,9 @@ def save_scm(scm: SCM, folder: str | os.PathLike) -> Path:
 
     mechanisms: dict[str, Any] = {}
     for v, m in scm.mechanisms.items():
+        foreign = getattr(m, "unsaveable_because", None)
+        if foreign:
+            raise ConversionError(f"the mechanism of {v!r} cannot be saved: {foreign}")
         name = type(m).__name__
         if _registered(name) is not type(m):
             raise ConversionError(
@@ -156,6 +161,7 @@ def save_scm(scm: SCM, folder: str | os.PathLike) -> Path:
         "mechanisms": mechanisms,
         "dtype": dtype_name,
         "fitted_ranges": {v: [float(lo), float(hi)] for v, (lo, hi) in scm.fitted_ranges.items()},
+        "labels": {v: list(ls) for v, ls in scm.labels.items() if not is_default(ls)},
         "interventions": interventions,
         "fit_summary": None if scm.fit_summary is None else _summary_to_json(scm.fit_summary),
     }
@@ -285,8 +291,11 @@ def _build(doc: dict[str, Any], tensors: dict[str, Tensor], path: Path, device: 
         if not (isinstance(rng, list) and len(rng) == 2):
             raise ModelFileError(f"{path} has a malformed fitted range for {v!r}; save the model again")
         ranges[v] = (float(rng[0]), float(rng[1]))
+    labels = doc.get("labels") or {}
+    if not isinstance(labels, dict) or not all(isinstance(ls, list) for ls in labels.values()):
+        raise ModelFileError(f"{path} has malformed labels; save the model again")
     try:
-        scm = SCM(graph, mechanisms, dtype=dtype, device=device, fitted_ranges=ranges)
+        scm = SCM(graph, mechanisms, dtype=dtype, device=device, fitted_ranges=ranges, labels=labels)
     except (NonFiniteError, OutOfRangeError) as e:
         # Only a hand-edited file (checksum recomputed) holds such values: SCM.save never writes them.
         raise ModelFileError(f"{path} holds parameters no model can have: {e}; save the model again") from None

@@ -34,10 +34,11 @@ from causalworld.errors import (
     UnknownVariableError,
 )
 from causalworld.scm import graph as graphs
-from causalworld.scm.batch import column_to_tensor, to_frame, to_tensors
+from causalworld.scm.batch import check_count, column_to_tensor, to_frame, to_tensors
 from causalworld.scm.batched import EvaluationPlan
 from causalworld.scm.devices import as_device
 from causalworld.scm.intervention import Intervention, apply_callable
+from causalworld.scm.labels import check_labels, default_labels, is_default
 from causalworld.scm.mechanisms import GaussianRoot, LinearGaussian, Mechanism
 from causalworld.scm.seeding import as_generator
 
@@ -74,6 +75,30 @@ def keep_vector(like: Tensor, cut: frozenset[int]) -> Tensor:
     if cut:
         keep[sorted(cut)] = 0.0
     return keep
+
+
+def _row_frame(row: pd.Series) -> pd.DataFrame:
+    """One observed row given as a Series (``df.iloc[0]``) as a one-row DataFrame of its values."""
+    frame = pd.DataFrame([row.to_dict()], index=[0 if row.name is None else row.name])
+    return frame.infer_objects()
+
+
+def _aligned(do: Any, index: pd.Index) -> Any:
+    """``do`` with each pandas Series value matched to the observed rows by index."""
+    if not isinstance(do, Mapping) or not any(isinstance(v, pd.Series) for v in do.values()):
+        return do
+    out = dict(do)
+    for var, v in do.items():
+        if not isinstance(v, pd.Series) or v.index.equals(index):
+            continue
+        if index.is_unique and v.index.is_unique and len(v) == len(index) and set(v.index) == set(index):
+            out[var] = v.reindex(index)
+        else:
+            raise ShapeError(
+                f"do({var}=...) is a Series whose index does not match the observed rows' index; give one "
+                "value per observed row with the same index (or a plain array, matched by position)"
+            )
+    return out
 
 
 def _number(x: Any, what: str) -> float:
@@ -164,6 +189,15 @@ class SCM:
         device this machine has (:class:`~causalworld.errors.DeviceError` otherwise). Every
         mechanism's parameters are checked once moved there: NaN, infinity (a float64 value past
         float32's range) or a non-positive noise scale raise, naming the variable.
+    fitted_ranges
+        ``{variable: (min, max)}`` of the data the mechanisms were fitted on: a hard ``do``
+        outside it warns (:class:`~causalworld.errors.ExtrapolationWarning`).
+    labels
+        ``{variable: [label of code 0, label of code 1, ...]}`` for discrete variables whose data
+        call their categories by name (strings, booleans, numbers); the default is ``0..K-1``.
+        Tables the model answers with carry these labels (as a pandas categorical), and data and
+        ``do`` values may give them (see :mod:`causalworld.scm.labels`). ``SCM.fit`` sets them
+        from the data.
 
     Examples
     --------
@@ -188,6 +222,7 @@ class SCM:
         dtype: torch.dtype | None = None,
         device: str | torch.device | None = None,
         fitted_ranges: Mapping[str, tuple[float, float]] | None = None,
+        labels: Mapping[str, Sequence[Any]] | None = None,
     ) -> None:
         g = graphs.as_dag(graph)
         variables = graphs.topological_order(g)
@@ -237,6 +272,7 @@ class SCM:
                 raise type(e)(f"the mechanism of {v!r}: {e}") from None
         self._interventions: dict[str, Intervention] = {}
         self._fitted_ranges = dict(fitted_ranges or {})
+        self._labels = self._checked_labels(labels or {})
         self._linear: _LinearForm | None | bool = False  # False: not computed yet
         self._evaluation: EvaluationPlan | None | bool = False  # False: not built yet
         self.fit_summary: pd.DataFrame | None = None
@@ -273,6 +309,35 @@ class SCM:
     def fitted_ranges(self) -> dict[str, tuple[float, float]]:
         """``{variable: (min, max)}`` of the data the model was fitted on (empty if not fitted)."""
         return dict(self._fitted_ranges)
+
+    @property
+    def labels(self) -> dict[str, tuple[Any, ...]]:
+        """``{variable: labels}`` for every discrete variable, in code order (``0..K-1`` unless
+        the model was given or fitted on other labels).
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import Binary
+        >>> SCM([("smoker", "cancer")], {"smoker": Binary(0), "cancer": Binary(1)},
+        ...     labels={"smoker": [False, True]}).labels
+        {'smoker': (False, True), 'cancer': (0, 1)}
+        """
+        return {v: self._labels.get(v) or default_labels(m.cardinality)
+                for v, m in self._mechanisms.items() if m.discrete}
+
+    def _checked_labels(self, labels: Mapping[str, Sequence[Any]]) -> dict[str, tuple[Any, ...]]:
+        if not isinstance(labels, Mapping):
+            raise DTypeError(f"labels must be a {{variable: [labels]}} dict, got {type(labels).__name__}")
+        out = {}
+        for v, ls in labels.items():
+            self._check_name(v)
+            k = self._mechanisms[v].cardinality
+            if k is None:
+                raise ArgumentError(f"{v!r} is continuous; only discrete variables have labels")
+            checked = check_labels(v, ls, k)
+            if not is_default(checked):
+                out[v] = checked
+        return out
 
     def parents(self, variable: str) -> tuple[str, ...]:
         """The parents of ``variable``, in the order its mechanism takes them."""
@@ -321,7 +386,8 @@ class SCM:
         device = as_device(device) if device is not None else self._device
         dtype = dtype or self._dtype
         mechs = {v: copy.deepcopy(m) for v, m in self._mechanisms.items()}
-        new = SCM(self._graph, mechs, dtype=dtype, device=device, fitted_ranges=self._fitted_ranges)
+        new = SCM(self._graph, mechs, dtype=dtype, device=device, fitted_ranges=self._fitted_ranges,
+                  labels=self._labels)
         for v, iv in self._interventions.items():
             if iv.kind == "tensor":
                 iv = Intervention(v, "tensor", iv.value.to(device=device, dtype=iv.value.dtype if not iv.value.dtype.is_floating_point else dtype))
@@ -330,15 +396,29 @@ class SCM:
         return new
 
     # ------------------------------------------------------------------ data in and out
-    def as_tensors(self, data: Any, *, require: Sequence[str] | None = None, what: str = "data") -> Values:
+    def as_tensors(self, data: Any, *, require: Sequence[str] | None = None, what: str = "data",
+                   extra: str = "raise") -> Values:
         """Check a dict of columns or a DataFrame and return ``{name: Tensor[N]}`` on this model's
-        device and dtype (discrete variables as int64 codes)."""
-        return to_tensors(data, self._variables, dtype=self._dtype, device=self._device,
-                          cardinalities=self._cardinalities(), require=require, what=what)
+        device and dtype (discrete variables as int64 codes, read from their labels).
 
-    def to_frame(self, values: Mapping[str, Tensor]) -> pd.DataFrame:
-        """A DataFrame of ``values`` (discrete variables as pandas categoricals)."""
-        return to_frame(values, self._cardinalities())
+        ``extra="ignore"`` leaves out columns that are not variables instead of raising
+        :class:`~causalworld.errors.UnknownVariableError`."""
+        return to_tensors(data, self._variables, dtype=self._dtype, device=self._device,
+                          cardinalities=self._cardinalities(), require=require, what=what,
+                          labels=self._labels, extra=extra)
+
+    def to_frame(self, values: Mapping[str, Tensor], *, index: Any = None) -> pd.DataFrame:
+        """A DataFrame of ``values`` (discrete variables as pandas categoricals of their labels).
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import Binary
+        >>> scm = SCM([("t", "y")], {"t": Binary(0), "y": Binary(1)}, labels={"y": ["no", "yes"]})
+        >>> scm.to_frame({"t": torch.tensor([1]), "y": torch.tensor([0])})["y"].tolist()
+        ['no']
+        """
+        ordered = {v: values[v] for v in self._variables if v in values} | dict(values)  # variable order first
+        return to_frame(ordered, self._cardinalities(), self._labels, index=index)
 
     # ------------------------------------------------------------------ interventions
     def do(self, interventions: Mapping[str, Any] | None = None, /, **kwargs: Any) -> "SCM":
@@ -373,17 +453,23 @@ class SCM:
         for var, value in spec.items():
             self._check_name(var)
             iv = Intervention.parse(var, value, cardinality=self._mechanisms[var].cardinality,
-                                    dtype=self._dtype, device=self._device)
+                                    dtype=self._dtype, device=self._device, labels=self._labels.get(var))
             self._warn_if_outside(iv)
             new._interventions[var] = iv
         return new
 
-    def _warn_if_outside(self, iv: Intervention) -> None:
+    def _warn_if_outside(self, iv: Intervention, values: Tensor | None = None) -> None:
+        """Warn when hard values (or the one value a callable gave every row, DoWhy's hard ``do``)
+        lie outside the range the model was fitted on."""
         rng = self._fitted_ranges.get(iv.variable)
-        if rng is None or not iv.hard:
+        if rng is None or (not iv.hard and values is None):
             return
         lo, hi = rng
-        if iv.kind == "value":
+        if values is not None:
+            vmin, vmax = float(values.min()), float(values.max())
+            if vmin != vmax:  # a soft intervention that varies per row: not a set value
+                return
+        elif iv.kind == "value":
             vmin = vmax = float(iv.value)
         else:
             vmin, vmax = float(iv.value.min()), float(iv.value.max())
@@ -408,19 +494,13 @@ class SCM:
             out = iv.materialize(n, dtype=torch.long if m.discrete else self._dtype, device=self._device, repeat=repeat)
             return out
         assert would_be is not None
+        if m.discrete:  # labels or codes in, codes out
+            return apply_callable(iv, would_be, labels=self._labels.get(iv.variable) or default_labels(m.cardinality))
         out = apply_callable(iv, would_be)
         if out.dtype == torch.bool:
             out = out.long()
-        if m.discrete:
-            if out.dtype.is_floating_point and not bool((out == out.round()).all()):
-                raise InterventionError(
-                    f"the intervention on {iv.variable!r} returned values that are not codes 0..{m.cardinality - 1}"
-                )
-            if bool(out.numel()) and bool(out.min() < 0 or out.max() >= m.cardinality):
-                raise InterventionError(
-                    f"the intervention on {iv.variable!r} returned values that are not codes 0..{m.cardinality - 1}"
-                )
-            return (out.round() if out.dtype.is_floating_point else out).long()
+        if n and iv.variable in self._fitted_ranges:
+            self._warn_if_outside(iv, out)
         return out.to(self._dtype)
 
     def _linear_form(self) -> "_LinearForm | None":
@@ -529,8 +609,7 @@ class SCM:
         Noise is drawn for every variable, intervened or not, so the same seed gives the same
         noise to every model over the same variables (common random numbers).
         """
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ShapeError(f"n must be a positive int, got {n!r}")
+        n = check_count(n, "n")
         g = as_generator(seed, self._device)
         return {v: self._mechanisms[v].sample_noise(n, g) for v in self._variables}
 
@@ -550,6 +629,7 @@ class SCM:
         >>> all(torch.equal(a[v], b[v]) for v in scm.variables)
         True
         """
+        n = check_count(n, "n")
         noise = self.sample_noise(n, seed)
         self._check_tensor_interventions(n)
         return self._check_outputs(self._propagate_chunked(noise, n), "sample")
@@ -662,15 +742,14 @@ class SCM:
         tensor([0.5000])
         """
         values = self.as_tensors(observed, require=self._variables, what="observed")
-        self._check_num_samples(num_samples)
+        num_samples = self._check_num_samples(num_samples)
         g = as_generator(seed, self._device)
         n = next(iter(values.values())).shape[0]
         return self._abduct(values, n, num_samples, g)
 
     @staticmethod
-    def _check_num_samples(num_samples: int) -> None:
-        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 1:
-            raise ShapeError(f"num_samples must be a positive int, got {num_samples!r}")
+    def _check_num_samples(num_samples: int) -> int:
+        return check_count(num_samples, "num_samples")
 
     def _abduct(self, values: Values, n: int, k: int, g: torch.Generator) -> Values:
         noise: Values = {}
@@ -710,15 +789,19 @@ class SCM:
         num_samples: int = 1,
         seed: int | torch.Generator | None = None,
         chunk_size: int | None = None,
-    ) -> Values:
+    ) -> Values | pd.DataFrame:
         """What each observed row would have been under ``do``: abduct, act, predict.
 
         Parameters
         ----------
         observed
-            Every variable's observed value, ``{name: Tensor[N]}`` or a DataFrame.
+            Every variable's observed value: ``{name: Tensor[N]}``, a DataFrame, or one row as a
+            pandas Series (``df.iloc[0]``). A DataFrame or Series gets a DataFrame back, with the
+            observed index (repeated per posterior draw) and discrete variables as their labels;
+            columns that are not variables are left out. A dict gets a dict of tensors.
         do
-            The intervention, as for :meth:`do`. A tensor value has one entry per observed row.
+            The intervention, as for :meth:`do`. A tensor, array or Series value has one entry per
+            observed row; a Series is matched to a DataFrame's rows by its index.
         num_samples
             Draws from the noise posterior per row (matters for discrete variables, whose noise is
             not identified by one row). The result has ``num_samples * N`` rows, sample-major:
@@ -736,10 +819,28 @@ class SCM:
         >>> same = scm.counterfactual(obs, {})  # no intervention: the factual world comes back
         >>> all(torch.allclose(same[v], obs[v], atol=1e-5) for v in scm.variables)
         True
+        >>> row = scm.to_frame(obs).iloc[0]  # one row as a Series: a one-row DataFrame back
+        >>> scm.counterfactual(row, {"x0": 1.0}).shape
+        (1, 5)
         """
-        values = self.as_tensors(observed, require=self._variables, what="observed")
-        self._check_num_samples(num_samples)
+        index = None
+        if isinstance(observed, pd.Series):
+            observed = _row_frame(observed)
+        if isinstance(observed, pd.DataFrame):
+            index = observed.index
+            do = _aligned(do, index)
+        values = self.as_tensors(observed, require=self._variables, what="observed",
+                                 extra="raise" if index is None else "ignore")
+        num_samples = self._check_num_samples(num_samples)
         n = next(iter(values.values())).shape[0]
+        out = self._counterfactual(values, n, do, num_samples, seed, chunk_size)
+        if index is None:
+            return out
+        rows = index if num_samples == 1 else index[np.tile(np.arange(n), num_samples)]
+        return self.to_frame(out, index=rows)
+
+    def _counterfactual(self, values: Values, n: int, do: Mapping[str, Any], num_samples: int,
+                        seed: int | torch.Generator | None, chunk_size: int | None) -> Values:
         acted = self.do(do)  # act
         for iv in acted._interventions.values():
             if iv.kind == "tensor" and iv.value.shape[0] != n:
@@ -947,12 +1048,32 @@ class SCM:
 
         return fit_scm(graph, data, mechanisms, **kwargs)
 
-    def weights(self) -> Tensor:
-        """``W[i, j]``: the weight of ``variables[i] -> variables[j]`` of a linear-Gaussian model."""
+    def weights(self) -> pd.DataFrame:
+        """The edge weights of a linear-Gaussian model as a table: rows are parents, columns are
+        children, both in :attr:`variables` order (``W.loc["x", "y"]`` is the weight of
+        ``x -> y``; 0 where there is no edge). ``.to_numpy()`` gives the matrix ``W[i, j]``.
+
+        Raises
+        ------
+        DTypeError
+            A mechanism that is not ``LinearGaussian`` or ``GaussianRoot``.
+
+        Examples
+        --------
+        >>> scm = SCM.linear([("x", "y"), ("y", "z")], {("x", "y"): 2.0, ("y", "z"): -1.0}, 0.5)
+        >>> scm.weights()
+             x    y    z
+        x  0.0  2.0  0.0
+        y  0.0  0.0 -1.0
+        z  0.0  0.0  0.0
+        """
         form = self._linear_form()
         if form is None:
             raise DTypeError("weights() needs every mechanism to be LinearGaussian or GaussianRoot; this model has others")
-        return form.W.clone()
+        names = pd.Index(self._variables)
+        table = pd.DataFrame(form.W.detach().cpu().numpy().copy(), index=names, columns=names)
+        table.index.name, table.columns.name = None, None
+        return table
 
     def to_dowhy(self):
         """This model as a ``dowhy.gcm.InvertibleStructuralCausalModel`` carrying its parameters."""

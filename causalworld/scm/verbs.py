@@ -14,6 +14,14 @@ evaluated on the column and may give other numbers than in DoWhy, which calls it
 A plain number is also accepted as a hard intervention. On a linear-Gaussian model the callables
 are resolved target by target and the answer keeps the matrix path (same numbers, one extra
 matmul per callable). The extra keyword ``seed`` makes the sampling verbs reproducible.
+
+Tables behave as in DoWhy: an answer computed from ``observed_data`` keeps its index and column
+order, passes columns that are not variables through untouched, and needs only the columns the
+query reads (the targets' parents, and for a counterfactual the affected variables themselves);
+a discrete variable's values are its labels, in and out (a pandas categorical of the fitted
+categories comes back), and a callable on it receives and may return labels. A hard value
+outside the range a fitted model saw warns (:class:`~causalworld.errors.ExtrapolationWarning`),
+whether given as a number or as DoWhy's ``lambda x: value``.
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from causalworld.errors import ArgumentError, UnknownVariableError
+from causalworld.errors import ArgumentError, ConversionError, DTypeError, MissingVariableError, UnknownVariableError, suggest
+from causalworld.scm.batch import check_count
 from causalworld.scm.intervention import Intervention
 from causalworld.scm.model import SCM, Values
 from causalworld.scm.seeding import SEED_MAX, as_generator, check_seed
@@ -37,23 +46,93 @@ __all__ = ["draw_samples", "interventional_samples", "counterfactual_samples", "
 Interventions = Mapping[str, Callable[[Any], Any] | float]
 
 
+def _check_model(scm: Any, verb: str) -> None:
+    """Refuse anything but a causalworld SCM, naming the conversion for a DoWhy model."""
+    if isinstance(scm, SCM):
+        return
+    if (type(scm).__module__ or "").split(".")[0] == "dowhy":
+        raise ConversionError(
+            f"{verb} got a DoWhy {type(scm).__name__}, not a causalworld SCM; convert it once with "
+            f"causalworld.SCM.from_dowhy(model) and pass the result, or call dowhy.gcm.{verb} on it"
+        )
+    raise DTypeError(f"{verb} expects a causalworld SCM as its first argument, got {type(scm).__name__}")
+
+
 def _acted(scm: SCM, interventions: Interventions) -> SCM:
     if not isinstance(interventions, Mapping):
         raise ArgumentError(f"interventions must be a dict {{node: callable}}, got {type(interventions).__name__}")
     new = scm.do({})
+    labels = scm.labels
     for var, spec in interventions.items():
         if var not in scm.variables:
             raise UnknownVariableError.of(var, scm.variables)
-        new._interventions[var] = Intervention.parse(
-            var, spec, cardinality=scm.cardinality(var), dtype=scm.dtype, device=scm.device, numpy_callable=True
-        )
+        iv = Intervention.parse(var, spec, cardinality=scm.cardinality(var), dtype=scm.dtype, device=scm.device,
+                                numpy_callable=True, labels=labels.get(var))
+        scm._warn_if_outside(iv)
+        new._interventions[var] = iv
     return new
+
+
+def _affected(scm: SCM, targets: Any) -> set[str]:
+    """The targets and their descendants: the variables an intervention on ``targets`` may change."""
+    out = set(targets)
+    for t in targets:
+        out |= nx.descendants(scm.graph, t)
+    return out
+
+
+def _needed(scm: SCM, acted: SCM, counterfactual: bool) -> set[str]:
+    """The observed columns a query reads: the parents of every affected variable that is not
+    set outright, and (a counterfactual abducts its noise; a soft-intervened root keeps it) the
+    variable itself."""
+    need: set[str] = set()
+    affected = _affected(scm, acted._interventions)
+    for v in affected:
+        iv = acted._interventions.get(v)
+        if iv is not None and iv.hard:
+            continue
+        need |= set(scm.parents(v)) if counterfactual else set(scm.parents(v)) - affected
+        if counterfactual or not scm.parents(v):
+            need.add(v)
+    return need
 
 
 _NUMPY_FLOAT = {torch.float64: np.float64, torch.float32: np.float32}
 
 
-def _observed(scm: SCM, data: Any, what: str) -> Values:
+def _exactly_variables(scm: SCM, data: Any) -> bool:
+    return (isinstance(data, pd.DataFrame) and data.shape[1] == len(scm.variables) and data.columns.is_unique
+            and all(v in data.columns for v in scm.variables))
+
+
+def _observed(scm: SCM, data: Any, what: str, needed: set[str] | None = None) -> Values:
+    """``data`` as ``{name: Tensor[N]}`` for every variable.
+
+    Columns that are not variables are left out. A variable that is missing but not ``needed``
+    gets stand-in values drawn from the model (so that every mechanism sees values in its
+    domain); it changes no answer the query gives, which is only read for the affected
+    variables. With ``needed=None`` every variable is needed.
+    """
+    if isinstance(data, pd.DataFrame) and not _exactly_variables(scm, data):
+        present = [v for v in scm.variables if v in data.columns]
+        absent = [v for v in scm.variables if v not in data.columns]
+        lacking = [v for v in absent if needed is None or v in needed]
+        if lacking:
+            others = [str(c) for c in data.columns if c not in scm.variables]
+            hint = f" (it has {suggest(lacking[0], others)})" if others else ""
+            raise MissingVariableError(f"{what} lacks {lacking}{hint}; this query reads those columns")
+        if not present:
+            raise MissingVariableError(f"{what} has none of the variables {list(scm.variables)}")
+        values = scm.as_tensors(data, what=what, extra="ignore")
+        if absent:
+            n = next(iter(values.values())).shape[0]
+            stand_in = scm.sample(n, seed=0)
+            values.update({v: stand_in[v] for v in absent})
+        return {v: values[v] for v in scm.variables}
+    return _all_observed(scm, data, what)
+
+
+def _all_observed(scm: SCM, data: Any, what: str) -> Values:
     """``data`` as ``{name: Tensor[N]}``, every variable required.
 
     A DataFrame of float columns that are exactly the variables of an all-continuous CPU model is
@@ -81,12 +160,33 @@ def _columns(variables: tuple[str, ...]) -> pd.Index:
     return pd.Index(variables)  # immutable, so shared by every frame over these variables
 
 
-def _frame(scm: SCM, values: Values) -> pd.DataFrame:
+def _frame(scm: SCM, values: Values, index: Any = None) -> pd.DataFrame:
     """``values`` as a DataFrame in variable order: one 2-D block when every variable is continuous."""
     if scm.discrete:
-        return scm.to_frame(values)
+        return scm.to_frame(values, index=index)
     Xt = torch.stack([values[v] for v in scm.variables], dim=0)  # (d, N): pandas' own block layout
-    return pd.DataFrame(Xt.detach().cpu().numpy().T, columns=_columns(scm.variables), copy=False)
+    return pd.DataFrame(Xt.detach().cpu().numpy().T, columns=_columns(scm.variables), index=index, copy=False)
+
+
+def _answer(scm: SCM, values: Values, observed: Any, affected: set[str]) -> pd.DataFrame:
+    """The answer to a query on ``observed`` rows, shaped as DoWhy shapes it.
+
+    A DataFrame of exactly the variables gets every computed column, in its own column order and
+    with its index. Any other DataFrame is copied, with the ``affected`` variables written in
+    (added at the end, in topological order, when it lacked them) and every other column as it
+    was. A dict of columns gets a new frame in variable order.
+    """
+    if not isinstance(observed, pd.DataFrame):
+        return _frame(scm, values)
+    if _exactly_variables(scm, observed):
+        frame = _frame(scm, values, index=observed.index)
+        return frame if list(frame.columns) == list(observed.columns) else frame[list(observed.columns)]
+    out = observed.copy()
+    written = [v for v in scm.variables if v in affected]
+    part = scm.to_frame({v: values[v] for v in written}, index=observed.index)
+    for v in written:
+        out[v] = part[v]
+    return out
 
 
 def _resolved(scm: SCM, acted: SCM, predict: Callable[[SCM], Values], n: int,
@@ -136,17 +236,15 @@ def draw_samples(scm: SCM, num_samples: int, *, seed: int | None = None) -> pd.D
     >>> df.shape
     (5, 3)
     """
-    return _frame(scm, scm.sample(num_samples, seed=seed))
+    _check_model(scm, "draw_samples")
+    return _frame(scm, scm.sample(check_count(num_samples, "num_samples"), seed=seed))
 
 
 @torch.no_grad()
 def _interventional(scm: SCM, acted: SCM, observed: Values, n: int, g: torch.Generator) -> Values:
     """DoWhy's semantics: non-descendants of the targets keep their observed values; targets and
     their descendants are drawn anew (a root target's would-be value is its observed value)."""
-    targets = set(acted._interventions)
-    affected = set(targets)
-    for t in targets:
-        affected |= nx.descendants(scm.graph, t)
+    affected = _affected(scm, acted._interventions)
     values: Values = {}
     for v in scm.variables:
         if v not in affected:
@@ -185,18 +283,20 @@ def interventional_samples(
     >>> round(float(df["y"].mean()), 1)
     2.0
     """
+    _check_model(scm, "interventional_samples")
     _one_of(observed_data, num_samples_to_draw, "observed_data", "num_samples_to_draw")
     acted = _acted(scm, interventions)
     if observed_data is None:
-        n = num_samples_to_draw
+        n = check_count(num_samples_to_draw, "num_samples_to_draw")
         if _matrix_path(scm, acted):
             noise = scm.sample_noise(n, seed)  # type: ignore[arg-type]  # the noise acted.sample would draw
             with torch.no_grad():
                 return _frame(scm, _resolved(scm, acted, lambda r: r._propagate(noise, n), n)._propagate(noise, n))
         return _frame(scm, acted.sample(n, seed=seed))  # type: ignore[arg-type]
-    observed = _observed(scm, observed_data, "observed_data")
+    observed = _observed(scm, observed_data, "observed_data", _needed(scm, acted, counterfactual=False))
     n = next(iter(observed.values())).shape[0]
-    return _frame(scm, _interventional(scm, acted, observed, n, as_generator(seed, scm.device)))
+    values = _interventional(scm, acted, observed, n, as_generator(seed, scm.device))
+    return _answer(scm, values, observed_data, _affected(scm, acted._interventions))
 
 
 def counterfactual_samples(
@@ -222,18 +322,23 @@ def counterfactual_samples(
          x    y
     0  0.0  0.5
     """
+    _check_model(scm, "counterfactual_samples")
     _one_of(observed_data, noise_data, "observed_data", "noise_data")
     acted = _acted(scm, interventions)
     if noise_data is not None:
+        if isinstance(noise_data, pd.DataFrame):
+            noise = noise_data[[c for c in noise_data.columns if c in scm.variables]]
+            return _frame(scm, acted.from_noise(noise), index=noise_data.index)
         return _frame(scm, acted.from_noise(noise_data))
-    observed = _observed(scm, observed_data, "observed_data")
+    observed = _observed(scm, observed_data, "observed_data", _needed(scm, acted, counterfactual=True))
     n = next(iter(observed.values())).shape[0]
     # a linear-Gaussian model abducts exactly, in matrix form, with no random draw: no generator
     g = None if not scm._interventions and scm._fast_linear() else as_generator(seed, scm.device)
     with torch.no_grad():
         if _matrix_path(scm, acted):  # exact abduction: every pass sees the same noise
             acted = _resolved(scm, acted, lambda r: scm._counterfactual_chunk(r, observed, n, 1, g), n, observed)
-        return _frame(scm, scm._counterfactual_chunk(acted, observed, n, 1, g))
+        values = scm._check_outputs(scm._counterfactual_chunk(acted, observed, n, 1, g), "counterfactual_samples")
+    return _answer(scm, values, observed_data, _affected(scm, acted._interventions))
 
 
 def average_causal_effect(
@@ -260,21 +365,30 @@ def average_causal_effect(
     >>> round(ace, 6)
     3.0
     """
+    _check_model(scm, "average_causal_effect")
     _one_of(observed_data, num_samples_to_draw, "observed_data", "num_samples_to_draw")
     seed = check_seed(seed)
     if target_node not in scm.variables:
         raise UnknownVariableError.of(target_node, scm.variables)
+    k = scm.cardinality(target_node)
+    if k is not None and k > 2:
+        raise ArgumentError(
+            f"{target_node!r} has {k} categories {list(scm.labels[target_node])}; an average causal effect "
+            "is defined for a continuous or a binary target (as in DoWhy); compare the arms' "
+            "interventional_samples category by category instead"
+        )
+    arms_acted = [_acted(scm, ivs) for ivs in (interventions_alternative, interventions_reference)]
     if observed_data is None:
         # the rows get their own stream, derived from the seed and kept within the seed range
         rows_seed = None if seed is None else (seed + 1) % (SEED_MAX + 1)
-        observed = scm.sample(num_samples_to_draw, seed=rows_seed)  # type: ignore[arg-type]
+        observed = scm.sample(check_count(num_samples_to_draw, "num_samples_to_draw"), seed=rows_seed)
     else:
-        observed = _observed(scm, observed_data, "observed_data")
+        needed = _needed(scm, arms_acted[0], False) | _needed(scm, arms_acted[1], False)
+        observed = _observed(scm, observed_data, "observed_data", needed)
     n = next(iter(observed.values())).shape[0]
     seed_ = int(torch.randint(0, 2**62, (1,)).item()) if seed is None else seed
     arms = []
-    for ivs in (interventions_alternative, interventions_reference):
-        acted = _acted(scm, ivs)
+    for acted in arms_acted:
         vals = _interventional(scm, acted, observed, n, as_generator(seed_, scm.device))
-        arms.append(vals[target_node].to(torch.float64).mean())
+        arms.append(vals[target_node].to(torch.float64).mean())  # a binary target: P(second label)
     return float(arms[0] - arms[1])

@@ -15,7 +15,7 @@ from causalworld.scm.mechanisms import Binary, Categorical, GaussianRoot, Linear
 
 def closed_form_linear(scm: cw.SCM, X: np.ndarray, do: dict[str, float]) -> np.ndarray:
     """x = x W + c + u  =>  u = x (I - W) - c;  x' = (u' + c') (I - W')^-1, written out in numpy."""
-    W = scm.weights().double().numpy()
+    W = scm.weights().to_numpy().astype(np.float64)
     d = W.shape[0]
     c = np.zeros(d)
     for j, v in enumerate(scm.variables):
@@ -284,3 +284,22 @@ def test_ten_million_rows_stay_under_4_gib(tmp_path):
     ok, peak_kib = out.stdout.split()
     assert ok == "True"
     assert int(peak_kib) < 4 * 1024 * 1024, f"peak RSS {int(peak_kib) / 1024:.0f} MiB"
+
+
+def test_a_series_row_or_a_dataframe_gets_a_dataframe_with_the_observed_index():
+    import pandas as pd
+
+    scm = cw.SCM.linear([("x", "y")], {("x", "y"): 2.0}, 1.0, dtype=torch.float64)
+    df = pd.DataFrame({"y": [2.5, 0.0, 1.0], "x": [1.0, 0.0, -1.0]}, index=["a", "b", "c"])
+    cf = scm.counterfactual(df.loc["a"], {"x": 0.0})  # one row as a Series: u_y = 0.5 is kept
+    pd.testing.assert_frame_equal(cf, pd.DataFrame({"x": [0.0], "y": [0.5]}, index=["a"]))
+    table = scm.counterfactual(df, {"x": pd.Series([1.0, 2.0, 3.0], index=["c", "a", "b"])})  # matched by index
+    assert list(table.index) == ["a", "b", "c"]
+    np.testing.assert_allclose(table["y"], [2 * 2.0 + 0.5, 2 * 3.0 + 0.0, 2 * 1.0 + 3.0])
+    by_position = scm.counterfactual({"x": torch.tensor([1.0, 0.0, -1.0]), "y": torch.tensor([2.5, 0.0, 1.0])},
+                                     {"x": pd.Series([2.0, 3.0, 1.0])})
+    np.testing.assert_allclose(by_position["y"].numpy(), table["y"].to_numpy())
+    draws = scm.counterfactual(df, {"x": 0.0}, num_samples=2)  # sample-major: the index repeats
+    assert list(draws.index) == ["a", "b", "c", "a", "b", "c"]
+    with pytest.raises(ShapeError, match="index"):
+        scm.counterfactual(df, {"x": pd.Series([1.0, 2.0, 3.0], index=[0, 1, 2])})

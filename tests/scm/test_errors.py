@@ -35,8 +35,10 @@ CASES = {
     "empty tensor do": lambda: SCM3.do({Z: torch.tensor([])}),
     "nullable ints with NA": lambda: cw.SCM.fit([("x", "y")], pd.DataFrame(
         {"x": pd.array([1, 2, None] * 10, dtype="Int64"), "y": np.random.rand(30)}), progress=False),
-    "string column": lambda: cw.SCM.fit([("x", "y")], pd.DataFrame(
-        {"x": pd.array(["a", "b", "c"] * 10, dtype="string"), "y": np.random.rand(30)}), progress=False),
+    "labels of mixed kinds": lambda: cw.SCM.fit([("x", "y")], pd.DataFrame(
+        {"x": pd.array(["a", 1, "c"] * 10, dtype=object), "y": np.random.rand(30)}), progress=False),
+    "a label column with one value": lambda: cw.SCM.fit([("x", "y")], pd.DataFrame(
+        {"x": ["a"] * 30, "y": np.random.rand(30)}), progress=False),
     "integer fit dtype": lambda: cw.SCM.fit([("x", "y")], {"x": torch.rand(30), "y": torch.rand(30)},
                                             progress=False, dtype=torch.int64),
 }

@@ -25,7 +25,7 @@ def test_fit_recovers_linear_weights_within_005():
     data = truth.to_frame(truth.sample(10_000, seed=1))
     fitted = cw.SCM.fit(truth.graph, data, "linear", progress=False)
     assert fitted.variables == truth.variables
-    assert np.abs(fitted.weights().numpy() - truth.weights().numpy()).max() < 0.05
+    assert np.abs(fitted.weights().to_numpy() - truth.weights().to_numpy()).max() < 0.05
     summary = fitted.fit_summary.set_index("variable")
     for v in truth.variables:
         m = truth.mechanisms[v]
@@ -41,11 +41,11 @@ def test_fit_skips_rows_where_a_variable_was_intervened():
     data = {k: torch.cat([obs[k], junk[k]]) for k in ("x", "y")}
     targets = [set()] * 3000 + [{"y"}] * 3000
     fitted = cw.SCM.fit(truth.graph, data, "linear", targets=targets, progress=False)
-    assert abs(float(fitted.weights()[0, 1]) - 2.0) < 0.05
+    assert abs(float(fitted.weights().iloc[0, 1]) - 2.0) < 0.05
     assert fitted.fit_summary.set_index("variable").loc["y", "rows"] == 3000
     with pytest.warns(PoorFitWarning, match="'y'"):  # the junk rows drown the slope: R² ~ 0, and it says so
         naive = cw.SCM.fit(truth.graph, data, "linear", progress=False)
-    assert abs(float(naive.weights()[0, 1]) - 2.0) > 0.5
+    assert abs(float(naive.weights().iloc[0, 1]) - 2.0) > 0.5
 
 
 def test_auto_picks_mlp_for_nonlinear_and_linear_for_linear():

@@ -102,7 +102,7 @@ def test_fitted_scm_keeps_summary_ranges_and_still_warns_when_extrapolating(tmp_
     pd.testing.assert_frame_equal(loaded.fit_summary, fitted.fit_summary)
     assert loaded.fit_summary["r2"].isna().tolist() == [True, False, False]  # NaN kept through strict JSON
     assert loaded.fitted_ranges == fitted.fitted_ranges
-    assert torch.equal(loaded.weights(), fitted.weights())
+    assert loaded.weights().equals(fitted.weights())
     hi = fitted.fitted_ranges["x"][1]
     with pytest.warns(ExtrapolationWarning, match="outside the range"):
         loaded.do({"x": hi + 10.0})
@@ -247,7 +247,7 @@ def test_loading_unpickles_nothing(saved_fitted, monkeypatch):
     monkeypatch.setattr(torch, "load", refuse)
     monkeypatch.setattr(np, "load", refuse)
     loaded = cw.SCM.load(saved_fitted)
-    assert loaded.fit_summary is not None and float(loaded.weights()[0, 1]) == pytest.approx(2.0, abs=0.3)
+    assert loaded.fit_summary is not None and float(loaded.weights().iloc[0, 1]) == pytest.approx(2.0, abs=0.3)
 
 
 def test_saving_is_atomic_and_replaces_an_earlier_save(tmp_path, monkeypatch):
@@ -264,10 +264,10 @@ def test_saving_is_atomic_and_replaces_an_earlier_save(tmp_path, monkeypatch):
         second.save(folder)
     monkeypatch.undo()
     assert sorted(p.name for p in folder.iterdir()) == sorted([io.JSON_FILE, _tensors(folder).name])  # no temp files left
-    assert torch.equal(cw.SCM.load(folder).weights(), first.weights())  # the old save is intact
+    assert cw.SCM.load(folder).weights().equals(first.weights())  # the old save is intact
 
     second.save(folder)  # into an existing folder
-    assert torch.equal(cw.SCM.load(folder).weights(), second.weights())
+    assert cw.SCM.load(folder).weights().equals(second.weights())
 
 
 @pytest.mark.gpu
@@ -374,7 +374,7 @@ def test_a_folder_in_the_first_layout_still_loads_and_is_replaced_by_the_next_sa
     old = cw.SCM.load(saved_fitted)
     old.save(saved_fitted)
     assert sorted(p.name for p in saved_fitted.iterdir()) == sorted([io.JSON_FILE, _tensors(saved_fitted).name])
-    assert torch.equal(cw.SCM.load(saved_fitted).weights(), old.weights())
+    assert cw.SCM.load(saved_fitted).weights().equals(old.weights())
 
 
 # -- a correctly signed file with values no model can have ---------------------------------------

@@ -18,7 +18,7 @@ def test_expected_edges_is_k_times_n(kind):
 def test_dags_and_weights_in_range_with_random_sign():
     scm = cw.random_scm(30, edges_per_node=2.0, mechanism="linear", weight_range=(0.5, 2.0), seed=0)
     assert nx.is_directed_acyclic_graph(scm.graph)
-    W = scm.weights().numpy()
+    W = scm.weights().to_numpy()
     w = W[W != 0]
     assert np.all((np.abs(w) >= 0.5) & (np.abs(w) <= 2.0))
     assert (w > 0).any() and (w < 0).any()
