@@ -99,6 +99,8 @@ def _where(loc: tuple[Any, ...]) -> str:
 
 def validation_error(errors: list[dict[str, Any]], model: type | None = None) -> CausalWorldError:
     """The :mod:`causalworld.errors` error a pydantic validation failure stands for, naming the field."""
+    # a misspelt field also shows as the missing one: name the misspelling first
+    errors = sorted(errors, key=lambda e: e.get("type") != "extra_forbidden")
     e = errors[0] if errors else {"type": "", "loc": (), "msg": "invalid request"}
     kind, where, msg = e.get("type", ""), _where(tuple(e.get("loc", ()))), e.get("msg", "")
     got = e.get("input")
@@ -128,6 +130,10 @@ def _error_response(err: BaseException) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse({"error": type(err).__name__, "detail": str(err)}, status_code=status, headers=headers)
 
+
+_REQUESTS = {"sample": S.SampleRequest, "interventional_samples": S.InterventionalRequest,
+             "counterfactual": S.CounterfactualRequest, "average_causal_effect": S.AverageCausalEffectRequest,
+             "explain": S.ExplainRequest}  # route -> its body, to suggest a field for a misspelt one
 
 _ERRORS = {code: {"model": S.ErrorBody, "description": text} for code, text in [
     (413, "the request is past the server's size limits (RequestTooLargeError)"),
@@ -230,8 +236,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        route = request.scope.get("route")
-        body_model = getattr(getattr(route, "body_field", None), "type_", None)
+        body_model = _REQUESTS.get(request.url.path.rsplit("/", 1)[-1])
         return _error_response(validation_error(list(exc.errors()), body_model))
 
     @app.exception_handler(StarletteHTTPException)
