@@ -23,6 +23,7 @@ from causalworld.errors import ArgumentError, DTypeError, NonFiniteError, ShapeE
 __all__ = ["Intervention", "Shift", "Scale", "KINDS"]
 
 KINDS = ("hard", "shift", "scale")
+"""The kinds of :class:`Intervention`: set the value, add to it, or multiply it."""
 FORMAT = "interventions.intervention"
 FORMAT_VERSION = 1
 

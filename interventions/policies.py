@@ -498,3 +498,4 @@ def _world_values(world: Any, sample: dict[str, torch.Tensor]) -> dict[str, torc
 
 POLICIES: dict[str, type] = {"random": RandomPolicy, "round-robin": RoundRobinPolicy, "info-gain": InfoGainPolicy,
                              "goal": GoalPolicy}
+"""Every policy class by its short name (``"random"``, ``"round-robin"``, ``"info-gain"``, ``"goal"``)."""

@@ -82,6 +82,7 @@ from causalworld.scm.targets import targets_mask
 __all__ = ["Learner", "Learned", "register_learner", "LEARNERS", "out_of_time", "clone", "identifying_regimes"]
 
 LEARNERS: dict[str, type["Learner"]] = {}
+"""Every registered learner class by name (``register_learner`` fills it; the conformance checks run on each)."""
 
 Sampler = Callable[[int, np.random.Generator], list[np.ndarray]]
 
