@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import time
 
 import matplotlib
@@ -30,6 +31,11 @@ DPI = 80
 FIGURE_SETS = {**{f"worlds/{k}": f for k, f in WORLD_FIGURES.items()},
                **{f"concepts/{k}": f for k, f in CONCEPT_FIGURES.items()},
                **{f"encoders/{k}": f for k, f in ENCODER_FIGURES.items()}}
+
+
+# Sphinx roles in docstrings (":class:`~causalworld.SCM`") come out of mkdocstrings as a role name
+# before the code; the reader wants the name alone, shortened where the role said "~".
+SPHINX_ROLE = re.compile(r":(?:class|meth|func|data|attr|mod|exc|obj):<code>(~?)([\w.]+)</code>")
 
 
 def render_figures() -> dict[str, bytes]:
@@ -57,3 +63,7 @@ def on_files(files: Files, config) -> Files:
         files.append(File.generated(config, path, content=png))
     log.info("causalworld: figures drawn in %.1f s", time.perf_counter() - start)
     return files
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    return SPHINX_ROLE.sub(lambda m: f"<code>{m[2].rsplit('.', 1)[-1] if m[1] else m[2]}</code>", html)

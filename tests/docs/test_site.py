@@ -94,6 +94,8 @@ def test_api_reference_has_every_public_name(site):
         public = importlib.import_module(module).__all__
         missing = [name for name in public if f'id="{module}.{name}"' not in text]
         assert not missing, f"{path} lacks {missing} of {module}.__all__"
+        # Sphinx roles in docstrings are shown as the name alone, not as ":class:`~...`"
+        assert not re.search(r":(class|meth|func|data|attr|mod|exc):<code>", text), f"{path} shows a raw Sphinx role"
 
 
 def test_top_level_page_names_every_name_of_the_short_api(site):
