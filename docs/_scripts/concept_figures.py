@@ -155,7 +155,7 @@ def identifiability() -> dict[str, Figure]:
     ax.axhline(0.5, color="grey", ls="--", lw=0.8)
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("rows with do(y := 2), beside 300 observed rows")
-    ax.set_ylabel("P(x -> y) (ExactLearner.edge_probs_)")
+    ax.set_ylabel("P(x -> y), from edge_probs_")
     return {"concepts/img/identifiability.png": fig}
 
 

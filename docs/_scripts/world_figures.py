@@ -19,7 +19,8 @@ def _counterfactual(world, eps, do: dict, title: str, episode: int = 0) -> Figur
     """One episode beside the world's own answer under ``do``, from the same exogenous noise."""
     cf = world.counterfactual_rollout(eps, do)
     label = ", ".join(f"{k}={v}" for k, v in do.items())
-    return frame_strip({"factual": eps.frames[episode], f"do({label})": cf.frames[episode]}, title=title)
+    return frame_strip({"factual": eps.frames[episode], "counterfactual": cf.frames[episode]},
+                       title=f"{title}: do({label})")
 
 
 def lights() -> dict[str, Figure]:
@@ -28,7 +29,7 @@ def lights() -> dict[str, Figure]:
     return {
         "worlds/img/lights_strip.png": frame_strip(eps, title="lights-v0: three episodes"),
         "worlds/img/lights_counterfactual.png": _counterfactual(
-            world, eps, {"switch_green": 0, "ambient": 0.9}, "lights-v0: a true counterfactual"),
+            world, eps, {"switch_green": 0, "ambient": 0.9}, "lights-v0"),
         "worlds/img/lights_graph.png": draw_graph(world),
     }
 
@@ -55,7 +56,7 @@ def falling() -> dict[str, Figure]:
         "worlds/img/falling_strip.png": frame_strip(eps, title="falling-v0: knocked / held / missed"),
         "worlds/img/falling_counterfactual.png": _counterfactual(
             world, world.rollout(1, seed=1, do={"support_pen": 1, "pen_x": 0.4, "block_x": 0.42}),
-            {"support_pen": 0}, "falling-v0: had the shelf been removed"),
+            {"support_pen": 0}, "falling-v0"),
         "worlds/img/falling_graph.png": draw_graph(world),
     }
 
@@ -77,10 +78,10 @@ def pendulum() -> dict[str, Figure]:
     rows = {"factual": one.frames[0]}
     for do in ({"light_x": 0.7}, {"pendulum_angle": 0.5}, {"shadow_length": 0.3}):
         (k, v), = do.items()
-        rows[f"do({k}={v})"] = world.counterfactual_rollout(one, do).frames[0]
+        rows[f"{k}={v}"] = world.counterfactual_rollout(one, do).frames[0]
     return {
-        "worlds/img/pendulum_strip.png": frame_strip(eps, title="pendulum-v0"),
-        "worlds/img/pendulum_counterfactual.png": frame_strip(rows, title="pendulum-v0: true counterfactuals"),
+        "worlds/img/pendulum_strip.png": frame_strip(eps, title="pendulum-v0", scale=2.0),
+        "worlds/img/pendulum_counterfactual.png": frame_strip(rows, title="counterfactuals", scale=2.2),
         "worlds/img/pendulum_graph.png": draw_graph(world),
     }
 
