@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from causalworld.errors import ArgumentError, DTypeError, ShapeError
-from causalworld.viz.frames import Row, _is_episodes, draw_rows, video_rows
+from causalworld.viz.frames import Row, is_episodes, draw_rows, video_rows
 
 __all__ = ["counterfactual_strip"]
 
@@ -31,7 +31,7 @@ def _describe(do: Mapping[str, Any]) -> str:
 
 
 def _one(frames: Any, episode: int, what: str) -> Row:
-    if not (_is_episodes(frames) or hasattr(frames, "shape")):
+    if not (is_episodes(frames) or hasattr(frames, "shape")):
         raise DTypeError(f"{what} must be Episodes or uint8 [n, T, C, H, W] frames, got {type(frames).__name__}")
     return video_rows(frames, episodes=[episode])[0]
 
@@ -100,12 +100,12 @@ def counterfactual_strip(
     >>> [ax.get_ylabel() for ax in fig.axes]
     ['factual', 'do(ambient=1)', '|difference| x4']
     """
-    if not _is_episodes(episodes):
+    if not is_episodes(episodes):
         raise DTypeError(f"episodes must be Episodes from world.rollout, got {type(episodes).__name__}")
     if isinstance(counterfactual, Mapping):
         name = _describe(counterfactual)
         cf = world.counterfactual_rollout(episodes, dict(counterfactual))
-    elif _is_episodes(counterfactual):
+    elif is_episodes(counterfactual):
         name, cf = "counterfactual", counterfactual
         if len(cf) != len(episodes):
             raise ShapeError(f"the counterfactual holds {len(cf)} episodes, the factual {len(episodes)}; "

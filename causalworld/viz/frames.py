@@ -23,7 +23,8 @@ from matplotlib.figure import Figure
 
 from causalworld.errors import ArgumentError, DTypeError, OutOfRangeError, ShapeError, UnknownVariableError
 
-__all__ = ["frame_strip", "animate", "as_video_rows", "find_ffmpeg", "MissingFFmpegError"]
+__all__ = ["frame_strip", "animate", "as_video_rows", "video_rows", "draw_rows", "Row", "is_episodes", "find_ffmpeg",
+           "MissingFFmpegError"]
 
 
 class MissingFFmpegError(ArgumentError):
@@ -40,7 +41,14 @@ class Row:
     values: dict[str, np.ndarray] | None = None
 
 
-def _is_episodes(x: Any) -> bool:
+def is_episodes(x: Any) -> bool:
+    """True for :class:`~causalworld.Episodes` (frames with their values), read by its attributes.
+
+    Examples
+    --------
+    >>> is_episodes(np.zeros((1, 2, 3, 4, 4), np.uint8))
+    False
+    """
     return hasattr(x, "frames") and hasattr(x, "values") and not isinstance(x, np.ndarray)
 
 
@@ -61,7 +69,7 @@ def _item_rows(item: Any, label: str | None, episodes: Sequence[int] | None) -> 
     """The rows of one video source: ``[T, C, H, W]`` is one row; ``[n, T, C, H, W]`` or Episodes one per episode."""
     what = "frames" if label is None else f"video {label!r}"
     values = None
-    if _is_episodes(item):
+    if is_episodes(item):
         values = {k: (v.detach().cpu().double().numpy() if hasattr(v, "detach") else np.asarray(v, dtype=float))
                   for k, v in item.values.items()}
         item = item.frames
@@ -99,7 +107,21 @@ def _item_rows(item: Any, label: str | None, episodes: Sequence[int] | None) -> 
 
 
 def video_rows(frames: Any, *, episodes: Sequence[int] | None = None) -> list[Row]:
-    """The rows to draw, from any of the inputs :func:`frame_strip` takes; all rows share one shape."""
+    """The rows to draw, from any of the inputs :func:`frame_strip` takes; all rows share one shape.
+
+    Raises
+    ------
+    DTypeError, ShapeError, ArgumentError
+        As :func:`frame_strip` says.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> eps = cw.make("lights", image_size=16, frames=2).rollout(2, seed=0)
+    >>> rows = video_rows([eps[:1], eps])
+    >>> [r.label for r in rows], rows[0].video.shape, rows[0].values["sensor"].shape
+    (['video 0', 'video 1 [0]', 'video 1 [1]'], (2, 16, 16, 3), (2,))
+    """
     if isinstance(frames, Mapping):
         rows = [r for label, item in frames.items() for r in _item_rows(item, str(label), episodes)]
     elif isinstance(frames, (list, tuple)):
@@ -160,7 +182,14 @@ def _check_show(rows: list[Row], show: Sequence[str] | None) -> list[str]:
 
 def draw_rows(rows: list[Row], *, max_frames: int = 8, title: str | None = None, scale: float = 1.2,
               show: Sequence[str] | None = None) -> Figure:
-    """The strip figure of prepared rows (see :func:`frame_strip`)."""
+    """The strip figure of prepared rows (see :func:`frame_strip`, which adds saving).
+
+    Examples
+    --------
+    >>> fig = draw_rows([Row("noise", np.zeros((3, 4, 4, 1), np.uint8))], max_frames=2)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['t=0', 't=2']
+    """
     max_frames = _check_count(max_frames, "max_frames")
     if not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and scale > 0):
         raise OutOfRangeError(f"scale must be a positive number (inches per frame), got {scale!r}")

@@ -28,6 +28,7 @@ NODE_GAP = 0.35  # inches of white between two discs in a layer
 LANE_GAP = 0.22  # inches between a long edge's lane and a disc beside it
 CLEARANCE = 0.08  # inches every edge keeps from the rim of every node it does not join
 SAMPLES = 32  # points per curve piece; edges are drawn as these polylines
+LOOP = 2.4  # how far a self-loop reaches from its node's centre, in radii
 
 
 @dataclass(frozen=True)
@@ -295,7 +296,7 @@ class _Dummy:
     """Marks the lane points of a long edge in the layer graph."""
 
 
-def _layered(nodes: list, edges: list[tuple[Any, Any, str]], radius: float) -> tuple[dict, dict]:
+def _layered(nodes: list, edges: list[tuple[Any, Any, str]], radius: float, loops: set) -> tuple[dict, dict]:
     # one DAG for the layers: directed edges as they are, the others pointing down a linear order
     directed = nx.DiGraph()
     directed.add_nodes_from(nodes)
@@ -324,7 +325,8 @@ def _layered(nodes: list, edges: list[tuple[Any, Any, str]], radius: float) -> t
     for v in nx.topological_sort(g):  # a topological first order keeps related nodes close
         layers[layer[v]].append(v)
     layers = _order_layers(layers, g)
-    half = {v: (radius if _real(v) else 0.0) for v in g.nodes}
+    # a node with a self-loop keeps room for the loop on its right (LOOP reaches 2 radii out)
+    half = {v: ((LOOP + 0.1) * radius if v in loops else radius) if _real(v) else 0.0 for v in g.nodes}
     x = _x_positions(layers, g, half)
     return x, {"layer": layer, "chains": chains, "depth": depth}
 
@@ -414,16 +416,19 @@ def graph_layout(graph: Any, *, labels: Mapping[Hashable, str] | None = None, fo
     text = {v: wrap_label(str(labels[v]) if labels is not None and v in labels else str(v)) for v in nodes}
     radius = _label_radius(text.values(), fontsize) if nodes else 0.16
     kinds = {(u, v): k for u, v, k in edges}
+    loops = {u for u, v, _ in edges if u == v}  # a summary graph's x -> x (x_t causes x_t+1)
+    edges = [e for e in edges if e[0] != e[1]]
     directed = nx.DiGraph()
     directed.add_nodes_from(nodes)
     directed.add_edges_from((u, v) for u, v, k in edges if k == "directed")
     index = {v: i for i, v in enumerate(nodes)}
     if nx.is_directed_acyclic_graph(directed):
         style = "layered"
-        x, info = _layered(nodes, edges, radius)
+        x, info = _layered(nodes, edges, radius, loops)
         dy = max(1.0, 2 * radius + 0.5)
         for _ in range(12):  # spread the layers until every edge clears every node
             pos, paths = _layered_paths(x, info, radius, dy)
+            paths.update({(u, u): _loop(pos[u], 0.0, radius) for u in loops})  # loops to the right
             if _worst(pos, paths, index, radius) >= CLEARANCE:
                 break
             dy *= 1.25
@@ -432,10 +437,22 @@ def graph_layout(graph: Any, *, labels: Mapping[Hashable, str] | None = None, fo
         ring = max(1.0, len(nodes) * (2 * radius + NODE_GAP) / (2 * np.pi))
         for _ in range(12):
             pos, paths = _circular_paths(nodes, edges, radius, ring)
+            paths.update({(u, u): _loop(pos[u], float(np.arctan2(pos[u][1], pos[u][0])), radius) for u in loops})  # outwards
             if _worst(pos, paths, index, radius) >= CLEARANCE:
                 break
             ring *= 1.2
     return GraphLayout(pos=pos, radius=radius, labels=text, fontsize=fontsize, edges=paths, kinds=kinds, style=style)
+
+
+def _loop(centre: tuple[float, float], angle: float, radius: float) -> np.ndarray:
+    """A self-loop leaving the rim 40 degrees to one side of ``angle`` and coming back 40 degrees to the other."""
+    c = np.asarray(centre, dtype=float)
+
+    def at(deg: float, reach: float) -> np.ndarray:
+        a = angle + np.deg2rad(deg)
+        return c + reach * radius * np.array([np.cos(a), np.sin(a)])
+
+    return _cubic(at(40, 1.0), at(55, 1.35 * LOOP), at(-55, 1.35 * LOOP), at(-40, 1.0), 2 * SAMPLES)
 
 
 def _worst(pos: dict, paths: dict, index: dict, radius: float) -> float:

@@ -85,6 +85,16 @@ def test_clearance_catches_an_edge_through_a_node():
     assert min(edge_clearance(lay).values()) >= 0.08  # the real layout bends a -> c around b
 
 
+def test_self_loops_of_a_summary_graph_are_drawn_clear():
+    dag_with_loops = nx.DiGraph([("a", "a"), ("a", "b"), ("b", "b"), ("c", "b"), ("c", "c"), ("d", "b")])
+    feedback = nx.DiGraph([("a", "a"), ("a", "b"), ("b", "a"), ("b", "b"), ("c", "b")])
+    for g, style in ((dag_with_loops, "layered"), (feedback, "circular")):
+        lay = graph_layout(g)
+        assert lay.style == style
+        _assert_clear(lay, g.edges)
+        assert np.ptp(lay.edges[("b", "b")], axis=0).max() > lay.radius  # a visible loop, not a dot
+
+
 def test_mixed_graph_edges_are_kept_with_their_kind():
     cpdag = essential_graph(cw.make("lights").graph, targets=[set(), {"spin"}])
     lay = graph_layout(cpdag)
