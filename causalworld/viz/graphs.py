@@ -206,8 +206,8 @@ def _canvas(layout: GraphLayout, title: str | None, handles: list, figsize: tupl
     fig = Figure(figsize=(W, H))
     FigureCanvasAgg(fig)
     aw, ah = w * scale, h * scale
-    y0 = (H - scale * (h + top + bottom)) / 2 + scale * bottom  # room for the legend below, the title above
-    ax = fig.add_axes(((W - aw) / 2 / W, y0 / H, aw / W, ah / H))
+    base = (H - scale * (h + top + bottom)) / 2 + scale * bottom  # room for the legend below, the title above
+    ax = fig.add_axes(((W - aw) / 2 / W, base / H, aw / W, ah / H))
     ax.set_xlim(x0 - PAD, x1 + PAD)
     ax.set_ylim(y0 - PAD, y1 + PAD)
     ax.set_aspect("equal")

@@ -135,7 +135,7 @@ def _label_radius(labels: Iterable[str], fontsize: float) -> float:
     for label in labels:
         bb = fig.text(0, 0, label, fontsize=fontsize, ha="center", va="center", multialignment="center").get_window_extent(renderer)
         half_diag = max(half_diag, 0.5 * float(np.hypot(bb.width, bb.height)))
-    return max(0.16, (half_diag + 2.0) / 72.0)  # 2 pt of padding inside the rim
+    return max(0.16, (half_diag + 3.5) / 72.0)  # room inside the rim for a 2.5 pt outline and 2 pt of white
 
 
 # ---------------------------------------------------------------------------- curves

@@ -52,8 +52,16 @@ def _assert_labels_inside(fig):
         bb = text.get_window_extent(renderer)
         centre = ax.transData.transform(nodes[v].center)
         rim = ax.transData.transform((nodes[v].center[0] + nodes[v].radius, nodes[v].center[1]))[0] - centre[0]
+        rim -= nodes[v].get_linewidth() / 2 * fig.dpi / 72  # inside the outline, not under it
         corners = np.array([[bb.x0, bb.y0], [bb.x0, bb.y1], [bb.x1, bb.y0], [bb.x1, bb.y1]])
         assert np.linalg.norm(corners - centre, axis=1).max() <= rim, f"label {v!r} spills out of its disc"
+    # every disc lies inside the axes' view (nothing clipped), and the axes inside the figure
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    for v, disc in nodes.items():
+        (cx, cy), r = disc.center, disc.radius
+        assert x0 <= cx - r and cx + r <= x1 and y0 <= cy - r and cy + r <= y1, f"node {v!r} is cut off"
+    box = ax.get_position()
+    assert 0 <= box.x0 and box.x1 <= 1 and 0 <= box.y0 and box.y1 <= 1
 
 
 @pytest.mark.parametrize("name", ["lights", "sprites", "falling", "pendulum", "billiards"])
@@ -88,8 +96,9 @@ def test_world_graph_png(tmp_path):
     assert img.std() > 10 and (tmp_path / "g.png").stat().st_size > 5000
 
 
-def test_scaled_to_a_figsize_labels_still_fit():
-    fig = draw_graph(cw.make("falling").graph, figsize=(4.0, 3.0))
+@pytest.mark.parametrize("graph", [cw.make("falling"), cw.make("falling").graph])
+def test_scaled_to_a_figsize_labels_still_fit(graph):
+    fig = draw_graph(graph, figsize=(4.0, 3.0))
     assert tuple(fig.get_size_inches()) == (4.0, 3.0)
     _assert_labels_inside(fig)
     _assert_drawn_edges_clear(fig)
