@@ -20,6 +20,7 @@ from torch import Tensor
 
 from dowhy.gcm import (
     AdditiveNoiseModel,
+    ClassifierFCM,
     EmpiricalDistribution,
     InvertibleStructuralCausalModel,
     PostNonlinearModel,
@@ -42,8 +43,10 @@ from sklearn.neural_network import MLPRegressor
 
 from causalworld.errors import ConversionError
 from causalworld.scm import graph as graphs
+from causalworld.scm.labels import check_labels, is_default
 from causalworld.scm.mechanisms import (
     AdditiveNoiseMLP,
+    Categorical,
     GaussianRoot,
     LinearGaussian,
     Mechanism,
@@ -51,19 +54,18 @@ from causalworld.scm.mechanisms import (
     UniformRoot,
 )
 from causalworld.scm.mechanisms.continuous import LINKS
+from causalworld.scm.mechanisms.wrapped import WrappedClassifier, WrappedRegressor
 from causalworld.scm.model import SCM
 
 __all__ = ["to_dowhy", "from_dowhy", "CausalWorldPrediction", "CausalWorldLink"]
 
 _SUPPORTED_EXPORT = "GaussianRoot, UniformRoot, LinearGaussian, AdditiveNoiseMLP and PostNonlinear"
 _SUPPORTED_IMPORT = (
-    "roots: ScipyDistribution(norm | uniform), EmpiricalDistribution; non-roots: AdditiveNoiseModel or "
-    "PostNonlinearModel (link identity, exp, or one exported by causalworld) with normal "
-    "(ScipyDistribution norm) or EmpiricalDistribution noise, whose prediction model is "
-    "LinearRegressionWithFixedParameter, a SklearnRegressionModel of a sklearn linear regressor "
-    "(LinearRegression, Ridge(CV), Lasso(CV), ElasticNet(CV), LassoLarsIC) or MLPRegressor, or one "
-    "exported by causalworld"
+    "roots: ScipyDistribution(norm | uniform), EmpiricalDistribution (of numbers or of labels); "
+    "non-roots: ClassifierFCM, AdditiveNoiseModel, or PostNonlinearModel (link identity, exp, or one "
+    "exported by causalworld) with normal (ScipyDistribution norm) or EmpiricalDistribution noise"
 )
+FIX = "or fit causalworld mechanisms to the same graph and data instead: causalworld.SCM.fit(model.graph, data)"
 _SKLEARN_ACTIVATIONS = {"relu": "relu", "tanh": "tanh", "logistic": "sigmoid"}
 
 
@@ -152,9 +154,11 @@ def _export_mechanism(node: str, m: Mechanism, parents: Sequence[str], dowhy_par
         return ScipyDistribution(stats.norm, loc=float(m.mean), scale=float(m.std))
     if kind is UniformRoot:
         return ScipyDistribution(stats.uniform, loc=float(m.low), scale=float(m.high - m.low))
+    if getattr(m, "dowhy_mechanism", None) is not None:  # read from DoWhy: hand back what DoWhy fitted
+        return copy.deepcopy(m.dowhy_mechanism)
     if kind in (LinearGaussian, AdditiveNoiseMLP, PostNonlinear):
         prediction = CausalWorldPrediction(m.inner if kind is PostNonlinear else m, node, parents, dowhy_parents)
-        noise = ScipyDistribution(stats.norm, loc=0.0, scale=float(m.noise_std))
+        noise = ScipyDistribution(stats.norm, loc=float(m.noise_mean), scale=float(m.noise_std))
         if kind is PostNonlinear:
             return PostNonlinearModel(prediction, noise, CausalWorldLink(m.link_name))
         return AdditiveNoiseModel(prediction, noise)
@@ -224,7 +228,7 @@ def _as64(x: Any) -> Tensor:
 
 
 def _linear(weight: np.ndarray, bias: float, noise_std: float) -> LinearGaussian:
-    m = LinearGaussian(len(weight), noise_std=noise_std).to(torch.float64).requires_grad_(False)
+    m = LinearGaussian(len(weight), noise_std=noise_std, dtype=torch.float64).requires_grad_(False)
     m.weight.copy_(_as64(weight))
     m.bias.fill_(float(bias))
     m.noise_std.fill_(float(noise_std))  # the constructor rounds it through the default dtype
@@ -288,6 +292,16 @@ def _noise_law(node: str, noise_model: Any) -> tuple[float, float]:
     return mean, std
 
 
+def _import_labelled_root(node: str, data: np.ndarray) -> tuple[Mechanism, tuple[Any, ...]]:
+    """A root DoWhy models by the empirical distribution of its labels: a categorical root with
+    the same frequencies (its codes in the labels' sorted order, as classifiers order classes)."""
+    labels, counts = np.unique(data, return_counts=True)
+    if len(labels) < 2:
+        raise ConversionError(f"root {node!r} takes the one value {labels[0]!r}; a discrete variable needs two or more")
+    freq = torch.as_tensor(counts / counts.sum(), dtype=torch.float64)
+    return Categorical(0, len(labels), bias=torch.log(freq), dtype=torch.float64), check_labels(node, list(labels), len(labels))
+
+
 def _import_root(node: str, m: Any) -> Mechanism:
     if isinstance(m, ScipyDistribution) and m.scipy_distribution in (stats.norm, stats.uniform) and m.parameters:
         loc, scale = float(m.parameters.get("loc", 0.0)), float(m.parameters.get("scale", 1.0))
@@ -323,11 +337,35 @@ def _import_root(node: str, m: Any) -> Mechanism:
     raise ConversionError(f"cannot import root {node!r}: {why}; supported: {_SUPPORTED_IMPORT}")
 
 
+def _describe(pm: Any) -> str:
+    """A short name of a foreign prediction model: ``HistGradientBoostingRegressor``,
+    ``Pipeline(polynomialfeatures, linearregression)``."""
+    sk = getattr(pm, "sklearn_model", pm)
+    steps = getattr(sk, "steps", None)
+    if steps:
+        return f"{type(sk).__name__}({', '.join(type(step).__name__ for _, step in steps)})"
+    return type(sk).__name__
+
+
+def _wrapped_regressor(node: str, pm: Any, dowhy_parents: list[str], ours: list[str], labels: dict[str, Any],
+                       noise_std: float, noise_mean: float) -> WrappedRegressor:
+    if not hasattr(pm, "predict"):
+        raise ConversionError(f"cannot import {node!r}: its prediction model {type(pm).__name__} has no predict()")
+    m = WrappedRegressor(pm, _reorder(ours, dowhy_parents), noise_std=noise_std, noise_mean=noise_mean,
+                         parent_labels=[labels.get(p) for p in dowhy_parents], what=_describe(pm))
+    return m
+
+
 def _import_prediction(node: str, pm: Any, dowhy_parents: list[str], ours: list[str],
-                       noise_std: float, shift: float) -> LinearGaussian | AdditiveNoiseMLP:
-    """Our mechanism for ``f`` with inputs in ``ours`` order; DoWhy feeds ``dowhy_parents`` order."""
+                       noise_std: float, shift: float,
+                       labels: dict[str, Any] | None = None) -> LinearGaussian | AdditiveNoiseMLP | WrappedRegressor:
+    """Our mechanism for ``f`` with inputs in ``ours`` order; DoWhy feeds ``dowhy_parents`` order.
+    A model without a native counterpart, or one that one-hot encodes labelled parents, is wrapped."""
+    labels = labels or {}
     idx = _reorder(dowhy_parents, ours)
     p = len(ours)
+    if any(p_ in labels for p_ in dowhy_parents) or getattr(pm, "_encoders", None):
+        return _wrapped_regressor(node, pm, dowhy_parents, ours, labels, noise_std, shift)
     if isinstance(pm, CausalWorldPrediction):
         if sorted(pm.parents) != sorted(ours):
             raise ConversionError(f"{node!r}: its causalworld mechanism takes {list(pm.parents)}, the graph gives {ours}")
@@ -343,9 +381,6 @@ def _import_prediction(node: str, pm: Any, dowhy_parents: list[str], ours: list[
         return _linear(coef[idx], float(np.asarray(pm.intercept).reshape(-1)[0]) + shift, noise_std)
     if isinstance(pm, SklearnRegressionModel):
         sk = pm.sklearn_model
-        if getattr(pm, "_encoders", None):
-            raise ConversionError(f"{node!r}: its regressor one-hot encodes categorical parents, which causalworld "
-                                  "mechanisms do not; give numeric parents")
         linear_types = (linear_model.LinearRegression, linear_model.Ridge, linear_model.RidgeCV, linear_model.Lasso,
                         linear_model.LassoCV, linear_model.ElasticNet, linear_model.ElasticNetCV,
                         linear_model.LassoLarsIC)
@@ -361,10 +396,7 @@ def _import_prediction(node: str, pm: Any, dowhy_parents: list[str], ours: list[
             return _mlp(node, sk, idx, noise_std, shift)
         if isinstance(sk, (*linear_types, MLPRegressor)):
             raise ConversionError(f"{node!r}: its {type(sk).__name__} is not fitted; call gcm.fit first")
-        raise ConversionError(f"cannot import {node!r}: the sklearn model {type(sk).__name__} is not supported; "
-                              f"supported: {_SUPPORTED_IMPORT}")
-    raise ConversionError(f"cannot import {node!r}: the prediction model {type(pm).__name__} is not supported; "
-                          f"supported: {_SUPPORTED_IMPORT}")
+    return _wrapped_regressor(node, pm, dowhy_parents, ours, labels, noise_std, shift)
 
 
 def _permuted(m: Mechanism, idx: list[int]) -> Any:
@@ -387,11 +419,41 @@ def _add_shift(m: LinearGaussian | AdditiveNoiseMLP, shift: float) -> None:
         m.out_shift.add_(shift)
 
 
-def _import_node(node: str, mech: Any, dowhy_parents: list[str], ours: list[str]) -> Mechanism:
+def _import_classifier(node: str, mech: ClassifierFCM, dowhy_parents: list[str], ours: list[str],
+                       labels: dict[str, Any]) -> tuple[Mechanism, tuple[Any, ...]]:
+    """A ``ClassifierFCM`` as a categorical mechanism whose logits are the classifier's
+    log-probabilities: it samples as DoWhy does, and its counterfactuals come from the exact
+    Gumbel noise posterior (which DoWhy cannot give, py-why/dowhy#1146)."""
+    clf = mech.classifier_model
+    try:
+        classes = list(clf.classes)
+    except (AttributeError, TypeError):
+        raise ConversionError(f"{node!r}: its classifier {_describe(clf)} is not fitted; call gcm.fit first") from None
+    if len(classes) < 2:
+        raise ConversionError(f"{node!r}: its classifier knows one class {classes}; a discrete variable needs two or more")
+    m = WrappedClassifier(clf, _reorder(ours, dowhy_parents), len(classes),
+                          parent_labels=[labels.get(p) for p in dowhy_parents], what=_describe(clf))
+    return m, check_labels(node, classes, len(classes))
+
+
+def _convert(node: str, mech: Any, dowhy_parents: list[str], ours: list[str],
+             labels: dict[str, Any]) -> tuple[Mechanism, tuple[Any, ...] | None]:
+    """One node's mechanism, and its labels when it is discrete."""
+    if not dowhy_parents:
+        data = getattr(mech, "data", None) if isinstance(mech, EmpiricalDistribution) else None
+        if data is not None and np.asarray(data).dtype.kind in "OUSb":
+            return _import_labelled_root(node, np.asarray(data).reshape(-1))
+        return _import_root(node, mech), None
+    if isinstance(mech, ClassifierFCM):
+        return _import_classifier(node, mech, dowhy_parents, ours, labels)
+    return _import_node(node, mech, dowhy_parents, ours, labels), None
+
+
+def _import_node(node: str, mech: Any, dowhy_parents: list[str], ours: list[str],
+                 labels: dict[str, Any] | None = None) -> Mechanism:
+    labels = labels or {}
     if not isinstance(mech, PostNonlinearModel):  # AdditiveNoiseModel is a PostNonlinearModel
-        why = ("DoWhy cannot abduct the noise of a ClassifierFCM (py-why/dowhy#1146)"
-               if type(mech).__name__ == "ClassifierFCM" else f"{type(mech).__name__} is not supported")
-        raise ConversionError(f"cannot import {node!r}: {why}; supported: {_SUPPORTED_IMPORT}")
+        raise ConversionError(f"cannot import {node!r}: {type(mech).__name__} is not supported; supported: {_SUPPORTED_IMPORT}")
     if type(mech).__name__ == "DiscreteAdditiveNoiseModel":
         raise ConversionError(f"cannot import {node!r}: DiscreteAdditiveNoiseModel rounds its prediction and has "
                               f"integer noise, which no causalworld mechanism does; supported: {_SUPPORTED_IMPORT}")
@@ -409,11 +471,16 @@ def _import_node(node: str, mech: Any, dowhy_parents: list[str], ours: list[str]
             f"causalworld links are {sorted(LINKS)}"
         )
     mean, std = _noise_law(node, mech.noise_model)
-    # The noise mean moves into f: x = g(f(pa) + mean + e), e centred. Counterfactuals are unchanged.
-    f = _import_prediction(node, mech.prediction_model, dowhy_parents, ours, std, mean)
+    # DoWhy's noise is kept as it is, mean included (x = g(f(pa) + u), u ~ N(mean, std^2)), so a
+    # noise table means the same in both libraries.
+    f = _import_prediction(node, mech.prediction_model, dowhy_parents, ours, std, 0.0, labels)
+    f.noise_mean.fill_(mean)
     if link == "identity":
         return f
-    pnl = PostNonlinear(LinearGaussian(len(ours)), link=link, noise_std=std).to(torch.float64)
+    if isinstance(f, WrappedRegressor):
+        raise ConversionError(f"cannot import {node!r}: a post-nonlinear model around a {f.what} has no causalworld "
+                              "counterpart (only around a linear regressor or an MLPRegressor)")
+    pnl = PostNonlinear(LinearGaussian(len(ours)), link=link, noise_std=std, noise_mean=mean).to(torch.float64)
     pnl.inner = f
     pnl.noise_std.fill_(std)
     return pnl
@@ -422,24 +489,38 @@ def _import_node(node: str, mech: Any, dowhy_parents: list[str], ours: list[str]
 def from_dowhy(model: Any, *, dtype: torch.dtype = torch.float64) -> SCM:
     """A causalworld ``SCM`` from a fitted ``dowhy.gcm`` structural causal model.
 
-    Supported mechanisms (anything else raises :class:`~causalworld.errors.ConversionError`
-    naming the node, the class, and this list):
+    Every mechanism ``gcm.auto.assign_causal_mechanisms`` assigns converts:
 
     - roots: ``ScipyDistribution`` of ``stats.norm`` or ``stats.uniform`` (exact), and
-      ``EmpiricalDistribution``, replaced by a normal of the data's mean and std (this changes
-      sampling but not counterfactuals, where a root's noise is its observed value);
-    - non-roots: ``AdditiveNoiseModel`` and ``PostNonlinearModel`` with link identity, exp (or
-      one exported by :func:`to_dowhy`), whose noise is ``ScipyDistribution(stats.norm)`` (exact)
-      or ``EmpiricalDistribution`` (a normal of its mean and std: counterfactuals unchanged), and
-      whose prediction model is ``LinearRegressionWithFixedParameter``, a ``SklearnRegressionModel``
-      of a sklearn linear regressor (``LinearRegression``, ``Ridge(CV)``, ``Lasso(CV)``,
-      ``ElasticNet(CV)``, ``LassoLarsIC``: -> ``LinearGaussian``) or of an ``MLPRegressor``
-      (activations relu, tanh, logistic -> ``AdditiveNoiseMLP`` with the same weights; identity ->
-      the composed ``LinearGaussian``), or a model exported by :func:`to_dowhy` (round trip).
+      ``EmpiricalDistribution``: of numbers, a normal of the data's mean and std (this changes
+      sampling but not counterfactuals, where a root's noise is its observed value); of labels
+      (strings, booleans), a :class:`~causalworld.scm.mechanisms.Categorical` root with the
+      labels' frequencies;
+    - ``AdditiveNoiseModel`` and ``PostNonlinearModel`` (link identity, exp, or one exported by
+      :func:`to_dowhy`) whose noise is ``ScipyDistribution(stats.norm)`` (exact) or
+      ``EmpiricalDistribution`` (a normal of its mean and std: counterfactuals unchanged). The
+      noise is DoWhy's, mean included, so ``noise_data`` means the same in both libraries. The
+      prediction model becomes a native mechanism when it has one: a
+      ``LinearRegressionWithFixedParameter`` or a sklearn linear regressor (``LinearRegression``,
+      ``Ridge(CV)``, ``Lasso(CV)``, ``ElasticNet(CV)``, ``LassoLarsIC``) -> ``LinearGaussian``; an
+      ``MLPRegressor`` (relu, tanh, logistic -> ``AdditiveNoiseMLP`` with the same weights;
+      identity -> the composed ``LinearGaussian``); a model exported by :func:`to_dowhy` (round
+      trip). Any other (``HistGradientBoostingRegressor``, a ``Pipeline``, an ``SVR``, ...), and
+      any regressor over labelled parents that DoWhy one-hot encodes, is wrapped:
+      :class:`~causalworld.scm.mechanisms.wrapped.WrappedRegressor` calls it (exact, CPU numpy,
+      slower; it cannot be saved or moved to CUDA);
+    - ``ClassifierFCM``: a categorical mechanism whose logits are the classifier's
+      log-probabilities (:class:`~causalworld.scm.mechanisms.wrapped.WrappedClassifier`), labelled
+      with its classes. It samples as DoWhy does, and its counterfactuals come from the exact
+      Gumbel noise posterior, which DoWhy cannot give (py-why/dowhy#1146).
 
-    Parameters follow DoWhy's parent order (``sorted(predecessors)``) and are reordered to ours.
-    Node names become ``str``. Every node must have been fitted to the current graph (DoWhy's
-    ``parents_during_fit``), as DoWhy itself requires before a query.
+    A node that still cannot be converted (another noise law, an unfitted mechanism) raises
+    :class:`~causalworld.errors.ConversionError` naming the node and the class, and ending with
+    the fix: ``SCM.fit(model.graph, data)``. Parameters follow DoWhy's parent order
+    (``sorted(predecessors)``) and are reordered to ours. Node names become ``str``. Every node
+    must have been fitted to the current graph (DoWhy's ``parents_during_fit``), as DoWhy itself
+    requires before a query. ``to_dowhy`` on the result hands wrapped and discrete nodes back as
+    the DoWhy mechanisms they came from.
 
     Examples
     --------
@@ -464,21 +545,33 @@ def from_dowhy(model: Any, *, dtype: torch.dtype = torch.float64) -> SCM:
     position = {v: i for i, v in enumerate(order)}
     back = {s: node for node, s in names.items()}
     mechanisms: dict[str, Mechanism] = {}
+    labels: dict[str, tuple[Any, ...]] = {}
     for v in order:
         node = back[v]
         attrs = graph.nodes[node]
-        if CAUSAL_MECHANISM not in attrs:
-            raise ConversionError(f"DoWhy node {v!r} has no causal mechanism; assign and fit one first")
-        dowhy_parents = get_ordered_predecessors(graph, node)
-        if attrs.get(PARENTS_DURING_FIT) != dowhy_parents:
-            raise ConversionError(
-                f"DoWhy node {v!r} is not fitted to the graph (parents at fit time: "
-                f"{attrs.get(PARENTS_DURING_FIT)}, now: {dowhy_parents}); call gcm.fit first"
-            )
-        ours = sorted((str(p) for p in dowhy_parents), key=position.__getitem__)
-        mech = attrs[CAUSAL_MECHANISM]
-        if not dowhy_parents:
-            mechanisms[v] = _import_root(v, mech)
-        else:
-            mechanisms[v] = _import_node(v, mech, [str(p) for p in dowhy_parents], ours)
-    return SCM(g, mechanisms, dtype=dtype)
+        try:
+            if CAUSAL_MECHANISM not in attrs:
+                raise ConversionError(f"DoWhy node {v!r} has no causal mechanism; assign and fit one first")
+            dowhy_parents = get_ordered_predecessors(graph, node)
+            if attrs.get(PARENTS_DURING_FIT) != dowhy_parents:
+                raise ConversionError(
+                    f"DoWhy node {v!r} is not fitted to the graph (parents at fit time: "
+                    f"{attrs.get(PARENTS_DURING_FIT)}, now: {dowhy_parents}); call gcm.fit first"
+                )
+            ours = sorted((str(p) for p in dowhy_parents), key=position.__getitem__)
+            mech = attrs[CAUSAL_MECHANISM]
+            mechanisms[v], found = _convert(v, mech, [str(p) for p in dowhy_parents], ours, labels)
+        except ConversionError as e:
+            raise ConversionError(f"{e}; {FIX}") from None
+        if found is not None and not is_default(found):
+            labels[v] = found
+        m = mechanisms[v]
+        if found is not None or isinstance(m, WrappedRegressor):
+            # A copy of DoWhy's mechanism, so that refitting the DoWhy model leaves ours alone; no
+            # causalworld export reproduces these, so to_dowhy hands it back.
+            m.dowhy_mechanism = copy.deepcopy(mech)
+            if isinstance(m, WrappedRegressor):
+                m.model = m.dowhy_mechanism.prediction_model
+            elif isinstance(m, WrappedClassifier):
+                m.model = m.dowhy_mechanism.classifier_model
+    return SCM(g, mechanisms, dtype=dtype, labels=labels)

@@ -383,6 +383,10 @@ class SCM:
         """
         import copy
 
+        if device is not None and str(device).split(":")[0] != "cpu":
+            for v, m in self._mechanisms.items():
+                if getattr(m, "foreign", False):
+                    m.to(device=torch.device(str(device)))  # raises the DeviceError that names the fix
         device = as_device(device) if device is not None else self._device
         dtype = dtype or self._dtype
         mechs = {v: copy.deepcopy(m) for v, m in self._mechanisms.items()}

@@ -189,14 +189,31 @@ LINKS: dict[str, tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor], C
 
 
 class _AdditiveFamily(Mechanism):
-    """``x = g(f(parents) + u)``, ``u ~ N(0, noise_std^2)``; ``g`` is the identity unless post-nonlinear."""
+    """``x = g(f(parents) + u)``, ``u ~ N(noise_mean, noise_std^2)``; ``g`` is the identity unless
+    post-nonlinear.
+
+    ``noise_mean`` is 0 for every mechanism causalworld fits. A model read from DoWhy keeps
+    DoWhy's noise as it is (an additive noise model fitted there has noise with the mean of its
+    residuals), so that noise tables mean the same in both libraries; it is kept in the config,
+    not among the tensors, so files saved before it existed load unchanged.
+    """
 
     invertible: ClassVar[bool] = True
     link_name: str = "identity"
 
-    def __init__(self, n_parents: int, noise_std: float, *, dtype: torch.dtype | None = None) -> None:
+    def __init__(self, n_parents: int, noise_std: float, *, dtype: torch.dtype | None = None,
+                 noise_mean: float = 0.0) -> None:
         super().__init__(n_parents, dtype=dtype)
         self.register_buffer("noise_std", _as_param(_scale(noise_std, "noise_std"), (), 1.0, self.dtype, "noise_std"))
+        self.register_buffer("noise_mean", _as_param(noise_mean, (), 0.0, self.dtype, "noise_mean"), persistent=False)
+
+    def _noise_config(self) -> dict[str, Any]:
+        mean = float(self.noise_mean)
+        return {"noise_mean": mean} if mean else {}
+
+    def _noise_text(self, name: str) -> str:
+        mean = float(self.noise_mean)
+        return f"u_{name} ~ N({_fmt(mean) if mean else 0}, {_fmt(float(self.noise_std))}^2)"
 
     def check_parameters(self) -> None:
         super().check_parameters()
@@ -214,7 +231,7 @@ class _AdditiveFamily(Mechanism):
         return z if self.link_name == "identity" else self._link()[0](z)
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        return self.noise_std * self._randn((n,), generator)
+        return torch.addcmul(self.noise_mean, self.noise_std, self._randn((n,), generator))
 
     def _unlink(self, value: Tensor) -> Tensor:
         if self.link_name == "identity":
@@ -228,13 +245,13 @@ class _AdditiveFamily(Mechanism):
 
     def log_prob(self, value: Tensor, parents: Tensor) -> Tensor:
         u = self._unlink(value) - self.predict(parents)
-        lp = normal_log_prob(u, self.noise_std)
+        lp = normal_log_prob(u - self.noise_mean, self.noise_std)
         if self.link_name != "identity":
             lp = lp + self._link()[2](value)
         return lp
 
     def noise_distribution(self) -> torch.distributions.Distribution:
-        return torch.distributions.Normal(torch.zeros_like(self.noise_std), self.noise_std)
+        return torch.distributions.Normal(self.noise_mean.clone(), self.noise_std)
 
 
 @register_mechanism
@@ -253,8 +270,8 @@ class LinearGaussian(_AdditiveFamily):
     """
 
     def __init__(self, n_parents: int, weight: Sequence[float] | Tensor | None = None, bias: float = 0.0,
-                 noise_std: float = 1.0, *, dtype: torch.dtype | None = None) -> None:
-        super().__init__(n_parents, noise_std, dtype=dtype)
+                 noise_std: float = 1.0, *, dtype: torch.dtype | None = None, noise_mean: float = 0.0) -> None:
+        super().__init__(n_parents, noise_std, dtype=dtype, noise_mean=noise_mean)
         self.weight = nn.Parameter(_as_param(weight, (n_parents,), 0.0, self.dtype, "LinearGaussian weight"))
         self.bias = nn.Parameter(_as_param(bias, (), 0.0, self.dtype, "LinearGaussian bias"))
 
@@ -264,13 +281,13 @@ class LinearGaussian(_AdditiveFamily):
         return torch.mv(parents, self.weight) + self.bias
 
     def get_config(self) -> dict[str, Any]:
-        return {"n_parents": self.n_parents, "noise_std": float(self.noise_std)}
+        return {"n_parents": self.n_parents, "noise_std": float(self.noise_std), **self._noise_config()}
 
     def equation(self, name: str, parents: list[str]) -> str:
         terms = [f"{_fmt(w)}*{p}" for w, p in zip(self.weight.tolist(), parents)]
         terms.append(_fmt(self.bias.item()))
         rhs = " + ".join(terms).replace("+ -", "- ")
-        return f"{name} := {rhs} + u_{name},  u_{name} ~ N(0, {_fmt(float(self.noise_std))}^2)"
+        return f"{name} := {rhs} + u_{name},  {self._noise_text(name)}"
 
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
@@ -312,8 +329,8 @@ class AdditiveNoiseMLP(_AdditiveFamily):
     """
 
     def __init__(self, n_parents: int, hidden: Sequence[int] = (32, 32), activation: str = "tanh",
-                 noise_std: float = 1.0, *, dtype: torch.dtype | None = None) -> None:
-        super().__init__(n_parents, noise_std, dtype=dtype)
+                 noise_std: float = 1.0, *, dtype: torch.dtype | None = None, noise_mean: float = 0.0) -> None:
+        super().__init__(n_parents, noise_std, dtype=dtype, noise_mean=noise_mean)
         if activation not in _ACTIVATIONS:
             raise OutOfRangeError(f"unknown activation {activation!r}; choose one of {sorted(_ACTIVATIONS)}")
         self.hidden = tuple(int(h) for h in hidden)
@@ -345,12 +362,12 @@ class AdditiveNoiseMLP(_AdditiveFamily):
 
     def get_config(self) -> dict[str, Any]:
         return {"n_parents": self.n_parents, "hidden": list(self.hidden), "activation": self.activation,
-                "noise_std": float(self.noise_std)}
+                "noise_std": float(self.noise_std), **self._noise_config()}
 
     def equation(self, name: str, parents: list[str]) -> str:
         arch = "-".join(str(h) for h in (self.n_parents, *self.hidden, 1))
         return (f"{name} := MLP[{arch}, {self.activation}]({', '.join(parents)}) + u_{name},  "
-                f"u_{name} ~ N(0, {_fmt(float(self.noise_std))}^2)")
+                f"{self._noise_text(name)}")
 
 
 _INNER = {"LinearGaussian": LinearGaussian, "AdditiveNoiseMLP": AdditiveNoiseMLP}
@@ -376,12 +393,12 @@ class PostNonlinear(_AdditiveFamily):
     """
 
     def __init__(self, inner: LinearGaussian | AdditiveNoiseMLP, link: str = "sinh", noise_std: float = 1.0,
-                 *, dtype: torch.dtype | None = None) -> None:
+                 *, dtype: torch.dtype | None = None, noise_mean: float = 0.0) -> None:
         if link not in LINKS:
             raise OutOfRangeError(f"unknown link {link!r}; choose one of {sorted(LINKS)}")
         if not isinstance(inner, (LinearGaussian, AdditiveNoiseMLP)):
             raise DTypeError(f"PostNonlinear inner must be a LinearGaussian or AdditiveNoiseMLP, got {type(inner).__name__}")
-        super().__init__(inner.n_parents, noise_std, dtype=inner.dtype if dtype is None else dtype)
+        super().__init__(inner.n_parents, noise_std, dtype=inner.dtype if dtype is None else dtype, noise_mean=noise_mean)
         inner = inner.to(dtype=self.dtype)
         self.inner = inner
         self.link_name = link
@@ -391,13 +408,14 @@ class PostNonlinear(_AdditiveFamily):
 
     def get_config(self) -> dict[str, Any]:
         return {"inner": {"class": type(self.inner).__name__, "config": self.inner.get_config()},
-                "link": self.link_name, "noise_std": float(self.noise_std)}
+                "link": self.link_name, "noise_std": float(self.noise_std), **self._noise_config()}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "PostNonlinear":
         inner_cls = _INNER[config["inner"]["class"]]
-        return cls(inner_cls(**config["inner"]["config"]), link=config["link"], noise_std=config["noise_std"])
+        return cls(inner_cls(**config["inner"]["config"]), link=config["link"], noise_std=config["noise_std"],
+                   noise_mean=config.get("noise_mean", 0.0))
 
     def equation(self, name: str, parents: list[str]) -> str:
         inner = self.inner.equation(name, parents).split(":=", 1)[1].split(f"+ u_{name}", 1)[0].strip()
-        return f"{name} := {self.link_name}({inner} + u_{name}),  u_{name} ~ N(0, {_fmt(float(self.noise_std))}^2)"
+        return f"{name} := {self.link_name}({inner} + u_{name}),  {self._noise_text(name)}"
