@@ -393,9 +393,9 @@ def graph_layout(graph: Any, *, labels: Mapping[Hashable, str] | None = None, fo
     Returns
     -------
     GraphLayout
-        Layered (causes above effects) when the directed edges have no cycle, else circular.
-        Layers or the circle are spread out until every edge keeps 0.08 inch from every other
-        node's rim.
+        Layered (causes above effects) when the directed edges have no cycle, else circular (also
+        the fallback should layers not spread clear). Layers or the circle are spread out until
+        every edge keeps 0.08 inch from every other node's rim.
 
     Raises
     ------
@@ -422,6 +422,7 @@ def graph_layout(graph: Any, *, labels: Mapping[Hashable, str] | None = None, fo
     directed.add_nodes_from(nodes)
     directed.add_edges_from((u, v) for u, v, k in edges if k == "directed")
     index = {v: i for i, v in enumerate(nodes)}
+    worst = -np.inf
     if nx.is_directed_acyclic_graph(directed):
         style = "layered"
         x, info = _layered(nodes, edges, radius, loops)
@@ -429,18 +430,21 @@ def graph_layout(graph: Any, *, labels: Mapping[Hashable, str] | None = None, fo
         for _ in range(12):  # spread the layers until every edge clears every node
             pos, paths = _layered_paths(x, info, radius, dy)
             paths.update({(u, u): _loop(pos[u], 0.0, radius) for u in loops})  # loops to the right
-            if _worst(pos, paths, index, radius) >= CLEARANCE:
+            worst = _worst(pos, paths, index, radius)
+            if worst >= CLEARANCE:
                 break
             dy *= 1.25
-    else:
-        style = "circular"
+    if worst < CLEARANCE:  # directed cycles, or layers that could not be spread clear: a circle
         ring = max(1.0, len(nodes) * (2 * radius + NODE_GAP) / (2 * np.pi))
         for _ in range(12):
-            pos, paths = _circular_paths(nodes, edges, radius, ring)
-            paths.update({(u, u): _loop(pos[u], float(np.arctan2(pos[u][1], pos[u][0])), radius) for u in loops})  # outwards
-            if _worst(pos, paths, index, radius) >= CLEARANCE:
+            cpos, cpaths = _circular_paths(nodes, edges, radius, ring)
+            cpaths.update({(u, u): _loop(cpos[u], float(np.arctan2(cpos[u][1], cpos[u][0])), radius) for u in loops})
+            cworst = _worst(cpos, cpaths, index, radius)
+            if cworst >= CLEARANCE:
                 break
             ring *= 1.2
+        if cworst > worst:
+            style, pos, paths = "circular", cpos, cpaths
     return GraphLayout(pos=pos, radius=radius, labels=text, fontsize=fontsize, edges=paths, kinds=kinds, style=style)
 
 
