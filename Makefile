@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m causalworld.demo
+	$(PY) -m interventions.demo
 
 test: $(STAMP)
 	$(PY) -m pytest
