@@ -28,9 +28,8 @@ from world_figures import WORLD_FIGURES  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.causalworld")
 DPI = 80
-FIGURE_SETS = {**{f"worlds/{k}": f for k, f in WORLD_FIGURES.items()},
-               **{f"concepts/{k}": f for k, f in CONCEPT_FIGURES.items()},
-               **{f"encoders/{k}": f for k, f in ENCODER_FIGURES.items()}}
+# each maker returns {path under docs/: Figure}
+FIGURE_MAKERS = [*WORLD_FIGURES.values(), *CONCEPT_FIGURES.values(), *ENCODER_FIGURES.values()]
 
 
 # Sphinx roles in docstrings (":class:`~causalworld.SCM`") come out of mkdocstrings as a role name
@@ -44,8 +43,10 @@ def render_figures() -> dict[str, bytes]:
     torch.set_num_threads(1)  # the figures are small; one thread keeps the build's cost predictable
     try:
         out: dict[str, bytes] = {}
-        for figures in FIGURE_SETS.values():
-            for path, fig in figures().items():
+        for make in FIGURE_MAKERS:
+            for path, fig in make().items():
+                if path in out:
+                    raise PluginError(f"two figure makers draw docs/{path}; give one of them another name")
                 buf = io.BytesIO()
                 fig.savefig(buf, format="png", dpi=DPI)
                 out[path] = buf.getvalue()
