@@ -26,10 +26,8 @@ __all__ = ["Client"]
 
 
 def _column(name: str, values: Any) -> Any:
-    if isinstance(values, pd.Series):
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            return values.cat.codes.to_numpy().tolist()
-        return values.to_numpy().tolist()
+    if isinstance(values, pd.Series):  # a categorical goes as its labels, as the library matches it
+        return values.tolist() if isinstance(values.dtype, pd.CategoricalDtype) else values.to_numpy().tolist()
     if hasattr(values, "detach"):  # a torch tensor
         return values.detach().cpu().numpy().tolist()
     if isinstance(values, np.ndarray):
@@ -156,11 +154,11 @@ class Client:
         rows = S.Rows.model_validate(answer)
         cols: dict[str, Any] = {}
         for name, values in rows.columns.items():
-            k = rows.discrete.get(name)
-            if k is None:
+            labels = rows.discrete.get(name)
+            if labels is None:
                 cols[name] = np.asarray(values, dtype=np.float64)
-            else:
-                cols[name] = pd.Categorical.from_codes(np.asarray(values, dtype=np.int64), categories=list(range(k)))
+            else:  # as scm.to_frame gives it: a categorical of the labels, in code order
+                cols[name] = pd.Categorical(values, categories=labels)
         return pd.DataFrame(cols)
 
     # -------------------------------------------------------------------- the verbs

@@ -25,7 +25,7 @@ from causalworld.errors import (
     UnknownVariableError,
 )
 from causalworld.scm.mechanisms import AdditiveNoiseMLP, Binary, Categorical, GaussianRoot
-from tests.serve.live import LiveServer
+from causalworld.serve.process import ServerProcess
 
 TOKEN = "a-test-token-of-enough-length-0123"
 MAX_ROWS = 2000
@@ -39,12 +39,12 @@ def linear_model() -> cw.SCM:
 
 
 def mixed_model() -> cw.SCM:
-    """A binary root, a 3-category child of it, and an MLP of a continuous root and the category."""
+    """A binary root, a 3-category child of it (labelled), and an MLP of a continuous root and the category."""
     torch.manual_seed(3)
     g = [("t", "c"), ("x", "y"), ("c", "y")]
     mechs = {"t": Binary(0, bias=0.3), "c": Categorical(1, 3, weight=[[0.0, 1.0, 2.5]], bias=[0.5, 0.0, -1.0]),
              "x": GaussianRoot(0.0, 1.0), "y": AdditiveNoiseMLP(2, hidden=(8,), noise_std=0.4)}
-    return cw.SCM(g, mechs, dtype=torch.float64)
+    return cw.SCM(g, mechs, dtype=torch.float64, labels={"c": ["lo", "mid", "hi"]})
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +53,10 @@ def models(tmp_path_factory):
     linear, mixed = linear_model(), mixed_model()
     linear.save(root / "linear")
     mixed.save(root / "mixed")
-    servers = [LiveServer(root / "linear", "--max-rows", str(MAX_ROWS), "--max-body-bytes", str(MAX_BODY)),
-               LiveServer(root / "mixed", "--token", TOKEN)]
+    one_thread = {"OMP_NUM_THREADS": "1"}  # two servers on a small shared machine
+    servers = [ServerProcess(root / "linear", "--max-rows", str(MAX_ROWS), "--max-body-bytes", str(MAX_BODY),
+                             env=one_thread),
+               ServerProcess(root / "mixed", "--token", TOKEN, env=one_thread)]
     try:
         urls = [s.ready() for s in servers]
         with Client(urls[0]) as a, Client(urls[1], token=TOKEN) as b:
@@ -69,7 +71,7 @@ def assert_frame_equals_values(frame: pd.DataFrame, values: dict, scm: cw.SCM, a
     for v in scm.variables:
         col = frame[v]
         if v in scm.discrete:
-            assert isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == list(range(scm.discrete[v]))
+            assert isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == list(scm.labels[v])
             np.testing.assert_array_equal(col.cat.codes.to_numpy(), values[v].numpy())
         else:
             np.testing.assert_allclose(col.to_numpy(), values[v].numpy(), rtol=0, atol=atol)
@@ -109,7 +111,8 @@ def test_mixed_counterfactual_with_posterior_draws_equals_the_library(models):
 
 def test_sample_and_interventional_samples_equal_the_library_under_a_seed(models):
     scm, client = models["mixed"]
-    assert_frame_equals_values(client.sample(64, do={"c": 2}, seed=3), scm.do({"c": 2}).sample(64, seed=3), scm)
+    assert_frame_equals_values(client.sample(64, do={"c": "hi"}, seed=3), scm.do({"c": "hi"}).sample(64, seed=3), scm)
+    assert (client.sample(5, do={"c": "hi"})["c"] == "hi").all()
     obs = scm.to_frame(scm.sample(40, seed=6))
     theirs = cw.interventional_samples(scm, {"t": 0}, observed_data=obs, seed=8)
     ours = client.interventional_samples({"t": 0}, observed_data=obs, seed=8)
@@ -146,10 +149,10 @@ def test_graph_names_kinds_and_categories(models):
     scm, client = models["mixed"]
     info = client.graph()
     assert info.nodes == list(scm.variables)
-    assert sorted(info.edges) == sorted(scm.graph.edges)
+    assert sorted(map(tuple, info.edges)) == sorted(scm.graph.edges)
     assert info.parents == {v: list(scm.parents(v)) for v in scm.variables}
     assert info.kinds == {"t": "discrete", "c": "discrete", "x": "continuous", "y": "continuous"}
-    assert info.categories == {"t": [0, 1], "c": [0, 1, 2]}
+    assert info.categories == {"t": [0, 1], "c": ["lo", "mid", "hi"]}
     assert info.mechanisms["y"] == "AdditiveNoiseMLP" and info.dtype == "float64"
     assert set(client.networkx().edges) == set(scm.graph.edges)
 
@@ -171,9 +174,12 @@ BAD = {
                                        ShapeError, "5 rows"),
     "columns of unequal length": ("linear", lambda c, s: c.counterfactual({"x": [1.0], "m": [1.0, 2.0], "y": [0.0],
                                                                            "z": [0.0]}, {}), ShapeError, "rows"),
-    "category out of range": ("mixed", lambda c, s: c.counterfactual(_obs(s), {"c": 7}), OutOfRangeError, "0..2"),
-    "string where a number belongs": ("linear", lambda c, s: c.counterfactual(_obs(s).assign(x="a"), {}), DTypeError,
-                                      "observed.x"),
+    "code out of range": ("mixed", lambda c, s: c.counterfactual(_obs(s), {"c": 7}), OutOfRangeError, "0..2"),
+    "unknown label": ("mixed", lambda c, s: c.counterfactual(_obs(s), {"c": "huge"}), OutOfRangeError, "'huge'"),
+    "label of a continuous variable": ("mixed", lambda c, s: c.counterfactual(_obs(s).assign(x="lo"), {}), DTypeError,
+                                       "'x'"),
+    "a list where a number belongs": ("linear", lambda c, s: c.counterfactual({**_obs(s), "x": [[1.0]] * 5}, {}),
+                                      DTypeError, "observed.x.0"),
     "negative seed": ("linear", lambda c, s: c.sample(3, seed=-1), OutOfRangeError, "seed"),
     "n of zero": ("linear", lambda c, s: c.sample(0), OutOfRangeError, "n"),
     "a callable do": ("linear", lambda c, s: c.counterfactual(_obs(s), {"x": lambda x: x + 1}), DTypeError, "HTTP"),

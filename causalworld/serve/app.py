@@ -40,6 +40,7 @@ from causalworld.errors import (
     ShapeError,
     suggest,
 )
+from causalworld.scm.labels import decode
 from causalworld.scm.model import SCM
 from causalworld.scm.verbs import average_causal_effect, interventional_samples
 from causalworld.serve import schemas as S
@@ -85,7 +86,7 @@ def load_model(folder: str | os.PathLike, *, device: str | torch.device | None =
 
 # ------------------------------------------------------------------------------ errors
 _FIELD_FIXES = {
-    "DTypeError": "give JSON numbers (discrete variables as int codes), lists of them for columns",
+    "DTypeError": "give JSON numbers (or a discrete variable's labels), one list of them per column",
     "OutOfRangeError": "give a value inside the range the field allows",
     "ShapeError": "give the number of values the field expects",
     "ArgumentError": "see the request schema at /v1/openapi.json",
@@ -156,19 +157,25 @@ def _json(model: Any) -> Response:
     return Response(to_json(model), media_type="application/json")
 
 
+def _discrete(scm: SCM) -> dict[str, list[Any]]:
+    return {v: list(labels) for v, labels in scm.labels.items()}
+
+
 def _values_answer(scm: SCM, values: Mapping[str, torch.Tensor]) -> Response:
-    columns = {v: values[v].detach().cpu().numpy().tolist() for v in scm.variables}
+    """Tensors (codes for discrete variables) as columns (labels for discrete variables)."""
+    labels = scm.labels
+    columns = {}
+    for v in scm.variables:
+        arr = values[v].detach().cpu().numpy()
+        columns[v] = (decode(arr, labels[v]) if v in labels else arr).tolist()
     n = len(columns[scm.variables[0]]) if scm.variables else 0
-    return _json({"rows": n, "columns": columns, "discrete": scm.discrete})
+    return _json({"rows": n, "columns": columns, "discrete": _discrete(scm)})
 
 
 def _frame_answer(scm: SCM, frame: pd.DataFrame) -> Response:
-    columns = {}
-    for v in scm.variables:
-        col = frame[v]
-        arr = col.cat.codes.to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) else col.to_numpy()
-        columns[v] = np.asarray(arr).tolist()
-    return _json({"rows": len(frame), "columns": columns, "discrete": scm.discrete})
+    """A verb's DataFrame (categoricals of labels for discrete variables) as columns."""
+    columns = {v: frame[v].tolist() for v in scm.variables}
+    return _json({"rows": len(frame), "columns": columns, "discrete": _discrete(scm)})
 
 
 # ------------------------------------------------------------------------------ the app
@@ -293,7 +300,7 @@ def create_app(
             edges=[[a, b] for a, b in scm.graph.edges],
             parents={v: list(scm.parents(v)) for v in scm.variables},
             kinds={v: "discrete" if v in discrete else "continuous" for v in scm.variables},
-            categories={v: list(range(k)) for v, k in discrete.items()},
+            categories=_discrete(scm),
             mechanisms={v: type(m).__name__ for v, m in scm.mechanisms.items()},
             interventions=list(scm.interventions),
             fitted_ranges={v: [float(lo), float(hi)] for v, (lo, hi) in scm.fitted_ranges.items()},

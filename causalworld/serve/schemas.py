@@ -2,8 +2,10 @@
 
 Field names are the library's argument names (``do``, ``observed``, ``num_samples``,
 ``interventions_alternative``, ...). A table of values travels by columns, ``{variable: [one
-value per row]}``, as the library's ``{name: Tensor[N]}``; discrete variables as their int codes.
-Numbers are strict: a string or a boolean where a number belongs is refused, not parsed. Unknown
+value per row]}``, as the library's ``{name: Tensor[N]}``; a discrete variable's values are its
+labels (``"lo"``, ``true``; the codes ``0..K-1`` unless the model was given other labels), as
+``scm.to_frame`` shows them. Nothing is parsed: a string where a number belongs is refused by
+the library, naming the column. Unknown
 fields are refused, so a misspelt argument is named instead of ignored. The client imports this
 module too, so it needs pydantic and nothing of the server.
 """
@@ -12,9 +14,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 __all__ = [
+    "Label",
     "Table",
     "Do",
     "ErrorBody",
@@ -31,10 +34,12 @@ __all__ = [
     "Explanation",
 ]
 
-Column = list[StrictFloat]
+Label = Union[StrictFloat, StrictBool, StrictStr]
+"""One value: a number, or a label of a discrete variable (a string, a boolean, a number)."""
+Column = list[Label]
 Table = dict[str, Column]
 """``{variable: [one value per row]}``: every column as long as the others."""
-Do = dict[str, Union[StrictFloat, Column]]
+Do = dict[str, Union[Label, Column]]
 """``{variable: value}`` (a hard ``do`` for every row) or ``{variable: [one value per row]}``."""
 Seed = Optional[StrictInt]
 Pair = Annotated[list[str], Field(min_length=2, max_length=2)]
@@ -65,7 +70,7 @@ class GraphInfo(BaseModel):
     edges: list[Pair] = Field(description="[parent, child] pairs")
     parents: dict[str, list[str]] = Field(description="each variable's parents, in the order its mechanism takes them")
     kinds: dict[str, Literal["continuous", "discrete"]]
-    categories: dict[str, list[int]] = Field(description="the codes of each discrete variable, 0..cardinality-1")
+    categories: dict[str, list[Label]] = Field(description="the labels of each discrete variable, in code order")
     mechanisms: dict[str, str] = Field(description="each variable's mechanism class")
     interventions: list[str] = Field(description="variables the saved model was already intervened on")
     fitted_ranges: dict[str, Range] = Field(description="[min, max] of the data each variable was fitted on")
@@ -121,8 +126,8 @@ class Rows(BaseModel):
     """A table of answers, by columns, in ``nodes`` order."""
 
     rows: int
-    columns: dict[str, list[float]] = Field(description="{variable: [one value per row]}; discrete variables as codes")
-    discrete: dict[str, int] = Field(description="{variable: cardinality} of the discrete columns")
+    columns: dict[str, Column] = Field(description="{variable: [one value per row]}; discrete variables as labels")
+    discrete: dict[str, list[Label]] = Field(description="{variable: labels in code order} of the discrete columns")
 
 
 class Effect(BaseModel):

@@ -71,8 +71,9 @@ def test_the_schema_is_published_under_v1_with_every_route(app):
 
 
 @pytest.mark.parametrize(("body", "error", "words"), [
-    ({"observed": {"x": ["a"], "y": [1.0]}, "do": {}}, "DTypeError", "observed.x.0"),
-    ({"observed": {"x": [True], "y": [1.0]}, "do": {}}, "DTypeError", "observed.x.0"),
+    ({"observed": {"x": ["a"], "y": [1.0]}, "do": {}}, "DTypeError", "'x'"),
+    ({"observed": {"x": [[1.0]], "y": [1.0]}, "do": {}}, "DTypeError", "observed.x.0"),
+    ({"observed": {"x": [None], "y": [1.0]}, "do": {}}, "DTypeError", "observed.x.0"),
     ({"observed": {"x": [1.0], "y": [1.0]}}, "ArgumentError", "lacks do"),
     ({"obsrved": {"x": [1.0], "y": [1.0]}, "do": {}}, "ArgumentError", "did you mean 'observed'"),
     ({"observed": {"x": [1.0], "y": [1.0]}, "do": {}, "num_samples": 0}, "OutOfRangeError", "num_samples"),

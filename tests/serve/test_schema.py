@@ -30,7 +30,7 @@ def _model() -> cw.SCM:
     torch.manual_seed(0)
     mechs = {"t": Binary(0, bias=0.3), "c": Categorical(1, 3, weight=[[0.0, 1.0, 2.0]]), "x": GaussianRoot(),
              "y": AdditiveNoiseMLP(2, hidden=(4,), noise_std=0.5)}
-    return cw.SCM([("t", "c"), ("x", "y"), ("c", "y")], mechs)
+    return cw.SCM([("t", "c"), ("x", "y"), ("c", "y")], mechs, labels={"t": [False, True], "c": ["lo", "mid", "hi"]})
 
 
 # a small row limit, so that generated sizes also meet it
