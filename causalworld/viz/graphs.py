@@ -33,6 +33,9 @@ FILL = "#9cc3ee"  # a node the camera shows (or any node of a plain graph)
 PALE = "#eeeeee"  # a variable of the world that is not drawn in its frames
 ARROWS = {"directed": "-|>", "undirected": "-", "bidirected": "<|-|>"}
 PAD = 0.25  # inches of white around the drawing
+EDGE = "#444444"
+STATUS = {"correct": ("black", "-"), "reversed": ("#e08a00", "-"), "extra": ("#d62728", "-"),
+          "missing": ("#9a9a9a", ":")}  # an edge against the true graph: colour, line style
 
 
 def _is_learner(obj: Any) -> bool:
@@ -92,6 +95,44 @@ def _probabilities(probs: Any, nodes: list[Hashable], edges: list[tuple[Any, Any
     return out
 
 
+def _truth(truth: Any, nodes: list[Any]) -> nx.DiGraph:
+    t = truth.graph if isinstance(getattr(truth, "graph", None), nx.DiGraph) else truth
+    if not isinstance(t, nx.DiGraph):
+        raise DTypeError(f"truth must be a networkx DiGraph, an SCM or a World, got {type(truth).__name__}")
+    for v in nodes:
+        if v not in t.nodes:
+            raise UnknownVariableError.of(v, list(t.nodes), where="the true graph")
+    for v in t.nodes:
+        if v not in nodes:
+            raise UnknownVariableError.of(v, nodes, where="the graph drawn (the truth has more nodes)")
+    return t
+
+
+def _score(edges: list[tuple[Any, Any, str]], truth: nx.DiGraph) -> tuple[list[tuple[Any, Any, str]], dict]:
+    """Each drawn edge as ``correct``, ``reversed`` or ``extra`` against the truth; the truth's
+    edges the drawing lacks appended as ``missing``."""
+    status, adjacent = {}, set()
+    for u, v, kind in edges:
+        adjacent.add(frozenset((u, v)))
+        if kind == "directed":
+            status[(u, v)] = "correct" if truth.has_edge(u, v) else "reversed" if truth.has_edge(v, u) else "extra"
+        else:
+            status[(u, v)] = "correct" if truth.has_edge(u, v) or truth.has_edge(v, u) else "extra"
+    missing = [(u, v, "directed") for u, v in truth.edges if frozenset((u, v)) not in adjacent]
+    status.update({(u, v): "missing" for u, v, _ in missing})
+    return list(edges) + missing, status
+
+
+def _as_digraph(nodes: list[Any], edges: list[tuple[Any, Any, str]]) -> nx.DiGraph:
+    g = nx.DiGraph()
+    g.add_nodes_from(nodes)
+    for u, v, kind in edges:
+        g.add_edge(u, v, kind=kind)
+        if kind != "directed":
+            g.add_edge(v, u, kind=kind)
+    return g
+
+
 def _midpoint(path: np.ndarray) -> np.ndarray:
     """The point halfway along a polyline."""
     seg = np.hypot(*np.diff(path, axis=0).T)
@@ -110,6 +151,7 @@ def draw_graph(
     figsize: tuple[float, float] | None = None,
     edge_probs: Any = None,
     edge_labels: bool | None = None,
+    truth: Any = None,
     fontsize: float = 8.0,
 ) -> Figure:
     """Draw a causal graph without edges through nodes: a World's, an SCM's, a learner's or any graph.
@@ -135,6 +177,10 @@ def draw_graph(
         default: the learner's own. Each edge is drawn as wide as its probability.
     edge_labels : bool, optional
         Write each edge's probability beside it (default: when there are probabilities).
+    truth : networkx.DiGraph, SCM or World, optional
+        The true graph to score the drawing against: edges it has are drawn black, reversed ones
+        orange, edges it lacks red, and its edges missing from the drawing grey and dotted (an
+        undirected edge counts as right when the truth has either direction). The legend counts each.
     fontsize : float, default=8.0
         Label size in points; discs grow to hold the labels.
 
@@ -153,7 +199,7 @@ def draw_graph(
     NotFittedError
         A learner that has not been fitted.
     UnknownVariableError
-        ``edge_probs`` names a node the graph does not have.
+        ``edge_probs`` names a node the graph does not have, or ``truth`` has other nodes.
     OutOfRangeError
         A probability outside [0, 1], or a figsize that is not two positive numbers.
     ArgumentError
@@ -169,6 +215,9 @@ def draw_graph(
     >>> fig = draw_graph(MixedGraph("abc", directed=[("a", "c")], undirected=[("a", "b")]))
     >>> sorted(p.get_gid() for p in fig.axes[0].patches if p.get_gid().startswith("edge"))
     ['edge:a->b', 'edge:a->c']
+    >>> fig = draw_graph(nx.DiGraph([("b", "a")]), truth=nx.DiGraph([("a", "b")]))
+    >>> [t.get_text() for t in fig.legends[0].get_texts()]
+    ['reversed (1)']
     """
     g, info = _read(graph)
     nodes, edges = edge_list(g)
@@ -179,12 +228,16 @@ def draw_graph(
     probs_in = edge_probs if edge_probs is not None else info["probs"]
     probs = _probabilities(probs_in, nodes, edges) if probs_in is not None else {}
     show_labels = bool(probs) if edge_labels is None else bool(edge_labels)
+    status: dict[tuple[Any, Any], str] = {}
+    if truth is not None:
+        edges, status = _score(edges, _truth(truth, nodes))
+        g = _as_digraph(nodes, edges)
     tv = info["time_varying"]
     layout = graph_layout(g, labels={v: f"{v}[t]" if v in tv else str(v) for v in nodes}, fontsize=fontsize)
     title = title if title is not None else info["title"]
-    handles = _legend_handles(info, probs, {k for _, _, k in edges})
+    handles = _legend_handles(info, probs, {k for _, _, k in edges}, status)
     fig, ax, scale = _canvas(layout, title, handles, figsize)
-    _draw_edges(ax, layout, probs, show_labels, scale)
+    _draw_edges(ax, layout, probs, show_labels, scale, status)
     _draw_nodes(ax, layout, info, scale)
     if path is not None:
         fig.savefig(path, dpi=100)
@@ -219,8 +272,13 @@ def _canvas(layout: GraphLayout, title: str | None, handles: list, figsize: tupl
     return fig, ax, scale
 
 
-def _legend_handles(info: dict[str, Any], probs: dict, kinds: set[str]) -> list:
+def _legend_handles(info: dict[str, Any], probs: dict, kinds: set[str], status: dict) -> list:
     handles = []
+    for name in STATUS:
+        count = sum(1 for s in status.values() if s == name)
+        if count:
+            colour, style = STATUS[name]
+            handles.append(Line2D([], [], color=colour, ls=style, lw=1.5, label=f"{name} ({count})"))
     if info["depicted"] is not None:
         handles += [
             Line2D([], [], marker="o", ls="", markerfacecolor=FILL, markeredgecolor="#888888", markersize=9, label="depicted"),
@@ -229,11 +287,11 @@ def _legend_handles(info: dict[str, Any], probs: dict, kinds: set[str]) -> list:
                    markersize=9, label="intervenable"),
         ]
     if "undirected" in kinds:
-        handles.append(Line2D([], [], color="#444444", lw=1.2, label="undirected (either way)"))
+        handles.append(Line2D([], [], color=EDGE, lw=1.2, label="undirected (either way)"))
     if "bidirected" in kinds:
-        handles.append(Line2D([], [], color="#444444", lw=1.2, ls="--", label="bidirected (confounded)"))
+        handles.append(Line2D([], [], color=EDGE, lw=1.2, ls="--", label="bidirected (confounded)"))
     if probs:
-        handles += [Line2D([], [], color="#444444", lw=_width(p), label=f"p = {p:g}") for p in (0.25, 1.0)]
+        handles += [Line2D([], [], color=EDGE, lw=_width(p), label=f"p = {p:g}") for p in (0.25, 1.0)]
     return handles
 
 
@@ -241,13 +299,15 @@ def _width(p: float | None) -> float:
     return 1.2 if p is None else 0.4 + 2.6 * p
 
 
-def _draw_edges(ax: Any, layout: GraphLayout, probs: dict, show_labels: bool, scale: float) -> None:
+def _draw_edges(ax: Any, layout: GraphLayout, probs: dict, show_labels: bool, scale: float, status: dict) -> None:
     for (u, v), pts in layout.edges.items():
         kind = layout.kinds[(u, v)]
         p = probs.get((u, v))
+        colour, style = STATUS[status[(u, v)]] if (u, v) in status else (EDGE, "-")
+        if kind == "bidirected":
+            style = "--"
         arrow = FancyArrowPatch(path=Path(pts), arrowstyle=ARROWS[kind], mutation_scale=10 * scale, shrinkA=0, shrinkB=0,
-                                lw=_width(p) * scale, color="#444444", linestyle="--" if kind == "bidirected" else "-",
-                                zorder=1, gid=f"edge:{u}->{v}")
+                                lw=_width(p) * scale, color=colour, linestyle=style, zorder=1, gid=f"edge:{u}->{v}")
         ax.add_artist(arrow)  # not add_patch: the limits are set, and updating them walks every path (slow)
         if show_labels and p is not None:
             mx, my = _midpoint(pts)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from matplotlib.colors import to_hex
 from matplotlib.patches import Circle, FancyArrowPatch
 from PIL import Image
 
@@ -182,3 +183,26 @@ def test_bad_input():
         draw_graph(nx.DiGraph())
     with pytest.raises(OutOfRangeError):
         draw_graph(g, figsize=(0, 3))
+
+
+def test_scored_against_the_truth():
+    truth = nx.DiGraph([("a", "b"), ("b", "c"), ("d", "a")])
+    truth.add_node("e")
+    drawn = nx.DiGraph([("a", "b"), ("c", "b"), ("a", "c")])
+    drawn.add_nodes_from(["d", "e"])
+    fig = draw_graph(drawn, truth=truth)
+    _, _, edges = _artists(fig)
+    colour = {name: (to_hex(arrow.get_edgecolor()), arrow.get_linestyle()) for name, arrow in edges.items()}
+    assert colour == {"a->b": ("#000000", "-"), "c->b": ("#e08a00", "-"), "a->c": ("#d62728", "-"),
+                      "d->a": ("#9a9a9a", ":")}
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["correct (1)", "reversed (1)", "extra (1)", "missing (1)"]
+    _assert_drawn_edges_clear(fig)
+    # an undirected edge is right when the truth has either direction
+    cpdag = MixedGraph("abcde", undirected=[("a", "b")])
+    _, _, edges = _artists(draw_graph(cpdag, truth=truth))
+    assert to_hex(edges["a->b"].get_edgecolor()) == "#000000" and edges["b->c"].get_linestyle() == ":"
+    with pytest.raises(UnknownVariableError, match="true graph"):
+        draw_graph(nx.DiGraph([("a", "z")]), truth=truth)
+    with pytest.raises(DTypeError):
+        draw_graph(drawn, truth=[("a", "b")])
