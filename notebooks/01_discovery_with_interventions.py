@@ -77,7 +77,7 @@ draw_graph(truth, title="the true graph")
 # From observational data alone, a graph is identified only up to its *Markov equivalence
 # class*: the graphs with the same conditional independences. `essential_graph` draws that
 # class: an arrow every equivalent graph shares stays directed, the rest become undirected
-# (`--`). Here only the collider `sun -> sunburn <- swimmers` (and what it forces) is
+# (`--`). Here only the collider `sun -> sunburn <- swimmers` is
 # visible from passive data.
 #
 # An intervention `do(x = value)` cuts `x` from its causes. Setting each variable in turn
