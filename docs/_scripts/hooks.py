@@ -2,8 +2,8 @@
 by the library, when the site builds, and handed to mkdocs as a generated file.
 
 No figure is committed under ``docs/``: a page links ``img/name.png`` and this hook makes it from
-the simulators (``world_figures``), the SCM core (``concept_figures``) and a small encoder run
-(``encoder_figures``). A committed image at a path the hook makes fails the build, so a stale
+the simulators (``world_figures``), the SCM core (``concept_figures``), the getting-started loop
+(``start_figures``) and a small encoder run (``encoder_figures``). A committed image at a path the hook makes fails the build, so a stale
 picture cannot hide behind a fresh one.
 """
 
@@ -24,12 +24,14 @@ from mkdocs.structure.files import File, Files  # noqa: E402
 
 from concept_figures import CONCEPT_FIGURES  # noqa: E402
 from encoder_figures import ENCODER_FIGURES  # noqa: E402
+from start_figures import START_FIGURES  # noqa: E402
 from world_figures import WORLD_FIGURES  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.causalworld")
 DPI = 80
 # each maker returns {path under docs/: Figure}
-FIGURE_MAKERS = [*WORLD_FIGURES.values(), *CONCEPT_FIGURES.values(), *ENCODER_FIGURES.values()]
+FIGURE_MAKERS = [*START_FIGURES.values(), *CONCEPT_FIGURES.values(), *WORLD_FIGURES.values(),
+                 *ENCODER_FIGURES.values()]
 
 
 # Sphinx roles in docstrings (":class:`~causalworld.SCM`") come out of mkdocstrings as a role name
