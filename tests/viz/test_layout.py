@@ -5,6 +5,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import causalworld as cw
 from causalworld.discovery import MixedGraph, essential_graph
@@ -62,6 +64,20 @@ def test_random_dags_are_laid_out_clear(seed):
     pts = np.asarray(list(lay.pos.values()))
     d = np.hypot(*(pts[:, None] - pts[None]).transpose(2, 0, 1)) + np.eye(len(pts)) * 99
     assert d.min() > 2 * lay.radius
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(2, 9).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.booleans(), min_size=n * n, max_size=n * n))),
+       st.sampled_from(["name", "a_much_longer_variable_name"]))
+def test_any_graph_is_laid_out_clear(graph, prefix):
+    n, bits = graph
+    g = nx.DiGraph()
+    g.add_nodes_from(f"{prefix}{i}" for i in range(n))
+    # any directed graph: cycles, two-way pairs and self-loops included
+    g.add_edges_from((f"{prefix}{i}", f"{prefix}{j}") for i in range(n) for j in range(n) if bits[i * n + j])
+    lay = graph_layout(g)
+    _assert_clear(lay, g.edges)
+    assert lay.style == ("layered" if nx.is_directed_acyclic_graph(nx.DiGraph(e for e in g.edges if e[0] != e[1])) else "circular")
 
 
 def test_random_cyclic_graph_goes_on_a_circle_clear():
