@@ -23,11 +23,10 @@ from causalworld.errors import (
     OutOfRangeError,
     ShapeError,
     UnknownVariableError,
-    suggest,
 )
 from causalworld.scm.labels import categorical, default_labels, encode
 
-__all__ = ["to_tensors", "to_frame", "column_to_tensor", "check_finite", "batch_length", "check_count"]
+__all__ = ["to_tensors", "to_frame", "column_to_tensor", "check_finite", "batch_length", "check_count", "missing_hint"]
 
 
 def check_count(n: Any, what: str) -> int:
@@ -41,6 +40,25 @@ def check_count(n: Any, what: str) -> int:
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ShapeError(f"{what} must be a positive int, got {n!r}")
     return int(n)
+
+
+def missing_hint(missing: Sequence[str], others: Sequence[Any]) -> str:
+    """`` (is 'ligth' meant to be 'light'?)`` when a column that is not a variable looks like a
+    missing one, else ``""``.
+
+    Examples
+    --------
+    >>> missing_hint(["light"], ["ligth", "note"])
+    " (is 'ligth' meant to be 'light'?)"
+    """
+    import difflib
+
+    names = [str(o) for o in others]
+    for m in missing:
+        close = difflib.get_close_matches(str(m), names, n=1, cutoff=0.6)
+        if close:
+            return f" (is {close[0]!r} meant to be {str(m)!r}?)"
+    return ""
 
 
 def _same_device(a: torch.device, b: torch.device) -> bool:
@@ -212,8 +230,7 @@ def to_tensors(
     if require is not None:
         missing = [v for v in require if v not in columns]
         if missing:
-            others = [c for c in columns if c not in known]
-            hint = f" (it has {suggest(missing[0], others)})" if others else ""
+            hint = missing_hint(missing, [c for c in columns if c not in known])
             raise MissingVariableError(
                 f"{what} lacks {missing}{hint}; it needs a column for every one of {list(require)}"
             )

@@ -26,7 +26,6 @@ from causalworld.errors import (
     DTypeError,
     ExtrapolationWarning,
     GraphError,
-    InterventionError,
     MissingVariableError,
     NotInvertibleError,
     OutOfRangeError,

@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from causalworld.errors import ArgumentError, ConversionError, DTypeError, MissingVariableError, UnknownVariableError, suggest
-from causalworld.scm.batch import check_count
+from causalworld.errors import ArgumentError, ConversionError, DTypeError, MissingVariableError, UnknownVariableError
+from causalworld.scm.batch import check_count, missing_hint
 from causalworld.scm.intervention import Intervention
 from causalworld.scm.model import SCM, Values
 from causalworld.scm.seeding import SEED_MAX, as_generator, check_seed
@@ -118,8 +118,7 @@ def _observed(scm: SCM, data: Any, what: str, needed: set[str] | None = None) ->
         absent = [v for v in scm.variables if v not in data.columns]
         lacking = [v for v in absent if needed is None or v in needed]
         if lacking:
-            others = [str(c) for c in data.columns if c not in scm.variables]
-            hint = f" (it has {suggest(lacking[0], others)})" if others else ""
+            hint = missing_hint(lacking, [c for c in data.columns if c not in scm.variables])
             raise MissingVariableError(f"{what} lacks {lacking}{hint}; this query reads those columns")
         if not present:
             raise MissingVariableError(f"{what} has none of the variables {list(scm.variables)}")
