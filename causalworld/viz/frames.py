@@ -350,6 +350,7 @@ def animate(
     fps = _check_count(fps, "fps")
     if not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and scale > 0):
         raise OutOfRangeError(f"scale must be a positive number (inches per panel), got {scale!r}")
+    ffmpeg = matplotlib.rcParams["animation.ffmpeg_path"]
     if suffix == ".gif":
         writer: Any = PillowWriter(fps=fps)
     elif suffix == ".mp4":
@@ -374,8 +375,7 @@ def animate(
         images.append(ax.images[0])
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    ffmpeg_path = find_ffmpeg() if suffix == ".mp4" else matplotlib.rcParams["animation.ffmpeg_path"]
-    with matplotlib.rc_context({"animation.ffmpeg_path": ffmpeg_path}), writer.saving(fig, str(path), dpi=80):
+    with matplotlib.rc_context({"animation.ffmpeg_path": ffmpeg}), writer.saving(fig, str(path), dpi=80):
         for t in range(T):
             for row, im in zip(rows, images):
                 frame = row.video[t]
