@@ -26,7 +26,7 @@ def ice_cream_scm() -> cw.SCM:
     directly (people are out) and through the temperature."""
     return cw.SCM.linear(
         [("sun", "temperature"), ("sun", "ice_cream"), ("temperature", "ice_cream")],
-        {("sun", "temperature"): 3.0, ("sun", "ice_cream"): 2.0, ("temperature", "ice_cream"): 1.0},
+        {("sun", "temperature"): 3.0, ("sun", "ice_cream"): 1.0, ("temperature", "ice_cream"): 2.0},
         noise_std=0.5,
     )
 
@@ -56,8 +56,9 @@ def do() -> dict[str, Figure]:
     data = model.to_frame(model.sample(4000, seed=0))
     # seeing: the mean of ice_cream among the rows whose temperature falls in each bin
     bins = np.quantile(data["temperature"], np.linspace(0.02, 0.98, 12))
-    mid = (bins[1:] + bins[:-1]) / 2
-    seen = data.groupby(pd.cut(data["temperature"], bins), observed=False)["ice_cream"].mean().to_numpy()
+    groups = data.groupby(pd.cut(data["temperature"], bins), observed=False)
+    mid = groups["temperature"].mean().to_numpy()  # where each bin's rows lie, not the bin's middle
+    seen = groups["ice_cream"].mean().to_numpy()
     # doing: the mean of ice_cream when the temperature is set, sun left as it is
     done = [float(model.do({"temperature": float(t)}).sample(2000, seed=1)["ice_cream"].mean()) for t in mid]
     fig, (ax,) = _figure(4.2, 3.2)
