@@ -63,7 +63,15 @@ class GraphLayout:
     style: str
 
     def extent(self) -> tuple[float, float, float, float]:
-        """``(xmin, xmax, ymin, ymax)`` of every disc and edge, in inches."""
+        """``(xmin, xmax, ymin, ymax)`` of every disc and edge, in inches.
+
+        Examples
+        --------
+        >>> lay = graph_layout(nx.DiGraph([("a", "b")]))
+        >>> x0, x1, y0, y1 = lay.extent()
+        >>> round(x1 - x0, 6) == round(2 * lay.radius, 6) and y1 - y0 > 4 * lay.radius
+        True
+        """
         pts = [np.asarray(list(self.pos.values()), dtype=float).reshape(-1, 2)]
         lo = pts[0].min(0) - self.radius if len(pts[0]) else np.zeros(2)
         hi = pts[0].max(0) + self.radius if len(pts[0]) else np.zeros(2)
