@@ -99,7 +99,7 @@ def _where(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "the body"
 
 
-def validation_error(errors: list[dict[str, Any]], model: type | None = None) -> CausalWorldError:
+def _validation_error(errors: list[dict[str, Any]], model: type | None = None) -> CausalWorldError:
     """The :mod:`causalworld.errors` error a pydantic validation failure stands for, naming the field."""
     # a misspelt field also shows as the missing one: name the misspelling first
     errors = sorted(errors, key=lambda e: e.get("type") != "extra_forbidden")
@@ -268,7 +268,7 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         body_model = _REQUESTS.get(request.url.path.rsplit("/", 1)[-1])
-        return _error_response(validation_error(list(exc.errors()), body_model))
+        return _error_response(_validation_error(list(exc.errors()), body_model))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
