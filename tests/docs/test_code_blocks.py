@@ -20,8 +20,16 @@ OURS = ("causalworld", "interventions")
 PAGES = sorted(p for p in DOCS.rglob("*.md") if "_scripts" not in p.parts)
 
 
+def source(block: str) -> str:
+    """The code of a block; of a console transcript (``>>>`` prompts), the prompted lines only."""
+    lines = block.splitlines()
+    if not any(line.startswith(">>>") for line in lines):
+        return block
+    return "\n".join(line[4:] for line in lines if line.startswith((">>> ", "... ")) or line in (">>>", "..."))
+
+
 def blocks(page: Path) -> list[str]:
-    return BLOCK.findall(page.read_text())
+    return [source(b) for b in BLOCK.findall(page.read_text())]
 
 
 def names_used(tree: ast.AST) -> list[tuple[str, str]]:
@@ -44,6 +52,11 @@ def names_used(tree: ast.AST) -> list[tuple[str, str]]:
 
 def test_the_docs_have_python_blocks():
     assert sum(len(blocks(p)) for p in PAGES) >= 20
+
+
+def test_a_console_transcript_is_read_as_its_prompted_lines():
+    assert source('>>> import causalworld as cw\n>>> cw.mkae(\n...     "lights")\nTraceback ...\n') == (
+        'import causalworld as cw\ncw.mkae(\n    "lights")')
 
 
 def test_a_misspelt_name_is_caught():
