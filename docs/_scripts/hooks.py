@@ -3,8 +3,11 @@ by the library, when the site builds, and handed to mkdocs as a generated file.
 
 No figure is committed under ``docs/``: a page links ``img/name.png`` and this hook makes it from
 the simulators (``world_figures``), the SCM core (``concept_figures``), the getting-started loop
-(``start_figures``) and a small encoder run (``encoder_figures``). A committed image at a path the hook makes fails the build, so a stale
-picture cannot hide behind a fresh one.
+(``start_figures``) and a small encoder run (``encoder_figures``). A committed image at a path
+the hook makes fails the build, so a stale picture cannot hide behind a fresh one.
+
+To add a figure: write a function returning ``{path under docs/: Figure}`` in the module for its
+pages (or a new module whose makers join ``FIGURE_MAKERS``), and link the path from the page.
 """
 
 from __future__ import annotations
