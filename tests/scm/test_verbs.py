@@ -300,3 +300,14 @@ def test_counterfactual_samples_refuses_nan_noise_by_variable():
     noise = pd.DataFrame({"a": [float("nan")], "b": [0.0]})
     with pytest.raises(cw.errors.NonFiniteError, match="noise of a"):
         cw.counterfactual_samples(scm, {"b": lambda b: b}, noise_data=noise)
+
+
+def test_counts_may_be_numpy_integers():
+    scm = diamond()
+    for count in (np.int64(4), np.int32(4)):
+        assert cw.draw_samples(scm, count, seed=0).shape == (4, 5)
+        assert cw.interventional_samples(scm, {"t": 1.0}, num_samples_to_draw=count, seed=0).shape == (4, 5)
+        assert scm.sample(count, seed=0)["y"].shape == (4,)
+        assert scm.counterfactual(scm.sample(2, seed=1), {"t": 0.0}, num_samples=count)["y"].shape == (8,)
+    with pytest.raises(ValueError, match="positive int"):
+        cw.draw_samples(scm, np.float64(4.0))
