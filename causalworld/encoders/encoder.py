@@ -23,7 +23,8 @@ from torch import Tensor
 from causalworld.encoders.backbone import VIEWS, BackboneConfig, ConvEncoder, Predictor
 from causalworld.encoders.batches import EpisodeBatches, WorldBatches, standardised, step_generator
 from causalworld.encoders.identify import explain_unseen, reasons_table, set_apart
-from causalworld.encoders.train import CHECKPOINT, Nets, TrainSettings, frames_to_float, load_checkpoint, train
+from causalworld.encoders.train import (CHECKPOINT, Nets, TrainSettings, distributed, frames_to_float, load_checkpoint,
+                                       train)
 from causalworld.episodes import Episodes
 from causalworld.errors import (
     ArgumentError,
@@ -43,6 +44,20 @@ _FORMAT = "causalworld.video-encoder"
 _VERSION = 1
 _MANIFEST = "encoder.json"
 _VALIDATION = 512  # held-out episodes drawn from a World to check each named latent
+
+
+def _join_process_group(dev: torch.device) -> torch.device:
+    """Under ``torchrun`` (``WORLD_SIZE`` > 1 in the environment), join its process group (gloo on
+    the CPU, NCCL on CUDA, each rank on its own GPU) unless the caller already did; the device to train on."""
+    import torch.distributed as dist
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or not dist.is_available():
+        return dev
+    if dev.type == "cuda":
+        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo")
+    return dev
 
 
 def _check_int(name: str, value: Any, low: int) -> int:
@@ -84,7 +99,7 @@ class VideoEncoder:
     steps : int, default=2000
         Optimiser steps.
     batch_size : int, default=64
-        Episodes per step.
+        Episodes per step (per process under ``torchrun``: K processes train on K * batch_size).
     lr : float, default=1e-3
         Adam's learning rate.
     ema : float, default=0.99
@@ -235,6 +250,7 @@ class VideoEncoder:
         self._check_settings()
         dev = as_device(self.device)
         seed = int(self.seed or 0)
+        dev = _join_process_group(dev)
         if isinstance(source, World):
             prep = self._from_world(source, seed)
         elif isinstance(source, Episodes):
@@ -284,7 +300,7 @@ class VideoEncoder:
 
     def _from_world(self, world: Any, seed: int) -> dict[str, Any]:
         actions = tuple(world.intervenable)
-        batches = WorldBatches(world, actions, batch_size=int(self.batch_size), seed=seed, p_set=float(self.p_set),
+        batches = WorldBatches(world, actions, batch_size=int(self.batch_size) * distributed()[1], seed=seed, p_set=float(self.p_set),
                                counterfactual=bool(self.counterfactual))
         _, probe = batches.draw_do(step_generator(seed, 0, stream=3), 1024)
         reasons = set_apart(probe, actions, min_episodes=int(self.min_episodes))
@@ -312,7 +328,7 @@ class VideoEncoder:
         hold = max(50, n // 10) if n >= 200 else 0  # too few episodes: check on the training episodes
         perm = torch.randperm(n, generator=step_generator(seed, 0, stream=6))
         rows, held = (perm[hold:], perm[:hold]) if hold else (perm, perm)
-        batches = EpisodeBatches(eps, actions, rows, batch_size=min(int(self.batch_size), len(rows)), seed=seed)
+        batches = EpisodeBatches(eps, actions, rows, batch_size=min(int(self.batch_size) * distributed()[1], len(rows)), seed=seed)
         tv = list(eps.meta.get("time_varying", [v for v, t in eps.values.items() if t.dim() == 2]))
         discrete = {}
         for j, v in enumerate(actions):

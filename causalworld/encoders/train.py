@@ -35,7 +35,7 @@ from causalworld.encoders.batches import Batch, step_generator
 from causalworld.errors import ModelFileError
 from causalworld.store import load_folder, save_folder
 
-__all__ = ["TrainSettings", "Nets", "train", "variance_covariance", "frames_to_float", "CHECKPOINT"]
+__all__ = ["TrainSettings", "Nets", "train", "distributed", "variance_covariance", "frames_to_float", "CHECKPOINT"]
 
 CHECKPOINT = "checkpoint.json"
 _FORMAT = "causalworld.encoder-checkpoint"
@@ -93,17 +93,38 @@ def variance_covariance(z: Tensor) -> tuple[Tensor, Tensor]:
     return F.relu(1.0 - std).mean(), (off**2).sum() / z.shape[1]
 
 
-def _masked(x: Tensor, ratio: float, g: torch.Generator) -> Tensor:
-    """Blank a random ``ratio`` of the cells of a 4x4 grid in each frame (I-JEPA's context masking)."""
-    n, _, s, _ = x.shape
-    keep = (torch.rand(n, 1, 4, 4, generator=g) >= ratio).to(x.dtype).to(x.device)
-    return x * F.interpolate(keep, size=(s, s), mode="nearest")
+def _keep(n: int, ratio: float, g: torch.Generator) -> Tensor:
+    """Which cells of a 4x4 grid each of ``n`` frames keeps (I-JEPA's context masking)."""
+    return (torch.rand(n, 1, 4, 4, generator=g) >= ratio).to(torch.float32)
+
+
+def _masked(x: Tensor, keep: Tensor) -> Tensor:
+    """Blank the cells ``keep`` drops in each frame."""
+    return x * F.interpolate(keep.to(x.dtype).to(x.device), size=x.shape[-2:], mode="nearest")
 
 
 def _view(n: int, kind: str, device: torch.device) -> Tensor:
     one = torch.zeros(n, len(VIEWS), device=device)
     one[:, VIEWS.index(kind)] = 1.0
     return one
+
+
+def distributed() -> tuple[int, int]:
+    """``(rank, world size)`` of the running process group, or ``(0, 1)`` without one."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _gathered(z: Tensor, world: int) -> Tensor:
+    """Every rank's rows of ``z`` in rank order, with gradients flowing back to each rank's own rows."""
+    if world == 1:
+        return z
+    from torch.distributed.nn.functional import all_gather
+
+    return torch.cat(all_gather(z))
 
 
 def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, int]], s: TrainSettings, *,
@@ -113,20 +134,40 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
 
     Returns the log, one row per step (losses; ``seconds`` of training so far). Writes a checkpoint every ``s.checkpoint_every``
     steps and at the end when ``checkpoint`` is a folder.
+
+    In a process group (``torchrun``), ``batches(step)`` is the global batch: every rank draws it
+    from ``(seed, step)`` and trains on its own contiguous share of the rows, through
+    DistributedDataParallel. Each loss term is normalised by its global count and the
+    collapse guard is computed on the all-gathered latents, so K processes with batch B take the
+    same steps as one process with batch K*B (to float rounding). Rank 0 writes the checkpoints.
     """
     history = list(history or [])
-    enc, tgt, pred, opt = nets.encoder, nets.target, nets.predictor, nets.optimizer
+    rank, world = distributed()
+    enc_net, tgt, pred_net, opt = nets.encoder, nets.target, nets.predictor, nets.optimizer
+    enc, pred = enc_net, pred_net
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        ids = [device.index] if device.type == "cuda" else None
+        enc, pred = DDP(enc_net, device_ids=ids), DDP(pred_net, device_ids=ids)
     lat_cols = torch.tensor([a for a, _ in named], dtype=torch.long, device=device)
     act_cols = torch.tensor([b for _, b in named], dtype=torch.long, device=device)
     size, ratio, ema = s.image_size, s.mask_ratio, s.ema
     began = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
-    bar = tqdm(range(start, s.steps), initial=start, total=s.steps, desc="encoder", disable=not s.progress, leave=False)
+    bar = tqdm(range(start, s.steps), initial=start, total=s.steps, desc="encoder", disable=not s.progress or rank != 0,
+               leave=False)
     for step in bar:
-        # sample: the batch and this step's masks and later frames, all from (seed, step)
-        batch = batches(step)
+        # sample: the global batch and this step's masks and later frames, all from (seed, step);
+        # then this rank's share of the rows
+        full = batches(step)
         g = step_generator(s.seed, step, stream=2)
-        B, T = batch.frames.shape[:2]
-        k = torch.randint(0, T, (B,), generator=g)
+        Bg, T = full.frames.shape[:2]
+        k_all = torch.randint(0, T, (Bg,), generator=g)
+        keep_all = _keep(Bg, ratio, g)
+        lo, hi = rank * Bg // world, (rank + 1) * Bg // world
+        batch = Batch(*(None if t is None else t[lo:hi] for t in vars(full).values()))
+        k, keep = k_all[lo:hi], keep_all[lo:hi]
+        B = hi - lo
         rows = torch.arange(B)
         x0 = frames_to_float(batch.frames[:, 0], size, device)
         xk = frames_to_float(batch.frames[rows, k], size, device)
@@ -134,44 +175,53 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
         dt = (k.to(device, torch.float32) / max(1, T - 1))[:, None]
 
         # encode: context views through the encoder, targets through the EMA encoder
-        z = enc(torch.cat([x0, _masked(xk, ratio, g)]))
+        z = enc(torch.cat([x0, _masked(xk, keep)]))
         z0, zm = z[:B], z[B:]
+        d = z.shape[1]
         with torch.no_grad():
             targets = tgt(xk)
             cf_targets = None
             if batch.cf_frames is not None:
                 cf_targets = tgt(frames_to_float(batch.cf_frames[rows, k], size, device))
 
-        # predict in representation space
-        p = pred(zm, mask, values, _view(B, "masked", device), torch.zeros_like(dt))
-        jepa = F.mse_loss(p, targets)
-        if T > 1:
-            later = (k > 0).to(device)
-            if bool(later.any()):
-                p = pred(z0[later], mask[later], values[later], _view(int(later.sum()), "later", device), dt[later])
-                jepa = jepa + F.mse_loss(p, targets[later])
+        # predict in representation space, every view in one pass: the masked frame k, frame k
+        # from frame 0 (where k > 0), and frame k of the replay (with counterfactual); each term is
+        # a mean over the global batch's rows that have it
+        later = k > 0
+        parts = [(zm, mask, values, _view(B, "masked", device), torch.zeros_like(dt), targets, Bg)]
+        if T > 1 and bool((k_all > 0).any()):
+            lt = later.to(device)
+            n = int(lt.sum())
+            parts.append((z0[lt], mask[lt], values[lt], _view(n, "later", device), dt[lt], targets[lt],
+                          int((k_all > 0).sum())))
         if cf_targets is not None:
             cm, cv = batch.cf_mask.to(device).float(), batch.cf_values.to(device)
-            p = pred(z0, cm, cv, _view(B, "counterfactual", device), dt)
-            jepa = jepa + F.mse_loss(p, cf_targets)
+            parts.append((z0, cm, cv, _view(B, "counterfactual", device), dt, cf_targets, Bg))
+        p = pred(*(torch.cat([part[i] for part in parts]) for i in range(5)))
+        jepa = torch.zeros((), device=device)
+        at = 0
+        for part in parts:
+            n = part[0].shape[0]
+            jepa = jepa + ((p[at:at + n] - part[5]) ** 2).sum() * (world / (part[6] * d))
+            at += n
 
         # align named latents with the values set, where they were set
         align = torch.zeros((), device=device)
         if len(named):
             m = mask[:, act_cols]
             err = (z0[:, lat_cols] - values[:, act_cols]) ** 2 * m
-            align = err.sum() / m.sum().clamp_min(1.0)
+            align = err.sum() * world / full.mask[:, act_cols.cpu()].float().sum().clamp_min(1.0).to(device)
 
-        # guard against collapse
-        var, cov = variance_covariance(z0)
-        loss = jepa + s.align * align + s.guard * (var + 0.04 * cov * z0.shape[1])
+        # guard against collapse, over the global batch
+        var, cov = variance_covariance(_gathered(z0, world))
+        loss = jepa + s.align * align + s.guard * (var + 0.04 * cov * d)
 
-        # update, then move the target encoder towards the context encoder
+        # update (gradients averaged over the ranks), then move the target encoder towards the context encoder
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         with torch.no_grad():
-            for pt, pe in zip(tgt.parameters(), enc.parameters()):
+            for pt, pe in zip(tgt.parameters(), enc_net.parameters()):
                 pt.mul_(ema).add_(pe.detach(), alpha=1.0 - ema)
 
         # log and checkpoint
@@ -180,7 +230,7 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
                "seconds": time.perf_counter() - began}
         history.append(row)
         bar.set_postfix(jepa=f"{row['jepa']:.3f}", align=f"{row['align']:.3f}", refresh=False)
-        if checkpoint is not None and ((step + 1) % s.checkpoint_every == 0 or step + 1 == s.steps):
+        if checkpoint is not None and rank == 0 and ((step + 1) % s.checkpoint_every == 0 or step + 1 == s.steps):
             save_checkpoint(checkpoint, nets, step + 1, history, s)
     bar.close()
     return history
