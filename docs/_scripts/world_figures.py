@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 import causalworld as cw
 from causalworld.viz import draw_graph, frame_strip
 
-__all__ = ["WORLD_FIGURES"]
+__all__ = ["WORLD_FIGURES", "FALLING_EPISODES", "LIGHTS_COUNTERFACTUAL"]
 
 
 def _counterfactual(world, eps, do: dict, title: str, episode: int = 0) -> Figure:
@@ -29,7 +29,7 @@ def lights() -> dict[str, Figure]:
     return {
         "worlds/img/lights_strip.png": frame_strip(eps, title="lights-v0: three episodes"),
         "worlds/img/lights_counterfactual.png": _counterfactual(
-            world, eps, {"switch_green": 0, "ambient": 0.9}, "lights-v0"),
+            world, eps, LIGHTS_COUNTERFACTUAL, "lights-v0"),
         "worlds/img/lights_graph.png": draw_graph(world),
     }
 
@@ -43,15 +43,19 @@ def sprites() -> dict[str, Figure]:
     }
 
 
+# The three episodes of the falling strip: knocked (the pen over the block, the string cut), held
+# (shelf and string hold), missed (the pen far from the block).
+FALLING_EPISODES = [
+    {"support_pen": 0, "release": 1, "pen_x": 0.4, "block_x": 0.42, "pen_mass": 2.5, "block_mass": 0.3},
+    {"support_pen": 1, "release": 0},
+    {"support_pen": 0, "release": 0, "pen_x": 0.12, "block_x": 0.5},
+]
+LIGHTS_COUNTERFACTUAL = {"switch_green": 0, "ambient": 0.9}
+
+
 def falling() -> dict[str, Figure]:
     world = cw.make("falling", image_size=48)
-    # knocked (the pen over the block, the string cut), held, missed (the pen far from the block)
-    do = [
-        {"support_pen": 0, "release": 1, "pen_x": 0.4, "block_x": 0.42, "pen_mass": 2.5, "block_mass": 0.3},
-        {"support_pen": 1, "release": 0},
-        {"support_pen": 0, "release": 0, "pen_x": 0.12, "block_x": 0.5},
-    ]
-    eps = world.rollout(3, seed=0, do=do)
+    eps = world.rollout(3, seed=0, do=FALLING_EPISODES)
     return {
         "worlds/img/falling_strip.png": frame_strip(eps, title="falling-v0: knocked / held / missed"),
         "worlds/img/falling_counterfactual.png": _counterfactual(
