@@ -9,6 +9,7 @@ server's message.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic_core import from_json, to_json
 
-from causalworld.errors import DTypeError
+from causalworld.errors import DTypeError, ExtrapolationWarning
 from causalworld.serve import schemas as S
 from causalworld.serve.statuses import error_class
 
@@ -86,6 +87,11 @@ class Client:
         request (``UnknownVariableError``, ``NonFiniteError``, ``RequestTooLargeError``,
         ``AuthenticationError``, ...); an unexpected answer raises ``httpx.HTTPStatusError``.
 
+    Warns
+    -----
+    ExtrapolationWarning
+        The server found ``do`` values outside the range the model was fitted on.
+
     Examples
     --------
     With a server running (``causalworld serve my_model/``), a session reads like the library
@@ -150,11 +156,16 @@ class Client:
         return self._answer(self._http.post(f"{self.url}/v1/{route}", content=content, headers=self._headers))
 
     @staticmethod
-    def _frame(answer: dict[str, Any]) -> pd.DataFrame:
+    def _warn(answer: Any) -> None:
+        for message in answer.get("warnings", []) if isinstance(answer, dict) else []:
+            warnings.warn(str(message), ExtrapolationWarning, stacklevel=4)
+
+    def _frame(self, answer: dict[str, Any]) -> pd.DataFrame:
         # the envelope is checked here; numpy and pandas refuse junk in the columns themselves
         columns, discrete = (answer.get("columns"), answer.get("discrete")) if isinstance(answer, dict) else (None, None)
         if not isinstance(columns, dict) or not isinstance(discrete, dict):
             raise DTypeError(f"the server's answer is not a table of rows: {str(answer)[:200]}")
+        self._warn(answer)
         cols: dict[str, Any] = {}
         for name, values in columns.items():
             labels = discrete.get(name)
@@ -211,6 +222,7 @@ class Client:
             "interventions_reference": _do(interventions_reference, "interventions_reference"),
             "observed_data": _table(observed_data, "observed_data"), "num_samples_to_draw": num_samples_to_draw,
             "seed": seed})
+        self._warn(answer)
         return S.Effect.model_validate(answer).average_causal_effect
 
     def explain(self, cause: str, effect: str) -> S.Explanation:

@@ -17,6 +17,7 @@ from causalworld.client import Client
 from causalworld.errors import (
     AuthenticationError,
     DTypeError,
+    ExtrapolationWarning,
     MissingVariableError,
     NonFiniteError,
     OutOfRangeError,
@@ -254,3 +255,14 @@ def test_a_body_past_the_limit_is_refused_declared_or_streamed(models):
 
     r = httpx.post(f"{client.url}/v1/counterfactual", content=chunks(), headers={"content-type": "application/json"})
     assert r.status_code == 413 and r.json()["error"] == "RequestTooLargeError"
+
+
+def test_the_servers_warnings_are_raised_as_extrapolation_warnings():
+    def server(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"rows": 1, "columns": {"x": [9.0]}, "discrete": {},
+                                         "warnings": ["do(x) sets values in [9, 9], outside the range [-3, 3]"]})
+
+    with Client("http://cw", http=httpx.Client(transport=httpx.MockTransport(server))) as client:
+        with pytest.warns(ExtrapolationWarning, match=r"outside the range \[-3, 3\]"):
+            frame = client.sample(1, do={"x": 9.0})
+    assert frame["x"].tolist() == [9.0]

@@ -181,11 +181,30 @@ def _json(model: Any) -> Response:
     return Response(to_json(model), media_type="application/json")
 
 
+def _outside(scm: SCM, *interventions: Mapping[str, Any]) -> list[str]:
+    """The library's ExtrapolationWarning, as text for the answer: hard ``do`` values outside the
+    range the model was fitted on. The library warns in the server's log; warnings raised in
+    worker threads cannot be caught per request (``warnings.catch_warnings`` is process-wide), so
+    the same public check on ``scm.fitted_ranges`` is made here."""
+    ranges, out = scm.fitted_ranges, []
+    for do in interventions:
+        for v, value in do.items():
+            values = value if isinstance(value, list) else [value]
+            numbers = [float(x) for x in values if isinstance(x, (int, float)) and not isinstance(x, bool)]
+            if v not in ranges or v in scm.discrete or not numbers:
+                continue
+            (lo, hi), vmin, vmax = ranges[v], min(numbers), max(numbers)
+            if vmin < lo or vmax > hi:
+                out.append(f"do({v}) sets values in [{vmin:.4g}, {vmax:.4g}], outside the range [{lo:.4g}, {hi:.4g}] "
+                           "the model was fitted on; the answer extrapolates the fitted mechanisms")
+    return out
+
+
 def _discrete(scm: SCM) -> dict[str, list[Any]]:
     return {v: list(labels) for v, labels in scm.labels.items()}
 
 
-def _values_answer(scm: SCM, values: Mapping[str, torch.Tensor]) -> Response:
+def _values_answer(scm: SCM, values: Mapping[str, torch.Tensor], warned: list[str]) -> Response:
     """Tensors (codes for discrete variables) as columns (labels for discrete variables)."""
     labels = scm.labels
     columns = {}
@@ -193,13 +212,13 @@ def _values_answer(scm: SCM, values: Mapping[str, torch.Tensor]) -> Response:
         arr = values[v].detach().cpu().numpy()
         columns[v] = (decode(arr, labels[v]) if v in labels else arr).tolist()
     n = len(columns[scm.variables[0]]) if scm.variables else 0
-    return _json({"rows": n, "columns": columns, "discrete": _discrete(scm)})
+    return _json({"rows": n, "columns": columns, "discrete": _discrete(scm), "warnings": warned})
 
 
-def _frame_answer(scm: SCM, frame: pd.DataFrame) -> Response:
+def _frame_answer(scm: SCM, frame: pd.DataFrame, warned: list[str]) -> Response:
     """A verb's DataFrame (categoricals of labels for discrete variables) as columns."""
     columns = {v: frame[v].tolist() for v in scm.variables}
-    return _json({"rows": len(frame), "columns": columns, "discrete": _discrete(scm)})
+    return _json({"rows": len(frame), "columns": columns, "discrete": _discrete(scm), "warnings": warned})
 
 
 # ------------------------------------------------------------------------------ the app
@@ -240,7 +259,7 @@ def create_app(
     ...     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://cw") as http:
     ...         return (await http.post("/v1/counterfactual", json=body)).json()
     >>> anyio.run(ask, {"observed": {"x": [1.0], "y": [2.5]}, "do": {"x": 0.0}})
-    {'rows': 1, 'columns': {'x': [0.0], 'y': [0.5]}, 'discrete': {}}
+    {'rows': 1, 'columns': {'x': [0.0], 'y': [0.5]}, 'discrete': {}, 'warnings': []}
     >>> anyio.run(ask, {"observed": {"x": [1.0], "y": [2.5]}, "do": {"z": 0.0}})["error"]
     'UnknownVariableError'
     """
@@ -336,7 +355,8 @@ def create_app(
     async def sample(request: S.SampleRequest) -> Response:
         """``scm.do(do).sample(n, seed=seed)``: n rows drawn from the model under ``do``."""
         limits.check_rows(max(request.n, _do_rows(request.do)), "n")
-        return _values_answer(scm, await run(lambda: scm.do(request.do).sample(request.n, seed=request.seed)))
+        values = await run(lambda: scm.do(request.do).sample(request.n, seed=request.seed))
+        return _values_answer(scm, values, _outside(scm, request.do))
 
     @api.post("/interventional_samples", response_model=S.Rows)
     async def interventional(request: S.InterventionalRequest) -> Response:
@@ -345,7 +365,7 @@ def create_app(
                               _do_rows(request.interventions)), "the interventional query")
         frame = await run(interventional_samples, scm, request.interventions, observed_data=request.observed_data,
                           num_samples_to_draw=request.num_samples_to_draw, seed=request.seed)
-        return _frame_answer(scm, frame)
+        return _frame_answer(scm, frame, _outside(scm, request.interventions))
 
     @api.post("/counterfactual", response_model=S.Rows)
     async def counterfactual(request: S.CounterfactualRequest) -> Response:
@@ -355,7 +375,7 @@ def create_app(
                           "observed rows times num_samples")
         values = await run(scm.counterfactual, request.observed, request.do, num_samples=request.num_samples,
                            seed=request.seed)
-        return _values_answer(scm, values)
+        return _values_answer(scm, values, _outside(scm, request.do))
 
     @api.post("/average_causal_effect", response_model=S.Effect)
     async def ace(request: S.AverageCausalEffectRequest) -> S.Effect:
@@ -369,7 +389,8 @@ def create_app(
         if not np.isfinite(value):
             raise NonFiniteError(f"the average causal effect on {request.target_node!r} came out {value}: the values "
                                  "overflow the model's dtype; use smaller intervention values")
-        return S.Effect(target_node=request.target_node, average_causal_effect=value)
+        return S.Effect(target_node=request.target_node, average_causal_effect=value,
+                        warnings=_outside(scm, request.interventions_alternative, request.interventions_reference))
 
     @api.post("/explain", response_model=S.Explanation)
     async def explain_effect(request: S.ExplainRequest) -> S.Explanation:

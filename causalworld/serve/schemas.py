@@ -128,11 +128,14 @@ class Rows(BaseModel):
     rows: int
     columns: dict[str, Column] = Field(description="{variable: [one value per row]}; discrete variables as labels")
     discrete: dict[str, list[Label]] = Field(description="{variable: labels in code order} of the discrete columns")
+    warnings: list[str] = Field(default_factory=list, description="do values outside the range the model was fitted "
+                                "on (the library's ExtrapolationWarning)")
 
 
 class Effect(BaseModel):
     target_node: str
     average_causal_effect: float = Field(description="E[target | do(alternative)] - E[target | do(reference)]")
+    warnings: list[str] = Field(default_factory=list, description="do values outside the fitted ranges")
 
 
 class Path(BaseModel):

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import causalworld as cw
-from causalworld.errors import DTypeError, ModelFileError, OutOfRangeError
+from causalworld.errors import DTypeError, ExtrapolationWarning, ModelFileError, OutOfRangeError
 from causalworld.serve import create_app, load_model
 
 
@@ -128,3 +128,21 @@ def test_limits_and_token_are_checked_when_the_app_is_made(scm):
         create_app(scm, timeout_s="60")
     with pytest.raises(DTypeError):
         create_app(scm, token="")
+
+
+def test_do_values_outside_the_fitted_range_come_back_as_warnings(scm):
+    fitted = cw.SCM.fit(scm.graph, scm.to_frame(scm.sample(500, seed=0)), "linear", progress=False)
+    lo, hi = fitted.fitted_ranges["x"]
+    app = create_app(fitted)
+    body = {"observed": {"x": [0.0], "y": [0.0]}, "do": {"x": hi + 10.0}}
+    with pytest.warns(ExtrapolationWarning):  # the library's own warning, in the server's log
+        answer = ask(app, "POST", "/v1/counterfactual", json=body).json()
+    (message,) = answer["warnings"]
+    assert message.startswith("do(x) sets values in") and f"{hi:.4g}" in message
+    inside = ask(app, "POST", "/v1/counterfactual", json={**body, "do": {"x": (lo + hi) / 2}}).json()
+    assert inside["warnings"] == []
+    with pytest.warns(ExtrapolationWarning):
+        effect = ask(app, "POST", "/v1/average_causal_effect", json={
+            "target_node": "y", "interventions_alternative": {"x": [lo - 1.0]}, "interventions_reference": {"x": 0.0},
+            "observed_data": {"x": [0.0], "y": [0.0]}}).json()
+    assert len(effect["warnings"]) == 1
