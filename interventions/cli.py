@@ -80,6 +80,20 @@ def write_report(result: Any, out: Path, *, seconds: float, probe_seed: int = 1)
     -------
     dict
         What ``report.json`` holds.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import causalworld as cw
+    >>> from interventions import Experiment, RoundRobinPolicy
+    >>> result = Experiment(cw.make("lights", image_size=8, frames=1), policy=RoundRobinPolicy(), rounds=1,
+    ...                     episodes_per_round=40, interventions_per_round=3, seed=0, progress=False).run()
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     report = write_report(result, Path(out), seconds=1.0)
+    ...     sorted(p.name for p in Path(out).iterdir())
+    ['counterfactual.png', 'report.json', 'shd.png']
+    >>> report["rounds"], bool(report["shd"] == result.history["shd"].iloc[-1])
+    (1, True)
     """
     import matplotlib
 

@@ -76,6 +76,16 @@ class ExperimentResult:
         The world experimented on.
     encoder : object
         The fitted encoder that made the learner's table (:class:`TrueValues` when the run had none).
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> from interventions import Experiment, RoundRobinPolicy
+    >>> world = cw.make("lights", image_size=8, frames=1)
+    >>> result = Experiment(world, policy=RoundRobinPolicy(), rounds=1, episodes_per_round=40,
+    ...                     interventions_per_round=3, seed=0, progress=False).run()
+    >>> list(result.history.columns[:4]), len(result.data), result.targets.shape[1] == len(result.data.columns)
+    (['round', 'n_interventions', 'n_episodes', 'shd'], 80, True)
     """
 
     scm: Any
@@ -192,6 +202,13 @@ class Counterfactual:
         depicted variable the intervention affects is missing from the model.
     missing : tuple of str
         Those depicted variables (empty when ``frames`` is drawn).
+
+    Examples
+    --------
+    >>> import torch
+    >>> cf = Counterfactual(values={"x": torch.zeros(2)}, frames=None, missing=("y",))
+    >>> cf.frames is None, cf.missing
+    (True, ('y',))
     """
 
     values: dict[str, torch.Tensor]
