@@ -46,8 +46,9 @@ def serve(
     folder: Annotated[Path, typer.Argument(help="a folder written by scm.save, or an Experiment(out=...) run folder")],
     host: Annotated[str, typer.Option(help="address to bind; anything but loopback needs --token")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="port to listen on")] = 8000,
-    token: Annotated[Optional[str], typer.Option(envvar="CAUSALWORLD_TOKEN", show_default=False,
-                                                 help="bearer token every query must send (env CAUSALWORLD_TOKEN)")] = None,
+    token: Annotated[Optional[str], typer.Option(
+        envvar="CAUSALWORLD_TOKEN", show_default=False,
+        help="bearer token every query must send (env CAUSALWORLD_TOKEN)")] = None,
     max_rows: Annotated[int, typer.Option(min=1, help="rows per request, at most")] = 100_000,
     max_body_bytes: Annotated[int, typer.Option(min=1, help="bytes per request body, at most")] = 64 * 2**20,
     timeout: Annotated[float, typer.Option(min=0.001, help="seconds per request, at most")] = 60.0,

@@ -162,7 +162,8 @@ class Client:
 
     def _frame(self, answer: dict[str, Any]) -> pd.DataFrame:
         # the envelope is checked here; numpy and pandas refuse junk in the columns themselves
-        columns, discrete = (answer.get("columns"), answer.get("discrete")) if isinstance(answer, dict) else (None, None)
+        answer = answer if isinstance(answer, dict) else {}
+        columns, discrete = answer.get("columns"), answer.get("discrete")
         if not isinstance(columns, dict) or not isinstance(discrete, dict):
             raise DTypeError(f"the server's answer is not a table of rows: {str(answer)[:200]}")
         self._warn(answer)
@@ -200,7 +201,8 @@ class Client:
                                num_samples_to_draw: int | None = None, *, seed: int | None = None) -> pd.DataFrame:
         """``causalworld.interventional_samples`` on the server (values, not callables, as interventions)."""
         return self._frame(self._post("interventional_samples", {
-            "interventions": _do(interventions, "interventions"), "observed_data": _table(observed_data, "observed_data"),
+            "interventions": _do(interventions, "interventions"),
+            "observed_data": _table(observed_data, "observed_data"),
             "num_samples_to_draw": num_samples_to_draw, "seed": seed}))
 
     def counterfactual(self, observed: Any, do: Mapping[str, Any], *, num_samples: int = 1,

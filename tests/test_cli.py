@@ -65,15 +65,16 @@ def test_an_error_a_job_raises_exits_with_its_code(monkeypatch, capsys):
 
 @pytest.mark.parametrize("extra", [[], ["--token", "short"]])
 def test_binding_every_address_without_a_token_is_refused(folder, started, extra):
-    result = CliRunner().invoke(app, ["serve", str(folder), "--host", "0.0.0.0", *extra], env={"CAUSALWORLD_TOKEN": None})
+    result = CliRunner().invoke(app, ["serve", str(folder), "--host", "0.0.0.0", *extra],
+                                env={"CAUSALWORLD_TOKEN": None})
     assert result.exit_code == 2 and "ArgumentError" in result.output and "--token" in result.output
     assert started == []
 
 
 def test_binding_every_address_with_a_token_warns_and_serves(folder, started):
     with pytest.warns(ExposedServerWarning):
-        result = CliRunner().invoke(app, ["serve", str(folder), "--host", "0.0.0.0", "--port", "8123", "--max-rows", "7",
-                                          "--timeout", "2.5"], env={"CAUSALWORLD_TOKEN": TOKEN})
+        result = CliRunner().invoke(app, ["serve", str(folder), "--host", "0.0.0.0", "--port", "8123",
+                                          "--max-rows", "7", "--timeout", "2.5"], env={"CAUSALWORLD_TOKEN": TOKEN})
     assert result.exit_code == 0, result.output
     (served, kw), = started
     assert kw["host"] == "0.0.0.0" and kw["port"] == 8123

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -113,7 +114,7 @@ def _validation_error(errors: list[dict[str, Any]], model: type | None = None) -
         field = where.rsplit(".", 1)[-1]
         known = list(getattr(model, "model_fields", {})) if model is not None else []
         err = ArgumentError(f"{where} is not a field of this request; {suggest(field, known)}")
-    elif kind in ("json_invalid", "model_attributes_type", "dict_type", "model_type") or kind.endswith(("_type", "_parsing")):
+    elif kind in ("json_invalid", "model_attributes_type") or kind.endswith(("_type", "_parsing")):
         err = DTypeError(f"{where}: {msg}{shown}; {_FIELD_FIXES['DTypeError']}")
     elif kind.startswith(("greater_than", "less_than")):
         err = OutOfRangeError(f"{where}: {msg}{shown}; {_FIELD_FIXES['OutOfRangeError']}")
@@ -280,6 +281,26 @@ def create_app(
     app.state.limits = limits
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
 
+    _handle_errors(app)
+
+    responses = dict(_ERRORS)
+    dependencies = []
+    if token is not None:
+        dependencies.append(Depends(_token_check(token)))
+        responses[401] = {"model": S.ErrorBody, "description": "no bearer token, or another one (AuthenticationError)"}
+
+    @app.get(f"{PREFIX}/health", response_model=S.Health, tags=["server"])
+    async def health() -> S.Health:
+        """Whether the server is up, and how many variables its model has."""
+        return S.Health(variables=len(scm.variables), version=causalworld.__version__)
+
+    app.include_router(_router(scm, limits, dependencies, responses))
+    return app
+
+
+def _handle_errors(app: FastAPI) -> None:
+    """Answer every refusal with its status of the error table and ``{"error", "detail"}``."""
+
     @app.exception_handler(CausalWorldError)
     async def _library_error(request: Request, exc: CausalWorldError) -> JSONResponse:
         return _error_response(exc)
@@ -298,41 +319,39 @@ def create_app(
         return JSONResponse({"error": "HTTPError", "detail": str(exc.detail)}, status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
-    dependencies = []
-    errors = dict(_ERRORS)
-    if token is not None:
-        bearer = HTTPBearer(auto_error=False, description="the token the server was started with")
 
-        def check_token(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-            import secrets
+def _token_check(token: str) -> Callable[..., None]:
+    """A dependency that refuses a request without ``Authorization: Bearer <token>`` (compared in
+    constant time); declared as HTTP bearer security in the schema."""
+    bearer = HTTPBearer(auto_error=False, description="the token the server was started with")
 
-            if credentials is None:
-                raise AuthenticationError("this server needs a bearer token: send 'Authorization: Bearer <token>' "
-                                          "(Client(url, token=...))")
-            if not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
-                raise AuthenticationError("the bearer token is not this server's; give the token it was started with")
+    def check_token(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        if credentials is None:
+            raise AuthenticationError("this server needs a bearer token: send 'Authorization: Bearer <token>' "
+                                      "(Client(url, token=...))")
+        if not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
+            raise AuthenticationError("the bearer token is not this server's; give the token it was started with")
 
-        dependencies.append(Depends(check_token))
-        errors[401] = {"model": S.ErrorBody, "description": "no bearer token, or another one (AuthenticationError)"}
+    return check_token
 
-    async def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """``fn`` in a worker thread; past the time limit the request is answered 503 (the thread
-        finishes its work and its result is dropped)."""
-        with anyio.move_on_after(limits.timeout_s) as scope:
-            return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), abandon_on_cancel=True)
-        if scope.cancelled_caught:
-            raise RequestTimeoutError(
-                f"the query ran past this server's limit of {limits.timeout_s:g} s per request; ask for fewer "
-                "rows per request (or start the server with a larger --timeout)"
-            )
-        raise RuntimeError("unreachable")  # pragma: no cover
 
-    @app.get(f"{PREFIX}/health", response_model=S.Health, tags=["server"])
-    async def health() -> S.Health:
-        """Whether the server is up, and how many variables its model has."""
-        return S.Health(variables=len(scm.variables), version=causalworld.__version__)
+async def _run(limits: Limits, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn`` in a worker thread; past the time limit the request is answered 503 (the thread
+    finishes its work and its result is dropped: torch ops cannot be interrupted)."""
+    with anyio.move_on_after(limits.timeout_s) as scope:
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), abandon_on_cancel=True)
+    if scope.cancelled_caught:
+        raise RequestTimeoutError(
+            f"the query ran past this server's limit of {limits.timeout_s:g} s per request; ask for fewer "
+            "rows per request (or start the server with a larger --timeout)"
+        )
+    raise RuntimeError("unreachable")  # pragma: no cover
 
-    api = APIRouter(prefix=PREFIX, dependencies=dependencies, responses=errors, tags=["queries"], route_class=_Route)
+
+def _router(scm: SCM, limits: Limits, dependencies: list[Any], responses: dict[int, Any]) -> APIRouter:
+    """The query routes: each checks its rows, calls one library function, formats the answer."""
+    api = APIRouter(prefix=PREFIX, dependencies=dependencies, responses=responses, tags=["queries"],
+                    route_class=_Route)
 
     @api.get("/graph", response_model=S.GraphInfo)
     async def graph() -> S.GraphInfo:
@@ -355,7 +374,7 @@ def create_app(
     async def sample(request: S.SampleRequest) -> Response:
         """``scm.do(do).sample(n, seed=seed)``: n rows drawn from the model under ``do``."""
         limits.check_rows(max(request.n, _do_rows(request.do)), "n")
-        values = await run(lambda: scm.do(request.do).sample(request.n, seed=request.seed))
+        values = await _run(limits, lambda: scm.do(request.do).sample(request.n, seed=request.seed))
         return _values_answer(scm, values, _outside(scm, request.do))
 
     @api.post("/interventional_samples", response_model=S.Rows)
@@ -363,8 +382,9 @@ def create_app(
         """``interventional_samples``: rows under the interventions, drawn anew or acting on ``observed_data``."""
         limits.check_rows(max(_rows(request.observed_data), request.num_samples_to_draw or 0,
                               _do_rows(request.interventions)), "the interventional query")
-        frame = await run(interventional_samples, scm, request.interventions, observed_data=request.observed_data,
-                          num_samples_to_draw=request.num_samples_to_draw, seed=request.seed)
+        frame = await _run(limits, interventional_samples, scm, request.interventions,
+                           observed_data=request.observed_data, num_samples_to_draw=request.num_samples_to_draw,
+                           seed=request.seed)
         return _frame_answer(scm, frame, _outside(scm, request.interventions))
 
     @api.post("/counterfactual", response_model=S.Rows)
@@ -373,8 +393,8 @@ def create_app(
         (abduct, act, predict). Rows are ``num_samples`` draws per observed row, sample-major."""
         limits.check_rows(max(_rows(request.observed), _do_rows(request.do)) * request.num_samples,
                           "observed rows times num_samples")
-        values = await run(scm.counterfactual, request.observed, request.do, num_samples=request.num_samples,
-                           seed=request.seed)
+        values = await _run(limits, scm.counterfactual, request.observed, request.do,
+                            num_samples=request.num_samples, seed=request.seed)
         return _values_answer(scm, values, _outside(scm, request.do))
 
     @api.post("/average_causal_effect", response_model=S.Effect)
@@ -383,9 +403,10 @@ def create_app(
         limits.check_rows(max(_rows(request.observed_data), request.num_samples_to_draw or 0,
                               _do_rows(request.interventions_alternative), _do_rows(request.interventions_reference)),
                           "the effect's rows")
-        value = await run(average_causal_effect, scm, request.target_node, request.interventions_alternative,
-                          request.interventions_reference, observed_data=request.observed_data,
-                          num_samples_to_draw=request.num_samples_to_draw, seed=request.seed)
+        value = await _run(limits, average_causal_effect, scm, request.target_node,
+                           request.interventions_alternative, request.interventions_reference,
+                           observed_data=request.observed_data, num_samples_to_draw=request.num_samples_to_draw,
+                           seed=request.seed)
         if not np.isfinite(value):
             raise NonFiniteError(f"the average causal effect on {request.target_node!r} came out {value}: the values "
                                  "overflow the model's dtype; use smaller intervention values")
@@ -395,7 +416,6 @@ def create_app(
     @api.post("/explain", response_model=S.Explanation)
     async def explain_effect(request: S.ExplainRequest) -> S.Explanation:
         """Why ``cause`` moves ``effect``: its parents, the directed paths, each path's part (linear models)."""
-        return S.Explanation(**await run(explain, scm, request.cause, request.effect))
+        return S.Explanation(**await _run(limits, explain, scm, request.cause, request.effect))
 
-    app.include_router(api)
-    return app
+    return api
