@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["create_app", "load_model", "serve", "Limits", "check_bind"]
+__all__ = ["create_app", "load_model", "serve", "Limits", "check_bind", "ServerProcess"]
 
 _LAZY = {
     "create_app": "causalworld.serve.app",
@@ -18,6 +18,7 @@ _LAZY = {
     "serve": "causalworld.serve.run",
     "Limits": "causalworld.serve.limits",
     "check_bind": "causalworld.serve.limits",
+    "ServerProcess": "causalworld.serve.process",
 }
 
 
