@@ -157,7 +157,14 @@ def split_unrolled(name: str) -> tuple[str, int | None]:
 
 class Tolerance(NamedTuple):
     """The drawing promise of one depicted variable: two values in ``[low, high]`` that differ by
-    at least ``step`` (all else equal) give different frames."""
+    at least ``step`` (all else equal) give different frames.
+
+    Examples
+    --------
+    >>> tol = Tolerance(0.01, 0.0, 1.0)
+    >>> tol.step, tol.high
+    (0.01, 1.0)
+    """
 
     step: float
     low: float
@@ -166,7 +173,17 @@ class Tolerance(NamedTuple):
 
 @dataclass
 class WorldSpec:
-    """What :meth:`World.build` returns: the truth and what of it an agent may set and see."""
+    """What :meth:`World.build` returns: the truth and what of it an agent may set and see.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> from causalworld.scm.mechanisms import UniformRoot
+    >>> truth = cw.SCM({"level": []}, {"level": UniformRoot(0.0, 1.0)})
+    >>> spec = WorldSpec(truth, intervenable={"level": (0.0, 1.0)}, depicted={"level": Tolerance(0.01, 0.0, 1.0)})
+    >>> spec.truth.variables, spec.render_noise
+    (('level',), {})
+    """
 
     truth: SCM
     intervenable: Mapping[str, Domain]
@@ -229,6 +246,26 @@ class World:
     Notes
     -----
     See the module docstring for how to write a subclass.
+
+    Examples
+    --------
+    A world of one dial, drawn as the grey level of every pixel:
+
+    >>> import causalworld as cw
+    >>> from causalworld.scm.mechanisms import UniformRoot
+    >>> class Dial(World):
+    ...     name = "dial"
+    ...     def build(self):
+    ...         truth = cw.SCM({"level": []}, {"level": UniformRoot(0.0, 1.0)})
+    ...         return WorldSpec(truth, intervenable={"level": (0.0, 1.0)},
+    ...                          depicted={"level": Tolerance(0.01, 0.0, 1.0)})
+    ...     def draw(self, values, noise, out):
+    ...         out[:] = (255 * values["level"]).round().to(torch.uint8)[:, None, None, None, None]
+    >>> world = Dial(image_size=8)
+    >>> world.id, world.variables, world.frame_shape
+    ('dial-v0', ('level',), (1, 3, 8, 8))
+    >>> world.rollout(2, do={"level": 0.5}, seed=0).frames.amax((1, 2, 3, 4)).tolist()
+    [128, 128]
     """
 
     name: ClassVar[str] = ""
@@ -270,11 +307,35 @@ class World:
 
     # ------------------------------------------------------------------ the subclass hooks
     def build(self) -> WorldSpec:
-        """The world's truth, intervenable ranges and depicted variables (see the module doc)."""
+        """The world's truth, intervenable ranges and depicted variables (see the module doc).
+
+        Called once by ``__init__``; a subclass defines it (see the class example).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> spec = cw.make("lights", image_size=8, frames=1).build()
+        >>> type(spec).__name__, spec.intervenable["switch_red"]
+        ('WorldSpec', range(0, 2))
+        """
         raise TypeError(f"{type(self).__name__} must define build() returning a WorldSpec")
 
     def draw(self, values: dict[str, Tensor], noise: dict[str, Tensor], out: Tensor) -> None:
-        """Fill ``out`` (uint8 ``[n, T, C, H, W]``) from depicted ``values`` and render ``noise``."""
+        """Fill ``out`` (uint8 ``[n, T, C, H, W]``) from depicted ``values`` and render ``noise``.
+
+        A subclass defines it (see the class example); callers use :meth:`render`, which checks
+        the values and allocates ``out``.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=1)
+        >>> eps = world.rollout(2, seed=0)
+        >>> out = torch.empty((2, *world.frame_shape), dtype=torch.uint8)
+        >>> world.draw({v: eps.values[v] for v in world.depicted}, {}, out)
+        >>> bool(torch.equal(out, eps.frames))
+        True
+        """
         raise TypeError(f"{type(self).__name__} must define draw(values, noise, out)")
 
     # ------------------------------------------------------------------ structure
@@ -345,63 +406,171 @@ class World:
 
     @property
     def id(self) -> str:
-        """The versioned registry id, e.g. ``"lights-v0"``."""
+        """The versioned registry id, e.g. ``"lights-v0"``.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> world.id
+        'lights-v0'
+        """
         return f"{self.name or type(self).__name__}-v{self.version}"
 
     @property
     def truth(self) -> SCM:
-        """The ground-truth SCM over unrolled scalar variables (``x[0] .. x[T-1]`` for time-varying ``x``)."""
+        """The ground-truth SCM over unrolled scalar variables (``x[0] .. x[T-1]`` for time-varying ``x``).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> world.truth.variables[-4:]
+        ('angle[0]', 'sensor[0]', 'angle[1]', 'sensor[1]')
+        >>> sorted(world.truth.parents("angle[1]"))
+        ['angle[0]', 'spin']
+        """
         return self._truth
 
     @property
     def variables(self) -> tuple[str, ...]:
-        """Summary variable names, in a causal order; the order of ``Episodes.targets`` columns."""
+        """Summary variable names, in a causal order; the order of ``Episodes.targets`` columns.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> world.variables[:4], len(world.variables)
+        (('ambient', 'switch_red', 'switch_green', 'switch_blue'), 13)
+        >>> world.rollout(2, seed=0).targets.shape
+        torch.Size([2, 13])
+        """
         return self._variables
 
     @property
     def graph(self) -> nx.DiGraph:
-        """The summary graph over :attr:`variables` (no self-loops; see ``truth.graph`` for lags)."""
+        """The summary graph over :attr:`variables` (no self-loops; see ``truth.graph`` for lags).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> sorted(world.graph.predecessors("sensor"))
+        ['ambient', 'angle', 'lamp_blue', 'lamp_green', 'lamp_red']
+        >>> world.graph.has_edge("angle", "angle")  # the lag angle[0] -> angle[1] is in truth.graph
+        False
+        """
         return self._graph
 
     @property
     def time_varying(self) -> tuple[str, ...]:
-        """The variables with one value per frame (``[n, T]`` in ``Episodes.values``)."""
+        """The variables with one value per frame (``[n, T]`` in ``Episodes.values``).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> world.time_varying
+        ('angle', 'sensor')
+        >>> world.rollout(3, seed=0).values["angle"].shape
+        torch.Size([3, 2])
+        """
         return self._time_varying
 
     @property
     def intervenable(self) -> dict[str, Domain]:
-        """``{variable: (low, high)}`` (continuous) or ``{variable: range(K)}`` (codes) an agent may set."""
+        """``{variable: (low, high)}`` (continuous) or ``{variable: range(K)}`` (codes) an agent may set.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> world.intervenable["ambient"], world.intervenable["switch_red"]
+        ((0.0, 1.0), range(0, 2))
+        >>> "lamp_red" in world.intervenable  # a lamp follows its switch, dimmer and the daylight
+        False
+        """
         return dict(self._intervenable)
 
     @property
     def depicted(self) -> tuple[str, ...]:
-        """The variables drawn in the frames (see :attr:`tolerances` for how finely)."""
+        """The variables drawn in the frames (see :attr:`tolerances` for how finely).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> world.depicted[:4]
+        ('ambient', 'switch_red', 'switch_green', 'switch_blue')
+        >>> "dimmer_red" in world.depicted  # seen only through its lamp
+        False
+        """
         return self._depicted_order
 
     @property
     def tolerances(self) -> dict[str, Tolerance]:
-        """``{depicted variable: Tolerance(step, low, high)}``: the drawing's promised resolution."""
+        """``{depicted variable: Tolerance(step, low, high)}``: the drawing's promised resolution.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> world.tolerances["ambient"]
+        Tolerance(step=0.01, low=0.0, high=1.0)
+        """
         return dict(self._depicted)
 
     @property
     def discrete(self) -> dict[str, int]:
-        """``{variable: number of codes}`` for the discrete variables."""
+        """``{variable: number of codes}`` for the discrete variables.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> world.discrete
+        {'switch_red': 2, 'switch_green': 2, 'switch_blue': 2}
+        """
         return {v: k for v in self._variables if (k := self._truth.cardinality(self.first(v))) is not None}
 
     @property
     def frame_shape(self) -> tuple[int, int, int, int]:
-        """``(T, C, H, W)`` of one episode's video."""
+        """``(T, C, H, W)`` of one episode's video.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> world.frame_shape
+        (2, 3, 8, 8)
+        """
         return (self.frames, self.channels, self.image_size, self.image_size)
 
     def unrolled(self, variable: str) -> tuple[str, ...]:
-        """The truth's names of ``variable``: ``("x[0]", ..., "x[T-1]")`` or ``("m",)``."""
+        """The truth's names of ``variable``: ``("x[0]", ..., "x[T-1]")`` or ``("m",)``.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> world.unrolled("angle"), world.unrolled("ambient")
+        (('angle[0]', 'angle[1]'), ('ambient',))
+        """
         self._check_known(variable)
         if variable in self._time_varying:
             return tuple(unrolled_name(variable, t) for t in range(self.frames))
         return (variable,)
 
     def first(self, variable: str) -> str:
-        """The truth's name that ``do={variable: v}`` sets: ``x[0]`` or the static name itself."""
+        """The truth's name that ``do={variable: v}`` sets: ``x[0]`` or the static name itself.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> world.first("angle"), world.first("ambient")
+        ('angle[0]', 'ambient')
+        """
         return unrolled_name(variable, 0) if variable in self._time_varying else variable
 
     def _check_known(self, variable: object) -> None:
@@ -414,7 +583,16 @@ class World:
 
     # ------------------------------------------------------------------ values in and out
     def summarize(self, unrolled: Mapping[str, Tensor]) -> dict[str, Tensor]:
-        """Summary values ``{x: [n, T]}`` from the truth's unrolled ``{x[t]: [n]}`` (static kept)."""
+        """Summary values ``{x: [n, T]}`` from the truth's unrolled ``{x[t]: [n]}`` (static kept).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> values = world.summarize(world.truth.sample(3, seed=0))
+        >>> values["angle"].shape, values["ambient"].shape
+        (torch.Size([3, 2]), torch.Size([3]))
+        """
         out: dict[str, Tensor] = {}
         for v in self._variables:
             if v in self._time_varying:
@@ -424,7 +602,19 @@ class World:
         return out
 
     def unroll(self, values: Mapping[str, Tensor]) -> dict[str, Tensor]:
-        """The truth's unrolled ``{x[t]: [n]}`` from summary values ``{x: [n, T]}``."""
+        """The truth's unrolled ``{x[t]: [n]}`` from summary values ``{x: [n, T]}``.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> eps = world.rollout(3, seed=0)
+        >>> unrolled = world.unroll(eps.values)
+        >>> sorted(unrolled) == sorted(world.truth.variables)
+        True
+        >>> bool(torch.equal(unrolled["angle[1]"], eps.values["angle"][:, 1]))
+        True
+        """
         out: dict[str, Tensor] = {}
         for v, t in values.items():
             if v in self._time_varying:
@@ -611,6 +801,16 @@ class World:
         always one variable at a time with a row mask, so a batch that mixes experiments computes
         every row exactly as a batch that runs one of them would (the SCM's matrix shortcut for
         linear models rounds differently).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> eps = world.rollout(3, seed=0, do={"switch_red": 0})
+        >>> noise = {v: eps.noise[v] for v in world.truth.variables}
+        >>> unrolled = world.propagate(noise, *world.parse_do({"switch_red": 0}, 3))
+        >>> bool(torch.equal(world.summarize(unrolled)["lamp_red"], eps.values["lamp_red"]))
+        True
         """
         truth = self._truth
         mechs = self._mechanisms
@@ -633,7 +833,16 @@ class World:
 
     # ------------------------------------------------------------------ the verbs
     def sample_noise(self, n: int, seed: int | torch.Generator | None = None) -> dict[str, Tensor]:
-        """Exogenous noise for ``n`` episodes: the truth's (every unrolled variable) then the render noise."""
+        """Exogenous noise for ``n`` episodes: the truth's (every unrolled variable) then the render noise.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> noise = world.sample_noise(3, seed=0)
+        >>> list(noise) == list(world.truth.variables), noise["angle[1]"].shape
+        (True, torch.Size([3]))
+        """
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise ShapeError(f"n must be a positive int, got {n!r}")
         g = self._rng if seed is None else as_generator(seed, self.device)
