@@ -45,7 +45,14 @@ def _same(a: Episodes, b: Episodes, rows: Tensor | None = None) -> tuple[bool, s
 
 
 def check_structure(world: World) -> None:
-    """Names, graph, ranges and tolerances are consistent with the truth."""
+    """Names, graph, ranges and tolerances are consistent with the truth.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> world = cw.make("lights", image_size=8, frames=2)
+    >>> check_structure(world)  # passes silently
+    """
     name = "check_structure"
     if tuple(world.graph.nodes) != world.variables:
         _fail(name, "graph nodes are not world.variables in order")
@@ -64,7 +71,21 @@ def check_structure(world: World) -> None:
 
 
 def check_seed_determinism(world: World, *, n: int = 4, seed: int = 0) -> None:
-    """The same seed gives the same video and values; another seed gives another."""
+    """The same seed gives the same video and values; another seed gives another.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> world = cw.make("lights", image_size=8, frames=2)
+    >>> check_seed_determinism(world)
+    >>> class Noisy(type(world)):  # draws from global random state, not from the noise it is given
+    ...     def draw(self, values, noise, out):
+    ...         out[:] = torch.randint(0, 256, out.shape, dtype=torch.uint8)
+    >>> check_seed_determinism(Noisy(image_size=8, frames=2))
+    Traceback (most recent call last):
+    ...
+    causalworld.errors.WorldCheckError: check_seed_determinism: two rollouts with seed=0: frames differ
+    """
     name = "check_seed_determinism"
     a, b = world.rollout(n, seed=seed), world.rollout(n, seed=seed)
     ok, where = _same(a, b)
@@ -76,7 +97,14 @@ def check_seed_determinism(world: World, *, n: int = 4, seed: int = 0) -> None:
 
 
 def check_shapes_and_dtypes(world: World, *, n: int = 3, seed: int = 0) -> None:
-    """Frames ``uint8 [n, T, C, H, W]`` contiguous on the world's device; values, targets, noise shaped."""
+    """Frames ``uint8 [n, T, C, H, W]`` contiguous on the world's device; values, targets, noise shaped.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> world = cw.make("lights", image_size=8, frames=2)
+    >>> check_shapes_and_dtypes(world, n=2)
+    """
     name = "check_shapes_and_dtypes"
     eps = world.rollout(n, seed=seed)
     if not isinstance(eps, Episodes):
@@ -112,7 +140,14 @@ def _probe_value(world: World, v: str) -> float | int:
 
 def check_do_semantics(world: World, *, n: int = 4, seed: int = 0) -> None:
     """``do={v: x}`` sets ``v`` (its first step) to ``x``, marks only ``v`` in targets, and leaves
-    every non-descendant equal to the observational rollout with the same seed."""
+    every non-descendant equal to the observational rollout with the same s
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> world = cw.make("lights", image_size=8, frames=2)
+    >>> check_do_semantics(world, n=2)
+    """
     name = "check_do_semantics"
     obs = world.rollout(n, seed=seed)
     base = world.unroll(obs.values)
@@ -134,7 +169,14 @@ def check_do_semantics(world: World, *, n: int = 4, seed: int = 0) -> None:
 
 
 def check_per_episode_do(world: World, *, n: int = 4, seed: int = 0) -> None:
-    """A list of per-episode interventions equals, row by row, the whole-batch rollouts it mixes."""
+    """A list of per-episode interventions equals, row by row, the whole-batch rollouts it mixes.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> world = cw.make("lights", image_size=8, frames=2)
+    >>> check_per_episode_do(world)
+    """
     name = "check_per_episode_do"
     if not world.intervenable:
         return
@@ -154,7 +196,14 @@ def check_per_episode_do(world: World, *, n: int = 4, seed: int = 0) -> None:
 
 def check_counterfactual_consistency(world: World, *, n: int = 4, seed: int = 0) -> None:
     """``counterfactual_rollout(eps, {})`` reproduces ``eps`` frame for frame (observational and
-    interventional); with ``do`` it equals the rollout under ``do`` with the same seed."""
+    interventional); with ``do`` it equals the rollout under ``do`` with the same s
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> world = cw.make("lights", image_size=8, frames=2)
+    >>> check_counterfactual_consistency(world, n=2)
+    """
     name = "check_counterfactual_consistency"
     obs = world.rollout(n, seed=seed)
     ok, where = _same(world.counterfactual_rollout(obs, {}), obs)
@@ -172,7 +221,14 @@ def check_counterfactual_consistency(world: World, *, n: int = 4, seed: int = 0)
 
 
 def check_render_agrees(world: World, *, n: int = 4, seed: int = 0) -> None:
-    """``render(values, noise)`` draws exactly the rollout's frames, for the batch and a slice of it."""
+    """``render(values, noise)`` draws exactly the rollout's frames, for the batch and a slice of it.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> world = cw.make("lights", image_size=8, frames=2)
+    >>> check_render_agrees(world)
+    """
     name = "check_render_agrees"
     eps = world.rollout(n, seed=seed)
     if not torch.equal(world.render(eps.values, eps.noise), eps.frames):
@@ -184,7 +240,21 @@ def check_render_agrees(world: World, *, n: int = 4, seed: int = 0) -> None:
 
 def check_depicted_sensitivity(world: World, *, n: int = 4, seed: int = 0) -> None:
     """Changing a depicted value by its tolerance step (inside its range) changes the frames of
-    every episode; changing only variables that are not depicted changes no frame."""
+    every episode; changing only variables that are not depicted changes no fr
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> world = cw.make("lights", image_size=8, frames=2)
+    >>> check_depicted_sensitivity(world, n=2)
+    >>> class Blank(type(world)):  # promises to depict its variables but draws none of them
+    ...     def draw(self, values, noise, out):
+    ...         out.zero_()
+    >>> check_depicted_sensitivity(Blank(image_size=8, frames=2), n=2)
+    Traceback (most recent call last):
+    ...
+    causalworld.errors.WorldCheckError: check_depicted_sensitivity: changing 'ambient' by 0.01 (its stated step) left frame 0 of episode 0 unchanged
+    """
     name = "check_depicted_sensitivity"
     eps = world.rollout(n, seed=seed)
     tol = world.tolerances

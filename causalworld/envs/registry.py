@@ -122,7 +122,19 @@ def list_worlds() -> list[str]:
 
 
 def world_class(world_id: str) -> type[World]:
-    """The class registered under ``world_id`` (the bare name gives the newest version)."""
+    """The class registered under ``world_id`` (the bare name gives the newest version).
+
+    Raises
+    ------
+    UnknownWorldError
+        No world of that name, or no such version of it.
+
+    Examples
+    --------
+    >>> cls = world_class("lights-v0")
+    >>> cls.__name__, cls is world_class("lights"), cls.config_defaults["fade"]
+    ('LightsWorld', True, 0.5)
+    """
     name, version = parse_id(world_id)
     module = f"causalworld.envs.{name}"
     if name not in _WORLDS and module in BUILTIN_MODULES and importlib.util.find_spec(module) is not None:
