@@ -1,7 +1,8 @@
 """Serving: counterfactual queries over loopback HTTP against the same queries through the Python API.
 
 A random linear SCM (float64) is saved and served by ``python -m causalworld serve`` in a
-subprocess on a free loopback port. For each batch size, ``clients`` threads each send
+subprocess on a free loopback port (``--in-process``: by uvicorn in a thread of this process,
+which starts at once but shares the clients' GIL; the smoke test uses it). For each batch size, ``clients`` threads each send
 ``Client.counterfactual(observed, do)`` requests back to back for ``seconds``; the same process
 then times ``scm.counterfactual(observed, do)`` on the same DataFrame in one thread. The HTTP
 answer is checked against the Python one before anything is timed. Prints requests/s and rows/s
@@ -30,7 +31,8 @@ import torch
 
 import causalworld as cw
 from causalworld.client import Client
-from causalworld.serve.process import ServerProcess
+from causalworld.serve import create_app
+from causalworld.serve.process import ServerProcess, free_port
 
 
 @dataclass
@@ -41,6 +43,7 @@ class Args:
     clients: list[int] = field(default_factory=lambda: [1, 8, 32])  # concurrent clients, each its own connection
     seconds: float = 3.0  # how long each (rows, clients) cell sends requests
     threads: int = 1  # torch threads of the server and of the Python API (0: torch's default)
+    in_process: bool = False  # serve from a thread of this process (starts at once; shares this process's GIL)
     seed: int = 0  # seed of the model and the data
     out: str = "benchmarks/results/serve.json"  # where the JSON goes ("" for nowhere)
 
@@ -54,6 +57,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--seconds", type=float, default=None, help=f"default {d.seconds}")
     p.add_argument("--threads", type=int, default=d.threads)
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--in-process", action="store_true", help="serve from a thread of this process, not a subprocess")
     p.add_argument("--out", default=d.out)
     p.add_argument("--quick", action="store_true", help="tiny settings: a smoke run in a few seconds")
     ns = vars(p.parse_args(argv))
@@ -125,6 +129,32 @@ def http_rate(url: str, observed: pd.DataFrame, do: dict, clients: int, seconds:
     return sum(done) / elapsed, sum(done)
 
 
+class ThreadServer:
+    """uvicorn serving ``create_app(folder)`` from a thread of this process (``--in-process``)."""
+
+    def __init__(self, folder: str, max_rows: int) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        config = uvicorn.Config(create_app(folder, max_rows=max_rows), host="127.0.0.1", port=self.port,
+                                log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+
+    def ready(self, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the in-process server did not start")
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
 def python_rate(scm: cw.SCM, observed: pd.DataFrame, do: dict, seconds: float) -> float:
     """Calls per second of ``scm.counterfactual(observed, do)`` in one thread for ``seconds``."""
     scm.counterfactual(observed, do)
@@ -168,7 +198,8 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         scm.save(folder)
         env = {"OMP_NUM_THREADS": str(args.threads)} if args.threads else None
-        server = ServerProcess(folder, "--max-rows", str(max(args.rows)), env=env)
+        server = (ThreadServer(folder, max(args.rows)) if args.in_process
+                  else ServerProcess(folder, "--max-rows", str(max(args.rows)), env=env))
         try:
             url = server.ready()
             with Client(url) as client:
@@ -187,6 +218,7 @@ def main(argv: list[str] | None = None) -> dict:
     print()
     print_table(rows)
     result = {"benchmark": "serve", "args": asdict(args), "machine": info, "rows": rows}
+    result["machine"]["load_average_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     if args.out:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)

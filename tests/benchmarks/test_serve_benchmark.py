@@ -1,4 +1,4 @@
-"""Smoke test of benchmarks/serve.py: with tiny settings it serves a model in a subprocess, checks
+"""Smoke test of benchmarks/serve.py: with tiny settings it serves a model, checks
 the HTTP answers against the Python API's, times both, and writes the table as JSON."""
 
 import importlib.util
@@ -23,7 +23,10 @@ def bench():
 
 def test_quick_run_agrees_with_the_python_api_and_writes_json(bench, tmp_path, capsys):
     out = tmp_path / "serve.json"
-    result = bench.main(["--quick", "--rows", "1", "20", "--clients", "1", "3", "--seconds", "0.2", "--out", str(out)])
+    # a server in a thread of this process: the subprocess would spend seconds importing torch again;
+    # the subprocess server itself is what tests/test_client.py starts
+    result = bench.main(["--quick", "--in-process", "--rows", "1", "20", "--clients", "1", "3", "--seconds", "0.2",
+                         "--out", str(out)])
     printed = capsys.readouterr().out
     assert "Python/HTTP" in printed and "machine:" in printed
     saved = json.loads(out.read_text())
@@ -41,4 +44,4 @@ def test_arguments(bench):
     args = bench.parse_args(["--rows", "10", "--clients", "2"])
     assert args.rows == [10] and args.clients == [2] and args.seconds == 3.0
     quick = bench.parse_args(["--quick"])
-    assert quick.rows == [1, 50] and quick.clients == [1, 4] and quick.seconds == 0.3
+    assert quick.rows == [1, 50] and quick.clients == [1, 4] and quick.seconds == 0.3 and not quick.in_process
