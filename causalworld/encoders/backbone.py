@@ -25,7 +25,14 @@ VIEWS = ("masked", "later", "counterfactual")
 
 @dataclass(frozen=True)
 class BackboneConfig:
-    """Shapes of the networks (saved with the encoder; everything else is a training setting)."""
+    """Shapes of the networks (saved with the encoder; everything else is a training setting).
+
+    Examples
+    --------
+    >>> cfg = BackboneConfig(channels=3, image_size=32, latent_dim=8, actions=2)
+    >>> cfg.width, cfg.hidden
+    (32, 256)
+    """
 
     channels: int  # C of the frames
     image_size: int  # H = W the frames are resized to
@@ -35,6 +42,14 @@ class BackboneConfig:
     hidden: int = 256  # width of the linear layers
 
     def to_dict(self) -> dict[str, int]:
+        """The fields as a plain dict (what a saved encoder's JSON holds).
+
+        Examples
+        --------
+        >>> cfg = BackboneConfig(channels=3, image_size=32, latent_dim=8, actions=2)
+        >>> BackboneConfig(**cfg.to_dict()) == cfg, cfg.to_dict()["latent_dim"]
+        (True, 8)
+        """
         return asdict(self)
 
 

@@ -38,7 +38,14 @@ def step_generator(seed: int, step: int, stream: int = 0) -> torch.Generator:
 class Batch:
     """One training batch: ``frames uint8 [B, T, C, H, W]``, what was set (``mask bool [B, m]``,
     ``values [B, m]`` standardised, 0 where unset) and, optionally, the same episodes replayed
-    under another intervention (``cf_*``)."""
+    under another intervention (``cf_*``).
+
+    Examples
+    --------
+    >>> b = Batch(torch.zeros(2, 1, 3, 8, 8, dtype=torch.uint8), torch.tensor([[True], [False]]), torch.tensor([[0.5], [0.0]]))
+    >>> b.frames.shape, b.mask.tolist(), b.cf_frames is None
+    (torch.Size([2, 1, 3, 8, 8]), [[True], [False]], True)
+    """
 
     frames: Tensor
     mask: Tensor
@@ -56,7 +63,32 @@ def standardised(set_values: Tensor, mean: Tensor, std: Tensor) -> tuple[Tensor,
 
 
 class WorldBatches:
-    """Fresh episodes of ``world`` at every step, each with its own random intervention."""
+    """Fresh episodes of ``world`` at every step, each with its own random intervention.
+
+    Parameters
+    ----------
+    world : World
+        The world the episodes are rolled out in.
+    actions : tuple of str
+        The intervenable variables the encoder may set.
+    batch_size, seed : int
+        Episodes per step, and the seed every batch is a function of (with its step).
+    p_set : float
+        The probability that an episode sets each action.
+    counterfactual : bool
+        Also replay each batch's episodes under a second random intervention (``cf_*``).
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> world = cw.make("lights", image_size=8, frames=1)
+    >>> batches = WorldBatches(world, ("ambient", "switch_red"), batch_size=4, seed=0, p_set=1.0, counterfactual=True)
+    >>> b = batches(0)  # the batch of step 0
+    >>> b.frames.shape, b.values.shape, b.cf_frames.shape
+    (torch.Size([4, 1, 3, 8, 8]), torch.Size([4, 2]), torch.Size([4, 1, 3, 8, 8]))
+    >>> bool(torch.equal(b.frames, batches(0).frames)), batches(0, rows=slice(0, 2)).frames.shape[0]
+    (True, 2)
+    """
 
     def __init__(self, world, actions: tuple[str, ...], *, batch_size: int, seed: int, p_set: float,
                  counterfactual: bool) -> None:
@@ -73,6 +105,21 @@ class WorldBatches:
         self.std = self.std.clamp_min(1e-6)
 
     def draw_do(self, g: torch.Generator, n: int) -> tuple[list[dict[str, float]], Tensor]:
+        """``n`` random interventions drawn from ``g``: one ``{action: value}`` dict per episode
+        (each action set with probability ``p_set``, uniformly in its range) and the set values
+        ``[n, m]``, NaN where an action was not set.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=1)
+        >>> batches = WorldBatches(world, ("ambient", "switch_red"), batch_size=4, seed=0, p_set=0.5, counterfactual=False)
+        >>> do, set_values = batches.draw_do(torch.Generator().manual_seed(0), 3)
+        >>> [sorted(d) for d in do]
+        [['ambient'], ['ambient', 'switch_red'], ['ambient']]
+        >>> torch.isnan(set_values).tolist()
+        [[False, True], [False, False], [False, True]]
+        """
         m = len(self.actions)
         mask = torch.rand(n, m, generator=g) < self.p_set
         u = torch.rand(n, m, generator=g)
@@ -102,7 +149,22 @@ class WorldBatches:
 
 
 class EpisodeBatches:
-    """Batches of recorded episodes, reshuffled every epoch (an epoch's order is a function of its seed)."""
+    """Batches of recorded episodes, reshuffled every epoch (an epoch's order is a function of its seed).
+
+    Set values are standardised by their mean and standard deviation over the training ``rows``.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> world = cw.make("lights", image_size=8, frames=1)
+    >>> eps = world.rollout(6, do=[{"ambient": 0.2}, {}, {"ambient": 0.8}, {}, {}, {"ambient": 0.5}], seed=0)
+    >>> batches = EpisodeBatches(eps, ("ambient",), torch.arange(6), batch_size=3, seed=0)
+    >>> batches.steps_per_epoch, round(float(batches.mean[0]), 2), round(float(batches.std[0]), 2)
+    (2, 0.5, 0.3)
+    >>> b = batches(0)
+    >>> b.frames.shape, b.mask.squeeze(1).tolist()
+    (torch.Size([3, 1, 3, 8, 8]), [True, True, False])
+    """
 
     def __init__(self, episodes: Episodes, actions: tuple[str, ...], rows: Tensor, *, batch_size: int, seed: int) -> None:
         self.episodes, self.rows, self.batch_size, self.seed = episodes, rows, batch_size, seed

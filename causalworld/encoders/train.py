@@ -44,7 +44,15 @@ _VERSION = 1
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """What the loop reads, once, above the loop."""
+    """What the loop reads, once, above the loop.
+
+    Examples
+    --------
+    >>> s = TrainSettings(steps=2, lr=1e-3, ema=0.99, guard=1.0, align=1.0, mask_ratio=0.25, image_size=16,
+    ...                   seed=0, checkpoint_every=100, progress=False)
+    >>> s.steps, s.image_size
+    (2, 16)
+    """
 
     steps: int  # optimiser steps in all (a resumed run counts the ones already done)
     lr: float  # Adam's learning rate
@@ -60,7 +68,16 @@ class TrainSettings:
 
 @dataclass
 class Nets:
-    """The trained parts: context encoder, EMA target encoder, predictor and their optimiser."""
+    """The trained parts: context encoder, EMA target encoder, predictor and their optimiser.
+
+    Examples
+    --------
+    >>> from causalworld.encoders.backbone import BackboneConfig, ConvEncoder, Predictor
+    >>> cfg = BackboneConfig(channels=3, image_size=16, latent_dim=4, actions=1, width=8, hidden=16)
+    >>> nets = Nets.build(ConvEncoder(cfg), Predictor(cfg), lr=1e-3)
+    >>> type(nets.optimizer).__name__, any(p.requires_grad for p in nets.target.parameters())
+    ('Adam', False)
+    """
 
     encoder: ConvEncoder
     target: ConvEncoder
@@ -69,13 +86,32 @@ class Nets:
 
     @classmethod
     def build(cls, encoder: ConvEncoder, predictor: Predictor, lr: float) -> "Nets":
+        """The nets of a fresh run: the target starts as a frozen copy of ``encoder``, and one
+        Adam optimiser at ``lr`` trains the encoder and the predictor.
+
+        Examples
+        --------
+        >>> from causalworld.encoders.backbone import BackboneConfig, ConvEncoder, Predictor
+        >>> cfg = BackboneConfig(channels=3, image_size=16, latent_dim=4, actions=1, width=8, hidden=16)
+        >>> nets = Nets.build(ConvEncoder(cfg), Predictor(cfg), lr=1e-3)
+        >>> x = torch.rand(2, 3, 16, 16)
+        >>> bool(torch.equal(nets.target(x), nets.encoder(x))), nets.target is nets.encoder
+        (True, False)
+        """
         target = copy.deepcopy(encoder).requires_grad_(False)
         opt = torch.optim.Adam([*encoder.parameters(), *predictor.parameters()], lr=lr)
         return cls(encoder, target, predictor, opt)
 
 
 def frames_to_float(frames: Tensor, size: int, device: torch.device) -> Tensor:
-    """``uint8 [N, C, H, W]`` to ``float [N, C, size, size]`` in [0, 1] on ``device``."""
+    """``uint8 [N, C, H, W]`` to ``float [N, C, size, size]`` in [0, 1] on ``device``.
+
+    Examples
+    --------
+    >>> x = frames_to_float(torch.full((2, 3, 32, 32), 255, dtype=torch.uint8), 16, torch.device("cpu"))
+    >>> x.shape, x.dtype, float(x.max())
+    (torch.Size([2, 3, 16, 16]), torch.float32, 1.0)
+    """
     x = frames.to(device, non_blocking=True).to(torch.float32).div_(255.0)
     if x.shape[-1] != size or x.shape[-2] != size:
         mode = "area" if x.shape[-1] > size else "bilinear"
@@ -85,7 +121,17 @@ def frames_to_float(frames: Tensor, size: int, device: torch.device) -> Tensor:
 
 def variance_covariance(z: Tensor) -> tuple[Tensor, Tensor]:
     """VICReg's guard over a batch ``[N, d]``: ``(mean hinge of each latent's std below 1,
-    mean squared off-diagonal covariance)``. Both are 0 for whitened latents."""
+    mean squared off-diagonal covariance)``. Both are 0 for whitened latents.
+
+    Examples
+    --------
+    >>> var, cov = variance_covariance(torch.zeros(8, 3))  # collapsed latents: the hinge is near 1
+    >>> round(float(var), 2), float(cov)
+    (0.99, 0.0)
+    >>> var, cov = variance_covariance(torch.randn(4096, 3, generator=torch.Generator().manual_seed(0)))
+    >>> float(var) < 0.05, float(cov) < 0.01
+    (True, True)
+    """
     zc = z - z.mean(0)
     std = torch.sqrt(zc.var(0) + 1e-4)
     cov = (zc.T @ zc) / max(1, z.shape[0] - 1)
@@ -110,7 +156,13 @@ def _view(n: int, kind: str, device: torch.device) -> Tensor:
 
 
 def distributed() -> tuple[int, int]:
-    """``(rank, world size)`` of the running process group, or ``(0, 1)`` without one."""
+    """``(rank, world size)`` of the running process group, or ``(0, 1)`` without one.
+
+    Examples
+    --------
+    >>> distributed()  # a plain process, not started by torchrun
+    (0, 1)
+    """
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
@@ -140,6 +192,23 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
     DistributedDataParallel. Each loss term is normalised by its global count and the
     collapse guard is computed on the all-gathered latents, so K processes with batch B take the
     same steps as one process with batch K*B (to float rounding). Rank 0 writes the checkpoints.
+
+    Examples
+    --------
+    Two steps on tiny networks, latent 0 aligned with the ambient light the agent sets:
+
+    >>> import causalworld as cw
+    >>> from causalworld.encoders.backbone import BackboneConfig, ConvEncoder, Predictor
+    >>> from causalworld.encoders.batches import WorldBatches
+    >>> cfg = BackboneConfig(channels=3, image_size=16, latent_dim=4, actions=1, width=8, hidden=16)
+    >>> nets = Nets.build(ConvEncoder(cfg), Predictor(cfg), lr=1e-3)
+    >>> world = cw.make("lights", image_size=16, frames=2)
+    >>> batches = WorldBatches(world, ("ambient",), batch_size=4, seed=0, p_set=0.5, counterfactual=False)
+    >>> s = TrainSettings(steps=2, lr=1e-3, ema=0.99, guard=1.0, align=1.0, mask_ratio=0.25, image_size=16,
+    ...                   seed=0, checkpoint_every=100, progress=False)
+    >>> log = train(nets, batches, [(0, 0)], s, device=torch.device("cpu"))
+    >>> [row["step"] for row in log], sorted(log[0])
+    ([0, 1], ['align', 'covariance', 'jepa', 'latent_std', 'loss', 'seconds', 'step', 'variance'])
     """
     history = list(history or [])
     rank, world = distributed()
