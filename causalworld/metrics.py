@@ -359,6 +359,16 @@ class LatentScores:
         how much a latent also tells about other variables (0 = disentangled).
     mcc : float
         Mean absolute Pearson correlation of the pairs matched on correlation (held-out rows).
+
+    Examples
+    --------
+    >>> g = torch.Generator().manual_seed(0)
+    >>> a, b = torch.randn(100, generator=g), torch.rand(100, generator=g)
+    >>> s = latent_r2(torch.stack([b, a], 1), {"a": a, "b": b}, steps=100)  # z1 is a, z0 is b
+    >>> type(s).__name__, s.matching, s.r2.shape
+    ('LatentScores', {'a': 'z1', 'b': 'z0'}, (2, 2))
+    >>> round(s.diag, 2), round(s.mcc, 2)
+    (1.0, 1.0)
     """
 
     r2: pd.DataFrame
@@ -474,8 +484,8 @@ def latent_r2(z: Any, values: Any, *, seed: int = 0, angles: Sequence[str] = (),
     Examples
     --------
     >>> g = torch.Generator().manual_seed(0)
-    >>> a, b = torch.randn(400, generator=g), torch.rand(400, generator=g)
-    >>> s = latent_r2(torch.stack([b ** 3, torch.tanh(a)], 1), {"a": a, "b": b})
+    >>> a, b = torch.randn(200, generator=g), torch.rand(200, generator=g)
+    >>> s = latent_r2(torch.stack([b ** 3, torch.tanh(a)], 1), {"a": a, "b": b}, steps=150)
     >>> s.matching, round(s.diag, 1), s.sep < 0.05
     ({'a': 'z1', 'b': 'z0'}, 1.0, True)
     """

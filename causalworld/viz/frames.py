@@ -28,13 +28,32 @@ __all__ = ["frame_strip", "animate", "as_video_rows", "video_rows", "draw_rows",
 
 
 class MissingFFmpegError(ArgumentError):
-    """An ``.mp4`` was asked for on a machine without the ffmpeg program (save a ``.gif``, or install ffmpeg)."""
+    """An ``.mp4`` was asked for on a machine without the ffmpeg program (save a ``.gif``, or install ffmpeg).
+
+    Examples
+    --------
+    >>> from unittest import mock
+    >>> video = np.zeros((1, 2, 3, 8, 8), np.uint8)
+    >>> with mock.patch("causalworld.viz.frames.find_ffmpeg", return_value=None):  # a machine without ffmpeg
+    ...     try:
+    ...         animate(video, "clip.mp4")
+    ...     except MissingFFmpegError as err:
+    ...         print(isinstance(err, ArgumentError), str(err).split(", which")[0])
+    True saving clip.mp4 needs the ffmpeg program
+    """
 
 
 @dataclass
 class Row:
     """One row of a strip or animation: a label, ``uint8 [T, H, W, C]`` frames, and the true values
-    behind them where the video came from Episodes (``{name: float [T]}``, a value per frame)."""
+    behind them where the video came from Episodes (``{name: float [T]}``, a value per frame).
+
+    Examples
+    --------
+    >>> row = Row("noise", np.zeros((3, 4, 4, 1), np.uint8))
+    >>> row.label, row.video.shape, row.values is None
+    ('noise', (3, 4, 4, 1), True)
+    """
 
     label: str
     video: np.ndarray

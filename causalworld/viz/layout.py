@@ -52,6 +52,14 @@ class GraphLayout:
         ``"directed"``, ``"undirected"`` or ``"bidirected"``.
     style : str
         ``"layered"`` or ``"circular"``.
+
+    Examples
+    --------
+    >>> lay = graph_layout(nx.DiGraph([("a", "b"), ("b", "c"), ("a", "c")]))
+    >>> type(lay).__name__, lay.style, lay.kinds[("a", "c")]
+    ('GraphLayout', 'layered', 'directed')
+    >>> lay.edges[("a", "b")].shape[1], lay.labels["a"]
+    (2, 'a')
     """
 
     pos: dict[Hashable, tuple[float, float]]
