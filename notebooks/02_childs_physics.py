@@ -37,7 +37,7 @@ SMOKE = "CI" in os.environ
 N_OBS = 200 if SMOKE else 1000  # episodes only watched
 N_PER_EXPERIMENT = 50 if SMOKE else 200  # episodes per experiment (shelf on/off, string cut/not)
 ENCODER_STEPS = 20 if SMOKE else 400  # training steps of the video encoder
-ENCODER_BATCH = 16 if SMOKE else 32  # episodes per training step
+ENCODER_BATCH = 8 if SMOKE else 32  # episodes per training step
 N_TWINS = 16 if SMOKE else 128  # possible / impossible video pairs shown to the encoder
 
 # %%

@@ -31,8 +31,9 @@ import os
 
 SMOKE = "CI" in os.environ
 N_ROWS = 1000 if SMOKE else 5000  # rows of the CSV
-N_VIDEOS = 300 if SMOKE else 2000  # recorded episodes
-ENCODER_STEPS = 30 if SMOKE else 300  # training steps of the video encoder
+N_VIDEOS = 200 if SMOKE else 2000  # recorded episodes
+ENCODER_STEPS = 20 if SMOKE else 300  # training steps of the video encoder
+ENCODER_BATCH = 16 if SMOKE else 32  # recordings per training step
 # a tiny encoder cannot pass the usual bar for naming a latent (held-out R² >= 0.5); at SMOKE
 # any latent that predicts its variable better than the mean is named
 MIN_R2 = 0.0 if SMOKE else 0.5
@@ -59,7 +60,7 @@ torch.set_num_threads(1 if SMOKE else torch.get_num_threads())
 # %% [markdown]
 # ## Part 1: a CSV and a graph
 #
-# First we make the CSV: 1,000 observations of the `sprites` world (two coloured squares whose
+# First we make the CSV: `N_ROWS` observations of the `sprites` world (two coloured squares whose
 # position, hue and size follow a causal model), written to a temporary folder. This stands in
 # for your own file.
 
@@ -181,7 +182,7 @@ frame_strip(mine, episodes=range(6), title="six of your recordings")
 # `identifiability_` says, in words, what became of each variable.
 
 # %%
-encoder = VideoEncoder(8, steps=ENCODER_STEPS, batch_size=32, lr=2e-3, min_r2=MIN_R2, progress=False, seed=0)
+encoder = VideoEncoder(8, steps=ENCODER_STEPS, batch_size=ENCODER_BATCH, lr=2e-3, min_r2=MIN_R2, progress=False, seed=0)
 encoder.fit(mine)
 for v, why in encoder.identifiability_.items():
     print(f"{v:6s} {why}")
@@ -219,7 +220,7 @@ if len(named) >= 2:
     display(draw_graph(learner.graph_, title="learned from your frames"))
 
 # %% [markdown]
-# A run of 30 steps (the test suite's setting) names latents only because the bar is lowered
+# A run of 20 steps (the test suite's setting) names latents only because the bar is lowered
 # and cannot be trusted with the graph, so only the shape of its answer is checked then. With
 # the full settings (300 steps, 2,000 recordings) every variable is named with held-out R²
 # above 0.9 and every arrow of the chain comes back, oriented. The latents are measurements
