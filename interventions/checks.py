@@ -18,11 +18,41 @@ __all__ = ["PolicyCheckError", "check_policy", "check_returns_k_interventions", 
 
 
 class PolicyCheckError(CausalWorldError, AssertionError):
-    """A policy that breaks the contract :func:`check_policy` tests; the message names the check."""
+    """A policy that breaks the contract :func:`check_policy` tests; the message names the check.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> from interventions import RoundRobinPolicy, State
+    >>> state = State(cw.make("lights", image_size=8, frames=1))
+    >>> class Lazy:  # ignores k = 0 instead of refusing it
+    ...     def propose(self, state, k, rng):
+    ...         return [Intervention("ambient", 0.0)] * k
+    >>> try:
+    ...     check_policy(Lazy(), state)
+    ... except PolicyCheckError as err:
+    ...     print(err)
+    Lazy.propose(state, 0, rng) did not raise OutOfRangeError; check k >= 1
+    """
 
 
 def check_returns_k_interventions(policy: Any, state: State) -> None:
-    """``propose(state, k, rng)`` returns a list of exactly ``k`` :class:`Intervention` objects."""
+    """``propose(state, k, rng)`` returns a list of exactly ``k`` :class:`Intervention` objects.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> from interventions import RoundRobinPolicy, State
+    >>> state = State(cw.make("lights", image_size=8, frames=1))
+    >>> check_returns_k_interventions(RoundRobinPolicy(), state)  # passes silently
+    >>> class Two:
+    ...     def propose(self, state, k, rng):
+    ...         return [Intervention("ambient", 0.0)] * 2
+    >>> check_returns_k_interventions(Two(), state)
+    Traceback (most recent call last):
+    ...
+    interventions.checks.PolicyCheckError: Two.propose(state, 1, rng) returned [...]; it must return a list of 1 Intervention objects ...
+    """
     for k in (1, 3):
         got = policy.propose(state, k, np.random.default_rng(0))
         if not isinstance(got, list) or len(got) != k or not all(isinstance(iv, Intervention) for iv in got):
@@ -33,7 +63,22 @@ def check_returns_k_interventions(policy: Any, state: State) -> None:
 
 
 def check_proposals_are_valid(policy: Any, state: State) -> None:
-    """Every proposal passes ``Intervention.validate(state.world)`` (targets and values the world allows)."""
+    """Every proposal passes ``Intervention.validate(state.world)`` (targets and values the world allows).
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> from interventions import RoundRobinPolicy, State
+    >>> state = State(cw.make("lights", image_size=8, frames=1))
+    >>> check_proposals_are_valid(RoundRobinPolicy(), state)
+    >>> class TooBright:
+    ...     def propose(self, state, k, rng):
+    ...         return [Intervention("ambient", 2.0)] * k
+    >>> check_proposals_are_valid(TooBright(), state)
+    Traceback (most recent call last):
+    ...
+    interventions.checks.PolicyCheckError: TooBright.propose proposed Intervention(do(ambient=2)), which lights-v0 refuses ...
+    """
     for iv in policy.propose(state, 4, np.random.default_rng(1)):
         try:
             iv.validate(state.world)
@@ -45,7 +90,22 @@ def check_proposals_are_valid(policy: Any, state: State) -> None:
 
 
 def check_same_rng_same_proposals(policy: Any, state: State) -> None:
-    """Two calls with generators of one seed propose the same: all randomness comes from ``rng``."""
+    """Two calls with generators of one seed propose the same: all randomness comes from ``rng``.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> from interventions import RoundRobinPolicy, State
+    >>> state = State(cw.make("lights", image_size=8, frames=1))
+    >>> check_same_rng_same_proposals(RoundRobinPolicy(), state)
+    >>> class Global:  # draws from numpy's global state, not from rng
+    ...     def propose(self, state, k, rng):
+    ...         return [Intervention("ambient", float(np.random.uniform())) for _ in range(k)]
+    >>> check_same_rng_same_proposals(Global(), state)
+    Traceback (most recent call last):
+    ...
+    interventions.checks.PolicyCheckError: Global.propose gave [...] under one seed: it probably uses global random state ...
+    """
     a = policy.propose(state, 3, np.random.default_rng(2))
     b = policy.propose(state, 3, np.random.default_rng(2))
     if a != b:
@@ -56,7 +116,15 @@ def check_same_rng_same_proposals(policy: Any, state: State) -> None:
 
 
 def check_refuses_k_below_one(policy: Any, state: State) -> None:
-    """``k = 0`` raises :class:`~causalworld.errors.OutOfRangeError`."""
+    """``k = 0`` raises :class:`~causalworld.errors.OutOfRangeError`.
+
+    Examples
+    --------
+    >>> import causalworld as cw
+    >>> from interventions import RoundRobinPolicy, State
+    >>> state = State(cw.make("lights", image_size=8, frames=1))
+    >>> check_refuses_k_below_one(RoundRobinPolicy(), state)
+    """
     try:
         policy.propose(state, 0, np.random.default_rng(0))
     except OutOfRangeError:

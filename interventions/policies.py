@@ -69,10 +69,32 @@ class State:
 
 @runtime_checkable
 class Policy(Protocol):
-    """The one method every policy has."""
+    """The one method every policy has.
+
+    Any class with that method is a policy (a structural protocol): no base class to inherit.
+
+    Examples
+    --------
+    >>> class Dark:
+    ...     def propose(self, state, k, rng):
+    ...         return [Intervention("ambient", 0.0)] * k
+    >>> isinstance(Dark(), Policy), isinstance(RandomPolicy(), Policy), isinstance(object(), Policy)
+    (True, True, False)
+    """
 
     def propose(self, state: State, k: int, rng: np.random.Generator) -> list[Intervention]:
-        """``k`` interventions to run next, each valid in ``state.world``."""
+        """``k`` interventions to run next, each valid in ``state.world``.
+
+        ``rng`` is the only source of randomness, so one seed gives one proposal; ``k < 1``
+        raises :class:`~causalworld.errors.OutOfRangeError`.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> policy: Policy = RoundRobinPolicy(["ambient", "spin"])
+        >>> policy.propose(State(cw.make("lights", image_size=8, frames=1)), 3, np.random.default_rng(0))[0].targets
+        ('ambient',)
+        """
         ...
 
 
