@@ -1,10 +1,9 @@
-"""The ``causalworld`` command: one typer app, one subcommand per job.
+"""``serve``, the HTTP door's command: ``python -m causalworld serve DIR``.
 
-Each subcommand parses its options, calls one library function, and a :mod:`causalworld.errors`
-error becomes its message on stderr and the exit code of :mod:`causalworld.serve.statuses`. A
-new job is one more function decorated with ``@app.command()``. ``serve`` lives here; the
-experimenter's jobs (``run``, ``query``, ``resume``, ...) live in ``interventions.cli``, at the top
-of the import order, and ``main`` (the console script) adds them when it runs, so importing this
+A :mod:`causalworld.errors` error becomes its message on stderr and the exit code of
+:mod:`causalworld.serve.statuses`. The installed ``causalworld`` command is
+:mod:`interventions.cli`, at the top of the import order: it adds the experimenter's jobs
+(``run``, ``query``, ``resume``, ``worlds``, ``sweep``) to this ``serve``, so importing this
 module imports nothing above ``causalworld``.
 """
 
@@ -66,35 +65,9 @@ def serve(
         _fail(e)
 
 
-def add_experimenter_commands() -> list[str]:
-    """Add the commands of ``interventions.cli`` (the experimenter's jobs) that ``app`` lacks, and
-    return their names; none when that package is not installed.
-
-    Examples
-    --------
-    >>> _ = add_experimenter_commands()
-    >>> add_experimenter_commands()  # once they are added, there is nothing more to add
-    []
-    """
-    try:
-        from interventions.cli import app as jobs
-    except ModuleNotFoundError as e:
-        if e.name in ("interventions", "interventions.cli"):
-            return []
-        raise
-
-    def name(command: typer.models.CommandInfo) -> str:
-        return command.name or command.callback.__name__.replace("_", "-")
-
-    have = {name(c) for c in app.registered_commands}
-    added = [c for c in jobs.registered_commands if name(c) not in have]
-    app.registered_commands.extend(added)
-    return [name(c) for c in added]
-
-
 def main(argv: list[str] | None = None) -> None:
-    """Run the ``causalworld`` command (the console script): exit 0 when the job is done, else the
-    exit code of its error (click's 2 for a usage error).
+    """Run ``python -m causalworld serve ...``: exit 0 when the server stops, else the exit code of
+    its error (click's 2 for a usage error).
 
     Examples
     --------
@@ -103,7 +76,6 @@ def main(argv: list[str] | None = None) -> None:
     ...
     SystemExit: 2
     """
-    add_experimenter_commands()
     try:  # usage errors and typer.Exit end here with their codes (standalone mode)
         app(args=sys.argv[1:] if argv is None else argv, prog_name="causalworld")
     except CausalWorldError as e:  # raised by a job that leaves the wording to the command

@@ -25,12 +25,15 @@ from typing import Annotated, Any, Optional
 import numpy as np
 import typer
 
-from causalworld.errors import ArgumentError, CausalWorldError, ModelFileError, UnknownVariableError, suggest
+from causalworld.cli import serve
+from causalworld.errors import ArgumentError, CausalWorldError, UnknownVariableError, suggest
+from causalworld.serve.statuses import status_of
 
 __all__ = ["app", "main", "POLICY_NAMES", "write_report"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Learn causal models of a world from video, by intervening in it.")
+                  help="Learn causal models of a world from video, by intervening in it; serve them over HTTP.")
+app.command("serve")(serve)  # the HTTP door (causalworld.cli), beside the experimenter's jobs
 
 #: The command line's policy names and the classes they stand for.
 POLICY_NAMES = {"random": "RandomPolicy", "round-robin": "RoundRobinPolicy", "info-gain": "InfoGainPolicy"}
@@ -243,7 +246,7 @@ def resume(
     from interventions.experiment import Experiment
 
     if not (out / "experiment.json").exists():
-        raise ModelFileError(f"{out} holds no run (no experiment.json); start one with `causalworld run WORLD --out {out}`")
+        raise ArgumentError(f"{out} holds no run (no experiment.json); start one with `causalworld run WORLD --out {out}`")
     settings: dict[str, Any] = {}
     if (out / RUN_SETTINGS).exists():
         settings = json.loads((out / RUN_SETTINGS).read_text())
@@ -355,7 +358,9 @@ def sweep(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``causalworld`` command; returns the exit status (2 on bad input).
+    """Entry point of the ``causalworld`` command (the console script); returns the exit status:
+    0 when the job is done, else its error's code in :mod:`causalworld.serve.statuses` (2 for bad
+    input, as for a usage error; 3 for a damaged record or model folder), with one line on stderr.
 
     Examples
     --------
@@ -376,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except CausalWorldError as e:
         typer.echo(f"causalworld: {type(e).__name__}: {e}", err=True)
-        return 2
+        return status_of(e).exit
     return 0
 
 

@@ -1,10 +1,8 @@
-"""The causalworld command: it lists serve and the experimenter's jobs, refuses to bind beyond loopback without a token
-(before anything listens), warns and passes the settings on with one, and exits with the error
-table's code for a folder without a model."""
+"""``python -m causalworld serve``: it refuses to bind beyond loopback without a token (before
+anything listens), warns and passes the settings on with one, and exits with the error table's
+code for a folder without a model."""
 
 from __future__ import annotations
-
-from importlib.metadata import entry_points
 
 import pytest
 import torch
@@ -33,34 +31,9 @@ def started(monkeypatch):
     return calls
 
 
-def test_the_console_script_is_main():
-    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "causalworld"]
-    assert script.value == "causalworld.cli:main"
-
-
 def test_help_lists_serve():
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0 and "serve" in result.output
-
-
-def test_the_console_script_also_runs_the_experimenter_jobs(capsys):
-    with pytest.raises(SystemExit) as done:
-        main(["--help"])
-    assert done.value.code == 0
-    shown = capsys.readouterr().out
-    assert all(job in shown for job in ("serve", "run", "query", "resume"))
-
-
-def test_an_error_a_job_raises_exits_with_its_code(monkeypatch, capsys):
-    monkeypatch.setattr(app, "registered_commands", list(app.registered_commands))
-
-    @app.command("fail-for-test")
-    def fail() -> None:
-        raise ModelFileError("the folder is damaged")
-
-    with pytest.raises(SystemExit) as done:
-        main(["fail-for-test"])
-    assert done.value.code == 3 and "ModelFileError: the folder is damaged" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("extra", [[], ["--token", "short"]])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib.metadata import entry_points
 
 import pandas as pd
 import pytest
@@ -15,6 +16,14 @@ import torch
 import causalworld as cw
 from causalworld import SCM
 from interventions.cli import main
+
+def test_the_console_script_is_this_main_and_lists_every_job(capsys):
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "causalworld"]
+    assert script.value == "interventions.cli:main"
+    assert main(["--help"]) == 0
+    shown = capsys.readouterr().out
+    assert all(job in shown for job in ("serve", "run", "query", "resume", "worlds", "sweep"))
+
 
 RUN = ["run", "lights", "--rounds", "2", "--episodes", "60", "--image-size", "8", "--no-progress"]
 
@@ -66,7 +75,7 @@ def test_resume_of_a_cut_run_gives_the_uninterrupted_report(lights_run, tmp_path
     record = json.loads((cut / "experiment.json").read_text())
     record["config"]["rounds"] = 2  # as if killed after round 1 of 2
     (cut / "experiment.json").write_text(json.dumps(record))  # (the checksum now fails: resume must refuse)
-    assert main(["resume", str(cut), "--no-progress"]) == 2
+    assert main(["resume", str(cut), "--no-progress"]) == 3  # a damaged record: the error table's code
     assert main(["resume", str(lights_run), "--no-progress"]) == 0  # a finished run is refitted, not rerun
     report = json.loads((lights_run / "report.json").read_text())
     assert len(report["history"]) == 3
