@@ -94,7 +94,15 @@ class ConvEncoder(nn.Module):
 
     @torch.no_grad()
     def set_pixel_stats(self, x: Tensor) -> None:
-        """Standardise inputs with the per-channel mean and std of ``x`` ``[N, C, S, S]`` from now on."""
+        """Standardise inputs with the per-channel mean and std of ``x`` ``[N, C, S, S]`` from now on.
+
+        Examples
+        --------
+        >>> net = ConvEncoder(BackboneConfig(channels=3, image_size=16, latent_dim=4, actions=1, width=8))
+        >>> net.set_pixel_stats(0.5 + 0.1 * torch.randn(64, 3, 16, 16))
+        >>> [round(float(m), 1) for m in net.pixel_mean], [round(float(s), 1) for s in net.pixel_std]
+        ([0.5, 0.5, 0.5], [0.1, 0.1, 0.1])
+        """
         self.pixel_mean.copy_(x.mean((0, 2, 3)))
         self.pixel_std.copy_(x.std((0, 2, 3)).clamp_min(1e-3))
 

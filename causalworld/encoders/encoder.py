@@ -244,6 +244,16 @@ class VideoEncoder:
             More identified variables than ``latent_dim``; a checkpoint of other settings.
         OutOfRangeError, DeviceError
             A setting out of range.
+
+        Examples
+        --------
+        One step on tiny networks (far too few to name a variable; see the class example):
+
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=16, frames=2)
+        >>> enc = VideoEncoder(6, steps=1, batch_size=4, width=8, progress=False, seed=0)
+        >>> enc.fit(world) is enc, len(enc.history_), enc.variables_
+        (True, 1, [])
         """
         from causalworld.envs.world import World
 
@@ -429,6 +439,15 @@ class VideoEncoder:
         Raises
         ------
         NotFittedError, DTypeError, ShapeError
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=16, frames=2)
+        >>> enc = VideoEncoder(6, steps=1, batch_size=4, width=8, progress=False, seed=0).fit(world)
+        >>> frames = world.rollout(3, seed=1).frames
+        >>> enc.encode(frames).shape, enc.encode(frames, target=True).shape
+        (torch.Size([3, 2, 6]), torch.Size([3, 2, 6]))
         """
         self._check_fitted()
         frames = self._check_frames(frames)
@@ -453,6 +472,15 @@ class VideoEncoder:
         Raises
         ------
         NotFittedError, DTypeError, ShapeError
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=16, frames=2)
+        >>> enc = VideoEncoder(6, steps=1, batch_size=4, width=8, progress=False, seed=0).fit(world)
+        >>> z = enc.latents(world.rollout(3, seed=1))  # lights has time-varying variables: a dict
+        >>> list(z) == enc.columns_, {c: tuple(z[c].shape) for c in enc.columns_[:2]}
+        (True, {'z0': (3, 2), 'z1': (3,)})
         """
         z = self.encode(episodes)  # (n, T, d)
         mean, std = self.calibration_["mean"], self.calibration_["std"]
@@ -480,6 +508,17 @@ class VideoEncoder:
         Raises
         ------
         NotFittedError, DTypeError
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=16, frames=2)
+        >>> enc = VideoEncoder(6, steps=1, batch_size=4, width=8, progress=False, seed=0).fit(world)
+        >>> eps = world.rollout(3, seed=1, do=[{"ambient": 0.5}, {}, {"switch_red": 1}])
+        >>> eps.target_sets()
+        [{'ambient'}, set(), {'switch_red'}]
+        >>> enc.targets(eps) == [s & set(enc.variables_) for s in eps.target_sets()]  # nothing named yet
+        True
         """
         self._check_fitted()
         if not isinstance(episodes, Episodes):
@@ -495,6 +534,15 @@ class VideoEncoder:
         Raises
         ------
         NotFittedError, DTypeError, ShapeError
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=16, frames=2)
+        >>> enc = VideoEncoder(6, steps=1, batch_size=4, width=8, progress=False, seed=0).fit(world)
+        >>> s = enc.surprise(world.rollout(3, seed=1).frames)
+        >>> s.shape, s[:, 0].tolist(), bool((s[:, 1] > 0).all())
+        (torch.Size([3, 2]), [0.0, 0.0, 0.0], True)
         """
         frames = self._check_frames(frames)
         B, T = frames.shape[:2]
@@ -520,6 +568,17 @@ class VideoEncoder:
         Raises
         ------
         NotFittedError
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=16, frames=2)
+        >>> enc = VideoEncoder(6, steps=1, batch_size=4, width=8, progress=False, seed=0).fit(world)
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     folder = enc.save(d)
+        ...     sorted(p.suffix for p in folder.iterdir())
+        ['.json', '.safetensors']
         """
         self._check_fitted()
         tensors = {f"{part}/{k}": t for part in ("encoder", "target", "predictor")
@@ -540,6 +599,18 @@ class VideoEncoder:
         ------
         ModelFileError
             A missing, damaged or foreign folder.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=16, frames=2)
+        >>> enc = VideoEncoder(6, steps=1, batch_size=4, width=8, progress=False, seed=0).fit(world)
+        >>> frames = world.rollout(2, seed=1).frames
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     back = VideoEncoder.load(enc.save(d))
+        >>> bool(torch.equal(back.encode(frames), enc.encode(frames))), back.columns_ == enc.columns_
+        (True, True)
         """
         doc, tensors = load_folder(folder, manifest=_MANIFEST, format=_FORMAT, max_version=_VERSION,
                                    what="saved causalworld VideoEncoder", fix="save the encoder again with enc.save(folder)")
@@ -574,7 +645,14 @@ class VideoEncoder:
         return enc
 
     def get_params(self) -> dict[str, Any]:
-        """The settings given to ``__init__``."""
+        """The settings given to ``__init__``.
+
+        Examples
+        --------
+        >>> params = VideoEncoder(6, steps=100, progress=False).get_params()
+        >>> params["latent_dim"], params["steps"], VideoEncoder(**params).get_params() == params
+        (6, 100, True)
+        """
         keys = ("latent_dim", "image_size", "steps", "batch_size", "lr", "ema", "guard", "align", "mask_ratio", "p_set",
                 "counterfactual", "min_episodes", "min_r2", "width", "checkpoint_every", "device", "seed", "progress")
         return {k: (str(getattr(self, k)) if k == "device" else getattr(self, k)) for k in keys}
