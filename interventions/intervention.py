@@ -284,6 +284,12 @@ class Intervention:
             ``doc`` is not a dict, or a field has the wrong type.
         ArgumentError
             A field is missing, or the dict is of another format or a newer version.
+
+        Examples
+        --------
+        >>> doc = Intervention("ambient", 0.5).to_dict()
+        >>> doc["targets"], doc["values"], Intervention.from_dict(doc) == Intervention("ambient", 0.5)
+        (['ambient'], [0.5], True)
         """
         if not isinstance(doc, Mapping):
             raise DTypeError(f"an intervention is a JSON object, got {type(doc).__name__}")

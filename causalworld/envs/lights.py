@@ -76,6 +76,14 @@ class Lamp(PhysicalLaw):
         return parents[:, s] * parents[:, d] * (1.0 - self.fade * parents[:, a])
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, JSON-able: the same law is rebuilt from them.
+
+        Examples
+        --------
+        >>> m = Lamp(3, switch=0, dimmer=1, ambient=2, fade=0.5)
+        >>> Lamp(**m.get_config()).get_config() == m.get_config()
+        True
+        """
         s, d, a = self.cols
         return {**super().get_config(), "switch": s, "dimmer": d, "ambient": a, "fade": self.fade}
 
@@ -105,6 +113,14 @@ class MalusSensor(PhysicalLaw):
         return self.ambient_gain * parents[:, self.ambient] + self.transmit * malus * light
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, JSON-able: the same law is rebuilt from them.
+
+        Examples
+        --------
+        >>> m = MalusSensor(3, ambient=0, angle=1, lamps=[2], ambient_gain=0.3, transmit=0.7)
+        >>> MalusSensor(**m.get_config()).get_config() == m.get_config()
+        True
+        """
         return {**super().get_config(), "ambient": self.ambient, "angle": self.angle, "lamps": self.lamps,
                 "ambient_gain": self.ambient_gain, "transmit": self.transmit, "axis": self.axis}
 

@@ -104,6 +104,14 @@ class PointLightShadow(PhysicalLaw):
         return (lo + hi) / 2 if self.quantity == "position" else hi - lo
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, JSON-able: the same law is rebuilt from them.
+
+        Examples
+        --------
+        >>> m = PointLightShadow(2, angle=0, light=1, quantity="position", noise_std=0.0)
+        >>> PointLightShadow(**m.get_config()).get_config() == m.get_config()
+        True
+        """
         return {**super().get_config(), "angle": self.angle, "light": self.light, "quantity": self.quantity}
 
 

@@ -103,6 +103,14 @@ class FreeFall(Kinematics):
         return torch.where(_drops(parents[:, self.hold], self.falls_when), fallen, h0)
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, JSON-able: the same law is rebuilt from them.
+
+        Examples
+        --------
+        >>> m = FreeFall(4, hold=0, x=1, platform_x=2, height=3, step=4, dt=0.1, gravity=10.0, reach=0.2, platform_top=0.3)
+        >>> FreeFall(**m.get_config()).get_config() == m.get_config()
+        True
+        """
         return {**super().get_config(), "hold": self.hold, "height": self.height, "step": self.step,
                 "dt": self.dt, "gravity": self.gravity, "falls_when": self.falls_when, "floor": self.floor,
                 "x": self.x, "platform_x": self.platform_x, "reach": self.reach, "platform_top": self.platform_top}
@@ -177,6 +185,15 @@ class Knock(Kinematics):
         return torch.where(hit, torch.where(right, d, -d), torch.zeros_like(d))
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, JSON-able: the same law is rebuilt from them.
+
+        Examples
+        --------
+        >>> m = Knock(6, hold=0, x=1, height=2, mass=3, platform_x=4, platform_mass=5, step=20, dt=0.05,
+        ...           gravity=9.81, reach=0.2, platform_top=0.2, friction=0.5, restitution=1.0, room=(0.0, 1.0))
+        >>> Knock(**m.get_config()).get_config() == m.get_config()
+        True
+        """
         return {**super().get_config(), **self.cols, "step": self.step, "dt": self.dt, "gravity": self.gravity,
                 "reach": self.reach, "platform_top": self.platform_top, "friction": self.friction,
                 "restitution": self.restitution, "room": list(self.room), "falls_when": self.falls_when}
@@ -272,6 +289,15 @@ class BilliardStep(Kinematics):
         return new[_STATE.index(self.component), self.ball]
 
     def get_config(self) -> dict[str, Any]:
+        """The constructor arguments, JSON-able: the same law is rebuilt from them.
+
+        Examples
+        --------
+        >>> m = BilliardStep(8, columns=[[0, 1, 2, 3], [4, 5, 6, 7]], ball=1, component="vx", radius=0.125,
+        ...                  masses=[1.0, 1.0])
+        >>> BilliardStep(**m.get_config()).get_config() == m.get_config()
+        True
+        """
         return {**super().get_config(), "columns": self.columns, "ball": self.ball, "component": self.component,
                 "radius": self.radius, "masses": self.masses, "size": self.size}
 

@@ -172,7 +172,18 @@ class SpritesWorld(World):
         return WorldSpec(truth=truth, intervenable=intervenable, depicted=depicted)
 
     def screen(self, variable: str, value: Tensor) -> Tensor:
-        """The attribute in screen units ``a`` in [0, 1] (position/size/hue fraction) of raw values."""
+        """The attribute in screen units ``a`` in [0, 1] (position/size/hue fraction) of raw values.
+
+        The ends of the variable's intervenable range map to 0 and 1; values beyond them are clipped.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("sprites", image_size=16, n_objects=1, frames=1)
+        >>> low, high = world.intervenable["x0"]
+        >>> [round(a, 3) for a in world.screen("x0", torch.tensor([low, (low + high) / 2, high, high + 10])).tolist()]
+        [0.0, 0.5, 1.0, 1.0]
+        """
         return (0.5 + (value - self._mean[variable]) / (2 * _Z * self._std[variable])).clamp(0.0, 1.0)
 
     def draw(self, values: dict[str, Tensor], noise: dict[str, Tensor], out: Tensor) -> None:
