@@ -73,7 +73,22 @@ class ActionCodec:
         })
 
     def value(self, j: int, x: float) -> float | int:
-        """The world value for choice ``j`` (0-based in ``choices``) and action value ``x``."""
+        """The world value for choice ``j`` (0-based in ``choices``) and action value ``x``.
+
+        ``"normalized"`` maps [-1, 1] onto the variable's range (codes in equal bins); ``"raw"``
+        clips to the range (the nearest code for a discrete variable).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=16, frames=2)
+        >>> codec = ActionCodec(world)  # choice 0 is ambient in [0, 1], choice 1 the switch_red codes 0, 1
+        >>> codec.value(0, -1.0), codec.value(0, 0.0), codec.value(1, -0.9), codec.value(1, 0.9)
+        (0.0, 0.5, 0, 1)
+        >>> raw = ActionCodec(world, value_mode="raw")
+        >>> raw.value(0, 0.25), raw.value(0, 5.0), raw.value(1, 0.7)
+        (0.25, 1.0, 1)
+        """
         dom = self.domains[j]
         if self.value_mode == "normalized":
             u = (min(max(float(x), -1.0), 1.0) + 1.0) / 2.0  # in [0, 1]
@@ -201,6 +216,16 @@ class CausalWorldEnv(gymnasium.Env):
         return obs, reward, reached, self._steps >= self.max_steps, info
 
     def render(self) -> np.ndarray | None:
+        """The last frame of the current rollout, ``uint8 [H, W, C]`` (None unless ``render_mode="rgb_array"``).
+
+        Examples
+        --------
+        >>> env = CausalWorldEnv("lights", image_size=16, frames=2, render_mode="rgb_array")
+        >>> obs, info = env.reset(seed=0)
+        >>> image = env.render()
+        >>> image.shape, image.dtype, bool((image == obs[-1].transpose(1, 2, 0)).all())
+        ((16, 16, 3), dtype('uint8'), True)
+        """
         if self.render_mode != "rgb_array" or self._frames is None:
             return None
         return np.ascontiguousarray(self._frames[-1].transpose(1, 2, 0))
