@@ -299,6 +299,22 @@ class InfoGainPolicy:
 
         Returns ``(candidates, L, w)``: ``L[c, i, m, j]`` is ``log p(y | G_j)`` of outcome ``m``
         simulated under graph ``i`` for candidate ``c``; ``w[j]`` the weight of merged graph ``j``.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> from causalworld.discovery import ExactLearner
+        >>> from interventions.truevalues import TrueValues, targets_mask
+        >>> world = cw.make("lights", image_size=8, frames=1)
+        >>> eps = world.rollout(200, do=[{}] * 100 + [{"switch_red": 1}, {"dimmer_red": 0.9}] * 50, seed=0)
+        >>> data = TrueValues(world).fit(eps).latents(eps)
+        >>> learner = ExactLearner(progress=False).fit(data, targets_mask(world, data.columns, eps.targets))
+        >>> policy = InfoGainPolicy(n_graphs=2, n_outcomes=3, n_values=1, variables=["switch_red", "ambient"])
+        >>> cands, L, w = policy.information(State(world, data, None, learner), np.random.default_rng(0))
+        >>> cands
+        [Intervention(do(switch_red=0)), Intervention(do(switch_red=1)), Intervention(do(ambient=0.5))]
+        >>> L.shape[0], L.shape[2], L.shape[1] == L.shape[3] == len(w), round(float(w.sum()), 6)
+        (3, 3, True, 1.0)
         """
         self._check_settings()
         world, learner, data = state.world, state.learner, state.data
@@ -464,7 +480,17 @@ class GoalPolicy:
             raise OutOfRangeError(f"max_targets must be 1 or 2, got {self.max_targets!r}")
 
     def candidates(self, world: Any, columns: Sequence[str]) -> list[Intervention]:
-        """Every intervention the policy weighs (see the class docstring)."""
+        """Every intervention the policy weighs (see the class docstring).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=1)
+        >>> policy = GoalPolicy(lambda v: v["lamp_red"] > 0.5, n_values=2, variables=["switch_red", "dimmer_red"])
+        >>> cands = policy.candidates(world, ["switch_red", "dimmer_red", "lamp_red"])
+        >>> len(cands), cands[2], cands[-1]  # 2 codes + 2 values, then the 4 pairs
+        (8, Intervention(do(dimmer_red=0)), Intervention(do(switch_red=1, dimmer_red=1)))
+        """
         self._check_settings()
         single: list[tuple[str, int | float]] = []
         for v in _variables(world, self.variables):
@@ -479,7 +505,22 @@ class GoalPolicy:
         return out
 
     def success(self, state: State, rng: np.random.Generator) -> list[tuple[Intervention, float]]:
-        """Each candidate with the learned model's probability that it reaches the goal, best first."""
+        """Each candidate with the learned model's probability that it reaches the goal, best first.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> from causalworld.discovery import ExactLearner
+        >>> from interventions.truevalues import TrueValues, targets_mask
+        >>> world = cw.make("lights", image_size=8, frames=1)
+        >>> eps = world.rollout(200, do=[{}] * 100 + [{"switch_red": 1}, {"dimmer_red": 0.9}] * 50, seed=0)
+        >>> data = TrueValues(world).fit(eps).latents(eps)
+        >>> learner = ExactLearner(progress=False).fit(data, targets_mask(world, data.columns, eps.targets))
+        >>> policy = GoalPolicy(lambda v: v["lamp_red"] > 0.5, n_values=2, variables=["switch_red", "dimmer_red"])
+        >>> best, p = policy.success(State(world, data, None, learner), np.random.default_rng(0))[0]
+        >>> best, p > 0.9
+        (Intervention(do(switch_red=1, dimmer_red=1)), True)
+        """
         self._check_settings()
         if state.learner is None or state.data is None:
             raise ArgumentError("GoalPolicy needs a fitted learner in the state (run an observational round first)")
