@@ -192,7 +192,13 @@ class Intervention:
     # ------------------------------------------------------------------ reading
     @property
     def soft(self) -> bool:
-        """True for a shift or a scale, False for a hard intervention."""
+        """True for a shift or a scale, False for a hard intervention.
+
+        Examples
+        --------
+        >>> Intervention.shift({"dimmer_red": -0.2}).soft, Intervention("ambient", 0.5).soft
+        (True, False)
+        """
         return self.kind != "hard"
 
     def __bool__(self) -> bool:

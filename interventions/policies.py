@@ -151,7 +151,17 @@ class RandomPolicy:
         return "RandomPolicy()" if self.variables is None else f"RandomPolicy(variables={self.variables!r})"
 
     def propose(self, state: State, k: int, rng: np.random.Generator) -> list[Intervention]:
-        """``k`` random single-variable hard interventions (see the class docstring)."""
+        """``k`` random single-variable hard interventions (see the class docstring).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> state = State(cw.make("lights", image_size=8, frames=1))
+        >>> policy = RandomPolicy(["ambient"])
+        >>> a = policy.propose(state, 2, np.random.default_rng(5))
+        >>> a == policy.propose(state, 2, np.random.default_rng(5)), all(0 <= iv.values[0] <= 1 for iv in a)
+        (True, True)
+        """
         k = _check_k(k)
         names = _variables(state.world, self.variables)
         dom = state.world.intervenable
@@ -190,7 +200,17 @@ class RoundRobinPolicy:
         return "RoundRobinPolicy()" if self.variables is None else f"RoundRobinPolicy(variables={self.variables!r})"
 
     def propose(self, state: State, k: int, rng: np.random.Generator) -> list[Intervention]:
-        """The next ``k`` variables of the cycle, each with a random value."""
+        """The next ``k`` variables of the cycle, each with a random value.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=1)
+        >>> done = (Intervention("ambient", 0.5),)  # one ran already: the cycle goes on at spin
+        >>> ivs = RoundRobinPolicy(["ambient", "spin"]).propose(State(world, done=done), 2, np.random.default_rng(0))
+        >>> [iv.targets[0] for iv in ivs]
+        ['spin', 'ambient']
+        """
         k = _check_k(k)
         names = _variables(state.world, self.variables)
         dom = state.world.intervenable

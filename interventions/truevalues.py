@@ -53,7 +53,16 @@ class TrueValues:
         self.world = world
 
     def fit(self, episodes: Any) -> "TrueValues":
-        """Nothing to learn; records the columns and returns self."""
+        """Nothing to learn; records the columns and returns self.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> tv = TrueValues(world)
+        >>> tv.fit(world.rollout(2, seed=0)) is tv, tv.columns_ == world.truth.variables
+        (True, True)
+        """
         self.columns_ = tuple(self.world.truth.variables)
         return self
 
@@ -64,6 +73,17 @@ class TrueValues:
         ------
         ArgumentError
             Episodes without true values (a user's own footage needs a real encoder).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> world = cw.make("lights", image_size=8, frames=2)
+        >>> eps = world.rollout(3, seed=0)
+        >>> table = TrueValues(world).fit(eps).latents(eps)
+        >>> bool((table["angle[1]"].to_numpy() == eps.values["angle"][:, 1].double().numpy()).all())
+        True
+        >>> table["switch_red"].dtype  # discrete codes as floats, as the learners score them
+        dtype('float64')
         """
         if not getattr(episodes, "values", None):
             raise ArgumentError("these episodes carry no true values; use an encoder that reads the frames")

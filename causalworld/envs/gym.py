@@ -101,7 +101,21 @@ class ActionCodec:
         return min(max(float(x), dom[0]), dom[1])
 
     def decode(self, variable: Any, value: Any) -> list[dict[str, Any]]:
-        """One intervention dict per row of a batch of actions (``variable [n]``, ``value [n, 1]``)."""
+        """One intervention dict per row of a batch of actions (``variable [n]``, ``value [n, 1]``).
+
+        ``variable`` 0 means no intervention; ``j`` sets ``choices[j - 1]`` to :meth:`value` of it.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> codec = ActionCodec(cw.make("lights", image_size=16, frames=2))
+        >>> codec.decode(np.array([0, 1]), np.array([[0.0], [0.0]]))
+        [{}, {'ambient': 0.5}]
+        >>> codec.decode(np.array([99]), np.zeros((1, 1)))
+        Traceback (most recent call last):
+        ...
+        causalworld.errors.OutOfRangeError: action 'variable' = 99 is outside 0..9 (0 = no intervention)
+        """
         var = np.asarray(variable).reshape(-1)
         val = np.asarray(value, dtype=np.float64).reshape(var.shape[0], -1)
         if var.dtype.kind not in "iu":
@@ -197,6 +211,17 @@ class CausalWorldEnv(gymnasium.Env):
         return self._frames, info, reached
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start an episode: an observational rollout, ``(frames [T, C, H, W], info)``; a seed
+        fixes this and every later rollout of the episode.
+
+        Examples
+        --------
+        >>> env = CausalWorldEnv("lights", image_size=16, frames=2)
+        >>> a, info = env.reset(seed=3)
+        >>> b, _ = env.reset(seed=3)
+        >>> bool((a == b).all()), sorted(info)
+        (True, ['do', 'values'])
+        """
         super().reset(seed=seed)
         if seed is not None or self._gen is None:
             self._gen = torch.Generator(device=self.world.device).manual_seed(int(self.np_random.integers(0, 2**62)))
@@ -205,6 +230,18 @@ class CausalWorldEnv(gymnasium.Env):
         return obs, info
 
     def step(self, action: Mapping[str, Any]) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """One rollout under the action's intervention: ``(frames, reward, terminated, truncated, info)``.
+
+        Examples
+        --------
+        >>> env = CausalWorldEnv("lights", image_size=16, frames=2, max_steps=2)
+        >>> _ = env.reset(seed=0)
+        >>> env.step({"variable": 0, "value": np.zeros(1, np.float32)})[1:4]  # no intervention, no goal
+        (0.0, False, False)
+        >>> obs, reward, terminated, truncated, info = env.step({"variable": 1, "value": np.ones(1, np.float32)})
+        >>> info["do"], truncated  # ambient set to the top of its range; max_steps reached
+        ({'ambient': 1.0}, True)
+        """
         if self._gen is None:
             raise ArgumentError("call reset() before step()")
         if not isinstance(action, Mapping) or set(action) != {"variable", "value"}:
