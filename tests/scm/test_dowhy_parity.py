@@ -74,6 +74,8 @@ def test_counterfactuals_from_observed_rows_equal_dowhys_through_wrapped_models(
         assert list(mine.index) == list(rows.index)  # the observed rows' index is kept
         np.testing.assert_allclose(mine[list(theirs.columns)].to_numpy(), theirs.to_numpy(), rtol=1e-9, atol=1e-9)
     assert "slower" in str(ours) and "HistGradientBoostingRegressor" in str(ours)
+    back = gcm.counterfactual_samples(ours.to_dowhy(), interventions, observed_data=rows)  # DoWhy's own, handed back
+    pd.testing.assert_frame_equal(back, theirs)
 
 
 def test_counterfactuals_from_noise_mean_dowhys_noise():
