@@ -192,3 +192,27 @@ class ExposedServerWarning(UserWarning):
 
 
 __all__ += ["AuthenticationError", "RequestTooLargeError", "RequestTimeoutError", "ExposedServerWarning"]
+
+
+class PolicyCheckError(CausalWorldError, AssertionError):
+    """A policy that breaks the contract ``interventions.check_policy`` tests; the message names the check.
+
+    Examples
+    --------
+    >>> issubclass(PolicyCheckError, AssertionError)  # a failed check, as pytest reports one
+    True
+    """
+
+
+class MissingFFmpegError(ArgumentError):
+    """An ``.mp4`` was asked for on a machine without the ffmpeg program (save a ``.gif``, or install ffmpeg).
+
+    Examples
+    --------
+    >>> isinstance(MissingFFmpegError("saving clip.mp4 needs the ffmpeg program"), ValueError)
+    True
+    """
+
+
+__all__ += ["PolicyCheckError", "MissingFFmpegError"]
+

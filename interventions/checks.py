@@ -9,31 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from causalworld.errors import CausalWorldError, OutOfRangeError
+from causalworld.errors import CausalWorldError, OutOfRangeError, PolicyCheckError
 from interventions.intervention import Intervention
 from interventions.policies import State
 
 __all__ = ["PolicyCheckError", "check_policy", "check_returns_k_interventions", "check_proposals_are_valid",
            "check_same_rng_same_proposals", "check_refuses_k_below_one"]
-
-
-class PolicyCheckError(CausalWorldError, AssertionError):
-    """A policy that breaks the contract :func:`check_policy` tests; the message names the check.
-
-    Examples
-    --------
-    >>> import causalworld as cw
-    >>> from interventions import RoundRobinPolicy, State
-    >>> state = State(cw.make("lights", image_size=8, frames=1))
-    >>> class Lazy:  # ignores k = 0 instead of refusing it
-    ...     def propose(self, state, k, rng):
-    ...         return [Intervention("ambient", 0.0)] * k
-    >>> try:
-    ...     check_policy(Lazy(), state)
-    ... except PolicyCheckError as err:
-    ...     print(err)
-    Lazy.propose(state, 0, rng) did not raise OutOfRangeError; check k >= 1
-    """
 
 
 def check_returns_k_interventions(policy: Any, state: State) -> None:
@@ -51,7 +32,7 @@ def check_returns_k_interventions(policy: Any, state: State) -> None:
     >>> check_returns_k_interventions(Two(), state)
     Traceback (most recent call last):
     ...
-    interventions.checks.PolicyCheckError: Two.propose(state, 1, rng) returned [...]; it must return a list of 1 Intervention objects ...
+    causalworld.errors.PolicyCheckError: Two.propose(state, 1, rng) returned [...]; it must return a list of 1 Intervention objects ...
     """
     for k in (1, 3):
         got = policy.propose(state, k, np.random.default_rng(0))
@@ -77,7 +58,7 @@ def check_proposals_are_valid(policy: Any, state: State) -> None:
     >>> check_proposals_are_valid(TooBright(), state)
     Traceback (most recent call last):
     ...
-    interventions.checks.PolicyCheckError: TooBright.propose proposed Intervention(do(ambient=2)), which lights-v0 refuses ...
+    causalworld.errors.PolicyCheckError: TooBright.propose proposed Intervention(do(ambient=2)), which lights-v0 refuses ...
     """
     for iv in policy.propose(state, 4, np.random.default_rng(1)):
         try:
@@ -104,7 +85,7 @@ def check_same_rng_same_proposals(policy: Any, state: State) -> None:
     >>> check_same_rng_same_proposals(Global(), state)
     Traceback (most recent call last):
     ...
-    interventions.checks.PolicyCheckError: Global.propose gave [...] under one seed: it probably uses global random state ...
+    causalworld.errors.PolicyCheckError: Global.propose gave [...] under one seed: it probably uses global random state ...
     """
     a = policy.propose(state, 3, np.random.default_rng(2))
     b = policy.propose(state, 3, np.random.default_rng(2))

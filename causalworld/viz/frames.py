@@ -21,26 +21,10 @@ from matplotlib.animation import FFMpegWriter, PillowWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from causalworld.errors import ArgumentError, DTypeError, OutOfRangeError, ShapeError, UnknownVariableError
+from causalworld.errors import ArgumentError, DTypeError, MissingFFmpegError, OutOfRangeError, ShapeError, UnknownVariableError
 
 __all__ = ["frame_strip", "animate", "as_video_rows", "video_rows", "draw_rows", "Row", "is_episodes", "find_ffmpeg",
            "MissingFFmpegError"]
-
-
-class MissingFFmpegError(ArgumentError):
-    """An ``.mp4`` was asked for on a machine without the ffmpeg program (save a ``.gif``, or install ffmpeg).
-
-    Examples
-    --------
-    >>> from unittest import mock
-    >>> video = np.zeros((1, 2, 3, 8, 8), np.uint8)
-    >>> with mock.patch("causalworld.viz.frames.find_ffmpeg", return_value=None):  # a machine without ffmpeg
-    ...     try:
-    ...         animate(video, "clip.mp4")
-    ...     except MissingFFmpegError as err:
-    ...         print(isinstance(err, ArgumentError), str(err).split(", which")[0])
-    True saving clip.mp4 needs the ffmpeg program
-    """
 
 
 @dataclass
