@@ -42,7 +42,9 @@ After ``fit``, the learned attributes are ``graph_`` (``networkx.DiGraph`` DAG o
 columns), ``scm_`` (:class:`causalworld.SCM`), ``lagged_graph_`` and ``lagged_edge_probs_``
 (``lags=1`` only, else None), ``variables_``, ``regimes_``, ``n_rows_``, ``timed_out_``,
 ``fit_time_`` and ``fit_info_`` (the learner's ``info``, plus ``"mechanisms"``: what ``scm_`` was
-fitted with). Reading any of them before ``fit`` raises
+fitted with). ``max_time`` (seconds, ``None`` or ``inf``: no limit) covers the whole ``fit``:
+the search, then ``scm_``, whose non-linear fit runs in a child process stopped at the deadline
+(``scm_`` then has linear mechanisms, ``timed_out_`` is True and a TimeLimitWarning says so). Reading any of them before ``fit`` raises
 :class:`~causalworld.errors.NotFittedError`.
 
 All learners here assume causal sufficiency: no hidden confounders (a learner that allows them can return bidirected edges through :class:`MixedGraph`).
@@ -52,6 +54,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -66,6 +69,7 @@ import torch
 from causalworld.discovery.data import Problem, lag_name, prepare, read_columns, unrolled_name
 from causalworld.discovery.graphs import MixedGraph, essential_graph
 from causalworld.discovery.knowledge import Knowledge
+from causalworld.discovery.timelimit import call_with_timeout
 from causalworld.errors import (
     ArgumentError,
     DTypeError,
@@ -348,12 +352,33 @@ class Learner:
                 f"{type(self).__name__} ran out of max_time={getattr(self, 'max_time', None)} s and returned the best "
                 "graph found so far (timed_out_ is True); give it more time for the full search",
                 TimeLimitWarning, stacklevel=3)
+        self.scm_ = self._fit_scm(fit_graph, problem, mechanisms)
+        self.__dict__["_fitted"] = True
+
+    def _fit_scm(self, graph: nx.DiGraph, problem: Problem, mechanisms: str | dict) -> Any:
+        """``scm_`` fitted within what is left of ``max_time``: a fit that is not linear runs in
+        a child process stopped at the deadline, and then (or when no time is left) ``scm_`` gets
+        linear mechanisms, which fit in one least-squares solve each, with a TimeLimitWarning."""
         from causalworld.scm.model import SCM
 
-        self.scm_ = SCM.fit(fit_graph, problem.frame, mechanisms,
-                            targets=problem.frame_targets, progress=bool(getattr(self, "progress", False)),
-                            seed=int(getattr(self, "seed", 0)))
-        self.__dict__["_fitted"] = True
+        def fit(choice: str | dict) -> SCM:
+            return SCM.fit(graph, problem.frame, choice, targets=problem.frame_targets,
+                           progress=bool(getattr(self, "progress", False)), seed=int(getattr(self, "seed", 0)))
+
+        if problem.deadline is None or math.isinf(problem.deadline) or mechanisms == "linear":
+            return fit(mechanisms)
+        left = problem.deadline - time.monotonic()
+        if left > 0:
+            scm, late = call_with_timeout(fit, (mechanisms,), left)
+            if not late:
+                return scm
+        self.timed_out_ = True
+        self.fit_info_["mechanisms"] = "linear (max_time ran out)"
+        warnings.warn(
+            f"{type(self).__name__}'s max_time={getattr(self, 'max_time', None)} s ran out before scm_ was fitted with "
+            f"mechanisms={mechanisms!r}; scm_ has linear mechanisms instead (timed_out_ is True): give more time, or "
+            "refit with causalworld.SCM.fit(learner.graph_, data, ...)", TimeLimitWarning, stacklevel=4)
+        return fit("linear")
 
     @staticmethod
     def _unrolled(graph: nx.DiGraph, lagged: nx.DiGraph, names: list[str], T: int) -> nx.DiGraph:

@@ -5,14 +5,14 @@ PC and GES return an equivalence class; it is checked against the background kno
 closed under Meek's rules and extended to a DAG for ``graph_``. With ``n_bootstrap`` resamples
 ``edge_probs_`` are bootstrap frequencies and ``graph_`` is the bagged graph they describe (the
 pairs adjacent in at least half the resamples); without, ``edge_probs_`` is the 0/1 matrix of
-``graph_``. With ``max_time``, each causal-learn call runs in a child process that is
-stopped when the time is up, since causal-learn cannot be interrupted from inside.
+``graph_``. With ``max_time`` (which covers the whole ``fit``), each causal-learn call runs in a
+child process that is stopped when the time is up, since causal-learn cannot be interrupted
+from inside.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +26,7 @@ from causalworld.discovery.data import Problem
 from causalworld.discovery.consensus import adjacency_probs, median_graph
 from causalworld.discovery.graphs import MixedGraph, consistent_extension, essential_graph, meek_closure
 from causalworld.discovery.knowledge import Knowledge
+from causalworld.discovery.timelimit import call_with_timeout
 from causalworld.errors import ArgumentError, InsufficientDataError, OutOfRangeError
 
 __all__ = ["PCLearner", "GESLearner", "SortRegressLearner", "orient_with_knowledge"]
@@ -34,6 +35,10 @@ __all__ = ["PCLearner", "GESLearner", "SortRegressLearner", "orient_with_knowled
 # causal-learn's nonparametric independence tests: with them PC assumes no functional form, and
 # ``scm_`` is fitted with MLP mechanisms by default.
 _KERNEL_TESTS = ("kci", "fastkci", "rcit")
+_GAUSSIAN_TESTS = ("fisherz", "mv_fisherz", "mc_fisherz")
+_INDEP_TESTS = _GAUSSIAN_TESTS + ("chisq", "gsq", "d_separation") + _KERNEL_TESTS
+_GES_SCORES = ("local_score_BIC", "local_score_BIC_from_cov", "local_score_BDeu", "local_score_CV_general",
+               "local_score_marginal_general", "local_score_CV_multi", "local_score_marginal_multi")
 
 
 # ---------------------------------------------------------------------- shared post-processing
@@ -177,43 +182,9 @@ def _run_ges(X: np.ndarray, names: list[str], options: dict[str, Any], spec: tup
     return np.asarray(record["G"].graph)
 
 
-def _child(conn: Any, fn: Callable[..., Any], args: tuple) -> None:
-    try:
-        conn.send(("ok", fn(*args)))
-    except BaseException as e:  # sent back and raised in the parent
-        conn.send(("error", e))
-    finally:
-        conn.close()
-
-
-def _call_with_timeout(fn: Callable[..., Any], args: tuple, seconds: float | None) -> tuple[Any, bool]:
-    """``fn(*args)``; with ``seconds``, in a child process stopped after that many seconds.
-    Returns ``(result or None, timed_out)``."""
-    if seconds is None:
-        return fn(*args), False
-    methods = mp.get_all_start_methods()
-    # fork is instant; Python 3.12+ warns about forking a threaded process, so use a fork server there
-    method = "fork" if "fork" in methods and sys.version_info < (3, 12) else "forkserver" if "forkserver" in methods else "spawn"
-    ctx = mp.get_context(method)
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
-    proc.start()
-    send.close()
-    try:
-        if recv.poll(max(seconds, 0.0)):
-            try:
-                status, value = recv.recv()
-            except EOFError:
-                status, value = "error", InsufficientDataError("the causal-learn run ended without an answer")
-            proc.join()
-            if status == "error":
-                raise value
-            return value, False
-        proc.terminate()
-        proc.join()
-        return None, True
-    finally:
-        recv.close()
+def _left(problem: Problem) -> float | None:
+    """Seconds left before ``problem.deadline`` (None: no limit)."""
+    return None if problem.deadline is None else max(problem.deadline - time.monotonic(), 0.0)
 
 
 def _bagged(names: list[str], probs: np.ndarray, knowledge: Knowledge, problem: Problem) -> tuple[MixedGraph, np.ndarray]:
@@ -251,6 +222,30 @@ class _CausalLearnBaseline(Learner):
     def _cl_options(self) -> dict[str, Any]:  # pragma: no cover - defined by subclasses
         return {}
 
+    def _gaussian(self) -> bool:  # pragma: no cover - defined by subclasses
+        return False
+
+    def _check_columns(self, X: np.ndarray, names: list[str]) -> None:
+        """Refuse what causal-learn fails on with a bare error: fewer than two variables, and
+        (for its Gaussian tests and scores) duplicated or collinear columns."""
+        if len(names) < 2:
+            raise InsufficientDataError(
+                f"{type(self).__name__} learns edges between two or more variables; the data have {len(names)} "
+                f"({names}): add the variables it may depend on")
+        if not self._gaussian():
+            return
+        for i in range(len(names)):
+            for j in range(i + 1, len(names)):
+                if np.array_equal(X[:, i], X[:, j]):
+                    raise InsufficientDataError(
+                        f"columns {names[i]!r} and {names[j]!r} are identical on the rows used; the Gaussian test's "
+                        f"correlation matrix is singular: drop one of them")
+        corr = np.corrcoef(X, rowvar=False)
+        if not np.all(np.isfinite(corr)) or np.linalg.matrix_rank(corr, tol=1e-10) < len(names):
+            raise InsufficientDataError(
+                f"the columns {names} are collinear on the rows used (one is a linear function of others); the "
+                "Gaussian test's correlation matrix is singular: drop the redundant columns")
+
     def _rows(self, problem: Problem) -> np.ndarray:
         if self.rows == "observational":
             keep = problem.observational().numpy()
@@ -270,10 +265,11 @@ class _CausalLearnBaseline(Learner):
         names = list(problem.names)
         X = self._rows(problem)
         options = self._cl_options()
+        self._check_columns(X, names)
         k = problem.knowledge
         spec = (list(k.forbidden), list(k.required), dict(k.tiers))
         runner = type(self)._runner
-        G, timed_out = _call_with_timeout(runner, (X, names, options, spec), self.max_time)
+        G, timed_out = call_with_timeout(runner, (X, names, options, spec), _left(problem))
         if timed_out:
             directed: set[tuple[str, str]] = set()
             undirected: set[tuple[str, str]] = set()
@@ -284,8 +280,10 @@ class _CausalLearnBaseline(Learner):
         rng = np.random.default_rng(self.seed)
         weights, dags = [], []
         for _ in tqdm(range(self.n_bootstrap), desc=f"{type(self).__name__} bootstrap", disable=not problem.progress, leave=False):
+            if out_of_time(problem):  # the rest of the resamples are left out
+                break
             rows = rng.integers(0, X.shape[0], X.shape[0])
-            Gb, late = _call_with_timeout(runner, (X[rows], names, options, spec), self.max_time)
+            Gb, late = call_with_timeout(runner, (X[rows], names, options, spec), _left(problem))
             if late:
                 continue
             pb, db = orient_with_knowledge(names, *_from_cl_matrix(Gb, names), k)
@@ -337,9 +335,10 @@ class PCLearner(_CausalLearnBaseline):
         Mechanisms of ``scm_`` (:meth:`causalworld.SCM.fit`); ``None``: ``"mlp"`` with a kernel
         test (``"kci"``, ``"fastkci"``, ``"rcit"``), else ``"linear"``.
     max_time
-        Seconds allowed for each causal-learn run (the main one and each resample); a main run
-        that hits it leaves the graph empty (only required edges) with a TimeLimitWarning, and
-        resamples that hit it are left out (``fit_info_["bootstrap_timed_out"]``).
+        Seconds allowed for the whole ``fit`` (the causal-learn run, the resamples and ``scm_``;
+        ``None`` or ``inf``: no limit); a main run that hits it leaves the graph empty (only
+        required edges) with a TimeLimitWarning, and resamples that hit it are left out
+        (``fit_info_["bootstrap_timed_out"]``).
 
     Examples
     --------
@@ -374,9 +373,16 @@ class PCLearner(_CausalLearnBaseline):
         return "mlp" if self.indep_test in _KERNEL_TESTS else "linear"
 
     def _cl_options(self) -> dict[str, Any]:
-        if not 0 < self.alpha < 1:
-            raise OutOfRangeError(f"alpha must be in (0, 1), got {self.alpha!r}")
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float, np.floating)) or not 0 < self.alpha < 1:
+            raise OutOfRangeError(f"alpha must be a number in (0, 1), got {self.alpha!r}")
+        if self.indep_test not in _INDEP_TESTS:
+            raise ArgumentError(f"indep_test must be one of causal-learn's tests {list(_INDEP_TESTS)}, got {self.indep_test!r}")
+        if not isinstance(self.stable, (bool, np.bool_)):
+            raise ArgumentError(f"stable must be True or False, got {self.stable!r}")
         return {"alpha": float(self.alpha), "indep_test": self.indep_test, "stable": bool(self.stable)}
+
+    def _gaussian(self) -> bool:
+        return self.indep_test in _GAUSSIAN_TESTS
 
 
 @register_learner
@@ -430,9 +436,20 @@ class GESLearner(_CausalLearnBaseline):
 
     def default_mechanisms(self) -> str:
         """``"mlp"`` with causal-learn's kernel (``*_general``, ``*_multi``) scores, else ``"linear"``."""
-        return "mlp" if self.score_func.endswith(("_general", "_multi")) else "linear"
+        return "mlp" if str(self.score_func).endswith(("_general", "_multi")) else "linear"
+
+    def _gaussian(self) -> bool:
+        return self.score_func in ("local_score_BIC", "local_score_BIC_from_cov")
 
     def _cl_options(self) -> dict[str, Any]:
+        if self.score_func not in _GES_SCORES:
+            raise ArgumentError(f"score_func must be one of causal-learn's GES scores {list(_GES_SCORES)}, got {self.score_func!r}")
+        mp = self.max_parents
+        if mp is not None and (isinstance(mp, bool) or not isinstance(mp, (int, np.integer)) or mp < 0):
+            raise OutOfRangeError(f"max_parents must be None or an int >= 0, got {mp!r}")
+        lam = self.lambda_value
+        if isinstance(lam, bool) or not isinstance(lam, (int, float, np.floating)) or not 0 <= lam < np.inf:
+            raise OutOfRangeError(f"lambda_value must be a finite number >= 0 (causal-learn's BIC penalty), got {lam!r}")
         return {"score_func": self.score_func, "maxP": self.max_parents,
                 "parameters": {"lambda_value": float(self.lambda_value)}}
 

@@ -25,6 +25,9 @@ from causalworld.errors import ArgumentError, OutOfRangeError
 __all__ = ["ExactLearner"]
 
 MAX_NODES = 22  # 2^22 subsets per DP table; beyond this the DP does not fit a laptop
+# Most parent sets one fit scores, per score: ~1-10 µs each with BIC / BGe (batched Cholesky)
+# and ~5-50 ms each with RFF (a 100-feature leave-one-out regression on up to 5,000 rows).
+MAX_PARENT_SETS = {"bic": 20_000_000, "bge": 20_000_000, "rff": 50_000}
 
 
 def _compress(masks: np.ndarray, j: int) -> np.ndarray:
@@ -100,7 +103,10 @@ class ExactLearner(Learner):
         chance edges; ``"uniform"``: no structure prior.
     max_parents
         Most parents per node (``"auto"``: no limit when a node has at most 10 candidate parents,
-        else 5; ``None``: no limit). Every parent set within it is scored.
+        else 5; ``None``: no limit). Every parent set within it is scored; a fit that would
+        score more than ``MAX_PARENT_SETS`` of them (20 million with BIC / BGe, 50,000 with RFF)
+        is refused up front with an ``OutOfRangeError`` naming the count and a ``max_parents``
+        that fits.
     bic_penalty, alpha_mu
         Options of the BIC (penalty multiplier) and BGe (prior equivalent sample size) scores.
     interventions
@@ -182,9 +188,15 @@ class ExactLearner(Learner):
             raise ArgumentError(f"interventions must be 'hard' or 'soft', got {self.interventions!r}")
         soft = self.interventions == "soft"
         if self.score_func == "bic":
-            return {"penalty": self.bic_penalty, "soft": soft}
+            pen = self.bic_penalty
+            if isinstance(pen, bool) or not isinstance(pen, (int, float, np.integer, np.floating)) or not 0 <= pen < math.inf:
+                raise OutOfRangeError(f"bic_penalty must be a finite number >= 0 (1.0 is BIC's), got {pen!r}")
+            return {"penalty": float(pen), "soft": soft}
         if self.score_func == "bge":
-            return {"alpha_mu": self.alpha_mu, "soft": soft}
+            am = self.alpha_mu
+            if isinstance(am, bool) or not isinstance(am, (int, float, np.integer, np.floating)) or not 0 < am < math.inf:
+                raise OutOfRangeError(f"alpha_mu must be a finite number > 0, got {am!r}")
+            return {"alpha_mu": float(am), "soft": soft}
         if self.score_func == "rff":
             return {"seed": int(self.seed), "soft": soft}
         raise ArgumentError(f"score_func must be 'bic', 'bge' or 'rff', got {self.score_func!r}")
@@ -232,6 +244,16 @@ class ExactLearner(Learner):
             tables.full.append(np.zeros(0, dtype=np.int64))
             tables.scored.append(np.zeros(0, dtype=np.int64))
             tables.scores.append(np.zeros(0))
+        planned = sum(math.comb(len(free), s) for _, _, free, extra in plans for s in range(extra + 1))
+        limit = MAX_PARENT_SETS.get(self.score_func, MAX_PARENT_SETS["bic"])
+        if planned > limit:
+            suggest = next((k for k in range(max((pl[3] for pl in plans), default=0), -1, -1)
+                            if sum(math.comb(len(free), s) for _, _, free, extra in plans
+                                   for s in range(min(extra, k) + 1)) <= limit), 0)
+            raise OutOfRangeError(
+                f"ExactLearner would score {planned:,} parent sets with score_func={self.score_func!r} (at most "
+                f"{limit:,} are scored in one fit: beyond that it runs for hours); pass max_parents={suggest} or "
+                "lower, forbid edges, or use GESLearner / GradientLearner")
         max_extra = max((pl[3] for pl in plans), default=0)
         total = sum(pl[3] + 1 for pl in plans)
         timed_out = False

@@ -319,10 +319,11 @@ def _setup(score: LocalScore, adjacency: np.ndarray, allowed: np.ndarray | None,
 
 
 def search_objective(score: LocalScore, adjacency: np.ndarray, *, allowed: np.ndarray | None = None,
-                     structure_prior: str = "fanin") -> float:
+                     structure_prior: str = "fanin", cache: dict | None = None) -> float:
     """What :func:`hill_climb` and :func:`order_search` maximise: the sum of the local scores plus
     the structure prior, for a DAG ``adjacency`` (compare their results with this, not with
-    ``score.graph_score``, which leaves the prior out).
+    ``score.graph_score``, which leaves the prior out). ``cache``: as for :func:`hill_climb`
+    (a graph a search with the same cache returned is then scored without a regression).
 
     Examples
     --------
@@ -333,7 +334,7 @@ def search_objective(score: LocalScore, adjacency: np.ndarray, *, allowed: np.nd
     >>> search_objective(BICScore(X), empty) == BICScore(X).graph_score(empty)  # no parents: no prior term
     True
     """
-    A, _, _, _, local = _setup(score, adjacency, allowed, None, structure_prior, "search_objective")
+    A, _, _, _, local = _setup(score, adjacency, allowed, None, structure_prior, "search_objective", cache)
     return float(sum(local(j, frozenset(np.flatnonzero(A[:, j]).tolist())) for j in range(A.shape[0])))
 
 

@@ -93,3 +93,19 @@ def test_progress_bar_shows_and_can_be_turned_off(design, capsys):
     assert "scoring parent sets" in capsys.readouterr().err
     ExactLearner(progress=False).fit(data, targets)
     assert capsys.readouterr().err == ""
+
+
+def test_max_time_covers_fitting_scm_and_falls_back_to_linear_mechanisms(design):
+    # An MLP scm_ of 6 variables takes seconds; with 1 s for the whole fit the search ends in
+    # time, the MLP fit is stopped at the deadline and scm_ gets linear mechanisms, with a warning.
+    from causalworld.errors import TimeLimitWarning
+
+    scm, data, targets = design(0, d=6)
+    with pytest.warns(TimeLimitWarning, match="scm_ has linear mechanisms"):
+        learner = ExactLearner(progress=False, max_time=1.0, mechanisms="mlp").fit(data, targets)
+    assert learner.fit_time_ < 1.0 + 1.5  # the linear fallback and the child's start-up
+    assert learner.timed_out_ and learner.fit_info_["mechanisms"].startswith("linear")
+    assert set(learner.scm_.fit_summary["mechanism"]) == {"GaussianRoot", "LinearGaussian"}
+    assert sorted(learner.scm_.graph.edges) == sorted(learner.graph_.edges)
+    unlimited = ExactLearner(progress=False, max_time=math.inf).fit(data, targets)
+    assert not unlimited.timed_out_ and sorted(unlimited.graph_.edges) == sorted(learner.graph_.edges)

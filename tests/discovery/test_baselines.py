@@ -131,3 +131,37 @@ def test_bad_settings():
         GESLearner(progress=False, rows="some").fit(data)
     with pytest.raises(ArgumentError, match="lags"):
         PCLearner(progress=False).fit({v: torch.stack([t, t], 1) for v, t in data.items()}, lags=1)
+
+
+def test_settings_causal_learn_would_fail_on_raise_typed_errors_first():
+    scm, data = _collider_chain(100)
+    with pytest.raises(ArgumentError, match="indep_test.*'fisherz'"):
+        PCLearner(progress=False, indep_test="bogus").fit(data)
+    with pytest.raises(ArgumentError, match="score_func"):
+        GESLearner(progress=False, score_func="local_score_AIC").fit(data)
+    with pytest.raises(OutOfRangeError, match="lambda_value"):
+        GESLearner(progress=False, lambda_value="1").fit(data)
+    with pytest.raises(OutOfRangeError, match="alpha"):
+        PCLearner(progress=False, alpha="0.05").fit(data)
+
+
+def test_duplicated_or_collinear_columns_and_a_single_column_are_refused_by_name():
+    scm, data = _collider_chain(100)
+    with pytest.raises(InsufficientDataError, match="'a' and 'dup' are identical"):
+        PCLearner(progress=False).fit({**data, "dup": data["a"].clone()})
+    with pytest.raises(InsufficientDataError, match="collinear"):
+        GESLearner(progress=False).fit({**data, "sum": data["a"] + data["b"]})
+    with pytest.raises(InsufficientDataError, match="two or more variables"):
+        GESLearner(progress=False).fit({"a": data["a"]})
+    # a kernel test has no correlation matrix to invert: a duplicate is left to it
+    assert PCLearner._gaussian(PCLearner(indep_test="kci")) is False
+
+
+def test_max_time_covers_the_whole_fit_and_inf_means_no_limit():
+    scm, data = _collider_chain(300)
+    free = GESLearner(progress=False, max_time=float("inf")).fit(data)
+    assert not free.timed_out_ and shd(scm.graph, free.graph_) == 0
+    # 10,000 resamples do not fit in 1.5 s: the fit stops at the deadline and leaves the rest out
+    late = PCLearner(progress=False, max_time=1.5, n_bootstrap=10_000).fit(data)
+    assert not late.timed_out_ and late.fit_time_ < 1.5 + 2.0 and late.fit_info_["bootstrap_timed_out"] > 5_000
+    assert late.fit_info_["bootstrap_runs"] + late.fit_info_["bootstrap_timed_out"] == 10_000

@@ -142,10 +142,13 @@ def test_standardisation_makes_the_result_scale_free(toy):
 
 
 @pytest.mark.parametrize("setting", [{"hidden": 0}, {"batch_size": -1}, {"lr": 0}, {"threshold": 1.5},
-                                     {"holdout": 1.0}, {"lambda_sparse": -1.0}, {"warmup_steps": -2}])
+                                     {"holdout": 1.0}, {"lambda_sparse": -1.0}, {"warmup_steps": -2},
+                                     {"lr": float("inf")}, {"lr_gamma": float("nan")}, {"lr_theta": float("inf")},
+                                     {"lambda_sparse": float("inf")}])
 def test_bad_settings_raise_typed_errors(toy, setting):
     _, data, targets = toy
-    with pytest.raises(OutOfRangeError):
+    name = next(iter(setting))
+    with pytest.raises(OutOfRangeError, match=name):  # names the setting (lr=inf once trained to NaN silently)
         GradientLearner(progress=False, **setting).fit(data, targets)
 
 

@@ -196,18 +196,24 @@ def test_soft_regimes_are_told_apart_by_the_current_step_only():
 
 
 # ---------------------------------------------------------------------------- RFFScore
-def test_rff_score_is_the_leave_one_out_likelihood_of_its_ridge_fit_refitted_row_by_row():
+@pytest.mark.parametrize("lengthscale", ["auto", 1.0])
+def test_rff_score_is_the_leave_one_out_likelihood_of_its_ridge_fit_refitted_row_by_row(lengthscale):
     # Independent of the hat-matrix shortcut: refit the ridge regression without each row in turn.
     rng = np.random.default_rng(3)
     n = 60
-    x = rng.normal(size=(n, 2))
+    x = rng.normal(size=(n, 2)) * [1.0, 3.0]
     y = np.tanh(x[:, 0] * x[:, 1]) + 0.2 * rng.normal(size=n)
     X = np.column_stack([x, y])
-    s = RFFScore(X, n_features=12, ridge=(0.5,), penalty=1.0, seed=1)
+    s = RFFScore(X, n_features=12, ridge=(0.5,), penalty=1.0, seed=1, lengthscale=lengthscale)
     Z = (X - X.mean(0)) / X.std(0)
     D, k = 12, 2
+    if lengthscale == "auto":  # each parent's median distance between two rows (all 1,770 pairs here)
+        i, j = np.triu_indices(n, 1)
+        scale = np.array([np.median(np.abs(Z[i, c] - Z[j, c])) for c in range(2)])
+    else:
+        scale = np.full(2, lengthscale * np.sqrt(k))
     feats = np.column_stack([np.ones(n), Z[:, :2],
-                             np.sqrt(2 / D) * np.cos(Z[:, :2] @ (s._w[[0, 1]] / np.sqrt(k)) + s._b)])
+                             np.sqrt(2 / D) * np.cos(Z[:, :2] @ (s._w[[0, 1]] / scale[:, None]) + s._b)])
     target = Z[:, 2] - Z[:, 2].mean()
     lam = 0.5 * n / D
     loo = []
