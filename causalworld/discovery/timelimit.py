@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
+import pickle
 import sys
 import warnings
 from collections.abc import Callable
@@ -17,13 +18,15 @@ __all__ = ["call_with_timeout"]
 
 
 def _child(conn: Any, fn: Callable[..., Any], args: tuple) -> None:
+    # Plain pickle, as bytes: the multiprocessing pickler would pass torch tensors as handles to
+    # this process's shared memory, which are gone once it exits.
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             value = fn(*args)
-        conn.send(("ok", value, [(w.message, w.category) for w in caught]))
+        conn.send_bytes(pickle.dumps(("ok", value, [(w.message, w.category) for w in caught])))
     except BaseException as e:  # sent back and raised in the parent
-        conn.send(("error", e, []))
+        conn.send_bytes(pickle.dumps(("error", e, [])))
     finally:
         conn.close()
 
@@ -53,7 +56,7 @@ def call_with_timeout(fn: Callable[..., Any], args: tuple, seconds: float | None
     try:
         if recv.poll(max(seconds, 0.0)):
             try:
-                status, value, caught = recv.recv()
+                status, value, caught = pickle.loads(recv.recv_bytes())
             except EOFError:
                 status, value, caught = "error", InsufficientDataError("the child process ended without an answer"), []
             proc.join()

@@ -109,3 +109,18 @@ def test_max_time_covers_fitting_scm_and_falls_back_to_linear_mechanisms(design)
     assert sorted(learner.scm_.graph.edges) == sorted(learner.graph_.edges)
     unlimited = ExactLearner(progress=False, max_time=math.inf).fit(data, targets)
     assert not unlimited.timed_out_ and sorted(unlimited.graph_.edges) == sorted(learner.graph_.edges)
+
+
+def test_an_scm_fitted_within_max_time_is_the_one_fitted_without_it(design, monkeypatch):
+    # With time to spare the non-linear fit runs in a child process and comes back whole: the
+    # same mechanisms and the same samples as an unlimited fit (small MLPs keep this fast).
+    from causalworld.scm import fit as fit_module
+
+    for name, value in (("mlp_members", 1), ("mlp_steps", 20), ("hidden", (4,))):
+        monkeypatch.setitem(fit_module.fit_scm.__kwdefaults__, name, value)
+    scm, data, targets = design(0, d=3, n_obs=200, n_int=50)
+    limited = ExactLearner(progress=False, max_time=600, mechanisms="mlp").fit(data, targets)
+    free = ExactLearner(progress=False, mechanisms="mlp").fit(data, targets)
+    assert not limited.timed_out_ and limited.fit_info_["mechanisms"] == "mlp"
+    a, b = limited.scm_.sample(100, seed=0), free.scm_.sample(100, seed=0)
+    assert all(torch.equal(a[v], b[v]) for v in scm.variables)
