@@ -37,8 +37,9 @@ __all__ = ["PCLearner", "GESLearner", "SortRegressLearner", "orient_with_knowled
 _KERNEL_TESTS = ("kci", "fastkci", "rcit")
 _GAUSSIAN_TESTS = ("fisherz", "mv_fisherz", "mc_fisherz")
 _INDEP_TESTS = _GAUSSIAN_TESTS + ("chisq", "gsq", "d_separation") + _KERNEL_TESTS
-_GES_SCORES = ("local_score_BIC", "local_score_BIC_from_cov", "local_score_BDeu", "local_score_CV_general",
-               "local_score_marginal_general", "local_score_CV_multi", "local_score_marginal_multi")
+_GES_SCORES = ("local_score_BIC", "local_score_BIC_from_cov", "local_score_BIC_from_cov_deterministic",
+               "local_score_BDeu", "local_score_CV_general", "local_score_marginal_general", "local_score_CV_multi",
+               "local_score_marginal_multi")
 
 
 # ---------------------------------------------------------------------- shared post-processing
