@@ -50,6 +50,8 @@ STATUSES: dict[type[BaseException], Status] = {
     E.AuthenticationError: Status(401, 4),
     E.RequestTooLargeError: Status(413, 2),
     E.RequestTimeoutError: Status(503, 5),
+    E.PolicyCheckError: Status(422, 1),
+    E.MissingFFmpegError: Status(500, 3),
 }
 
 
