@@ -256,29 +256,34 @@ def resume(
     _print_report(write_report(result, out, seconds=time.perf_counter() - start))
 
 
-def _parse_config(pairs: list[str]) -> dict[str, Any]:
-    config: dict[str, Any] = {}
-    for p in pairs:
+def _pairs(items: list[str], option: str, key: str) -> list[tuple[str, str]]:
+    """``NAME=VALUE`` options split at the first ``=``; a typed error names the option otherwise."""
+    out = []
+    for p in items:
         name, sep, value = p.partition("=")
-        if not sep or not name:
-            raise ArgumentError(f"--config takes KEY=VALUE, got {p!r}")
+        if not sep or not name.strip():
+            raise ArgumentError(f"{option} takes {key}=VALUE, got {p!r}")
+        out.append((name.strip(), value))
+    return out
+
+
+def _parse_config(items: list[str]) -> dict[str, Any]:
+    config: dict[str, Any] = {}
+    for name, value in _pairs(items, "--config", "KEY"):
         try:
-            config[name.strip()] = json.loads(value)
+            config[name] = json.loads(value)  # numbers, booleans, lists; anything else stays a string
         except ValueError:
-            config[name.strip()] = value
+            config[name] = value
     return config
 
 
-def _parse_do(pairs: list[str]) -> dict[str, float]:
+def _parse_do(items: list[str]) -> dict[str, float]:
     do: dict[str, float] = {}
-    for p in pairs:
-        name, sep, value = p.partition("=")
-        if not sep or not name:
-            raise ArgumentError(f"--do takes VAR=VALUE, got {p!r}")
+    for name, value in _pairs(items, "--do", "VAR"):
         try:
-            do[name.strip()] = float(value)
+            do[name] = float(value)
         except ValueError:
-            raise ArgumentError(f"--do {p!r}: {value!r} is not a number") from None
+            raise ArgumentError(f"--do {name}={value}: {value!r} is not a number") from None
     return do
 
 
