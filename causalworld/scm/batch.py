@@ -78,7 +78,15 @@ def column_to_tensor(
 ) -> Tensor:
     """Check one column and return it as a tensor: float ``dtype`` for continuous variables,
     int64 codes for discrete ones (``cardinality`` given), read from the column's labels (see
-    :mod:`causalworld.scm.labels`; default ``0..cardinality-1``) unless it is a tensor of codes."""
+    :mod:`causalworld.scm.labels`; default ``0..cardinality-1``) unless it is a tensor of codes.
+
+    Examples
+    --------
+    >>> column_to_tensor("x", [1, 2], dtype=torch.float32, device=torch.device("cpu"))
+    tensor([1., 2.])
+    >>> column_to_tensor("light", [0, 1, 1], dtype=torch.float32, device=torch.device("cpu"), cardinality=2)
+    tensor([0, 1, 1])
+    """
     if cardinality is not None and not isinstance(col, Tensor):
         arr = col if isinstance(col, (pd.Series, pd.Categorical)) else np.asarray(
             col.detach().cpu() if hasattr(col, "detach") else col)
@@ -174,6 +182,14 @@ def check_finite(values: Mapping[str, Tensor]) -> None:
 
     Small batches are checked in one op on the stacked columns (per-call overhead matters for
     single-row queries); large ones column by column, to avoid a copy.
+
+    Examples
+    --------
+    >>> check_finite({"x": torch.tensor([1.0, 2.0])})
+    >>> check_finite({"x": torch.tensor([1.0, float("nan")])})
+    Traceback (most recent call last):
+    ...
+    causalworld.errors.NonFiniteError: 'x' has 1 NaN or infinite value(s); drop or impute those rows first
     """
     floats = [(k, t) for k, t in values.items() if t.dtype.is_floating_point]
     if not floats:
@@ -189,6 +205,15 @@ def check_finite(values: Mapping[str, Tensor]) -> None:
 
 
 def batch_length(data: Mapping[str, Tensor]) -> int:
+    """The number of rows in a batch of columns (0 for an empty batch).
+
+    Examples
+    --------
+    >>> batch_length({"x": torch.zeros(3), "y": torch.ones(3)})
+    3
+    >>> batch_length({})
+    0
+    """
     return next(iter(data.values())).shape[0] if data else 0
 
 
@@ -210,6 +235,17 @@ def to_tensors(
     missing raise :class:`MissingVariableError`; columns of unequal length or an empty table raise
     :class:`ShapeError`. With ``extra="ignore"`` names outside ``variables`` are left out instead
     (DoWhy's verbs pass such columns through). Discrete columns are read by ``labels``.
+
+    Examples
+    --------
+    >>> t = to_tensors(pd.DataFrame({"x": [0.5, 1.5], "on": [1, 0]}), ["x", "on"], dtype=torch.float32,
+    ...                device=torch.device("cpu"), cardinalities={"on": 2})
+    >>> t["x"], t["on"]
+    (tensor([0.5000, 1.5000]), tensor([1, 0]))
+    >>> to_tensors({"z": [1.0]}, ["x"], dtype=torch.float32, device=torch.device("cpu"), cardinalities={})
+    Traceback (most recent call last):
+    ...
+    causalworld.errors.UnknownVariableError: ...
     """
     if isinstance(data, pd.DataFrame):
         if not data.columns.is_unique:
@@ -255,7 +291,15 @@ def to_tensors(
 def to_frame(values: Mapping[str, Tensor], cardinalities: Mapping[str, int | None],
              labels: Mapping[str, Sequence[Any]] | None = None, index: Any = None) -> pd.DataFrame:
     """A DataFrame of ``values``: float columns, and pandas categoricals for discrete variables
-    (categories: the variable's ``labels``, default ``0..K-1``)."""
+    (categories: the variable's ``labels``, default ``0..K-1``).
+
+    Examples
+    --------
+    >>> df = to_frame({"x": torch.tensor([0.5, 1.5]), "on": torch.tensor([1, 0])}, {"on": 2},
+    ...               labels={"on": ["off", "on"]})
+    >>> df["on"].tolist(), str(df["x"].dtype)
+    (['on', 'off'], 'float32')
+    """
     cols: dict[str, Any] = {}
     for name, t in values.items():
         arr = t.detach().cpu().numpy()

@@ -111,7 +111,14 @@ def topological_order(graph: nx.DiGraph) -> list[str]:
 
 
 def topological_levels(graph: nx.DiGraph, order: Sequence[str]) -> list[list[str]]:
-    """Group ``order`` into levels: a node's level is one more than its deepest parent's."""
+    """Group ``order`` into levels: a node's level is one more than its deepest parent's.
+
+    Examples
+    --------
+    >>> g = as_dag([("a", "b"), ("a", "c"), ("b", "c")])
+    >>> topological_levels(g, topological_order(g))
+    [['a'], ['b'], ['c']]
+    """
     level: dict[str, int] = {}
     for n in order:
         level[n] = 1 + max((level[p] for p in graph.predecessors(n)), default=-1)
@@ -122,7 +129,13 @@ def topological_levels(graph: nx.DiGraph, order: Sequence[str]) -> list[list[str
 
 
 def to_adjacency(graph: nx.DiGraph, variables: Sequence[str] | None = None) -> np.ndarray:
-    """Adjacency matrix ``A[i, j] = 1`` iff ``variables[i] -> variables[j]`` (float64)."""
+    """Adjacency matrix ``A[i, j] = 1`` iff ``variables[i] -> variables[j]`` (float64).
+
+    Examples
+    --------
+    >>> to_adjacency(as_dag([("x", "y")]), ["y", "x"]).tolist()
+    [[0.0, 0.0], [1.0, 0.0]]
+    """
     variables = list(graph.nodes) if variables is None else list(variables)
     index = {v: i for i, v in enumerate(variables)}
     a = np.zeros((len(variables), len(variables)))
@@ -158,7 +171,14 @@ def from_adjacency(matrix: Any, names: Sequence[str] | None = None) -> nx.DiGrap
 
 
 def to_dot(graph: nx.DiGraph) -> str:
-    """The graph in Graphviz DOT (through networkx and pydot)."""
+    """The graph in Graphviz DOT (through networkx and pydot).
+
+    Examples
+    --------
+    >>> text = to_dot(as_dag([("a", "b")]))
+    >>> sorted(from_dot(text).edges)
+    [('a', 'b')]
+    """
     return nx.nx_pydot.to_pydot(graph).to_string()
 
 
@@ -181,12 +201,25 @@ def from_dot(text: str) -> nx.DiGraph:
 
 
 def to_gml(graph: nx.DiGraph) -> str:
-    """The graph in GML (networkx's writer)."""
+    """The graph in GML (networkx's writer).
+
+    Examples
+    --------
+    >>> text = to_gml(as_dag([("a", "b")]))
+    >>> "directed 1" in text
+    True
+    """
     return "\n".join(nx.generate_gml(graph))
 
 
 def from_gml(text: str) -> nx.DiGraph:
-    """A DAG from GML text (networkx's parser)."""
+    """A DAG from GML text (networkx's parser).
+
+    Examples
+    --------
+    >>> sorted(from_gml(to_gml(as_dag([("a", "b"), ("b", "c")]))).edges)
+    [('a', 'b'), ('b', 'c')]
+    """
     g = nx.parse_gml(text)
     if not g.is_directed():
         raise GraphError("the GML graph is undirected; write 'directed 1' in it")
@@ -194,7 +227,14 @@ def from_gml(text: str) -> nx.DiGraph:
 
 
 def to_causallearn(graph: nx.DiGraph, variables: Sequence[str] | None = None):
-    """The DAG as a causal-learn ``GeneralGraph`` (directed edges ``TAIL -> ARROW``)."""
+    """The DAG as a causal-learn ``GeneralGraph`` (directed edges ``TAIL -> ARROW``).
+
+    Examples
+    --------
+    >>> cg = to_causallearn(as_dag([("a", "b")]))
+    >>> cg.graph.tolist()  # causal-learn's encoding of a -> b
+    [[0, -1], [1, 0]]
+    """
     from causallearn.graph.Edge import Edge
     from causallearn.graph.Endpoint import Endpoint
     from causallearn.graph.GeneralGraph import GeneralGraph
@@ -213,6 +253,11 @@ def from_causallearn(general_graph: Any, names: Sequence[str] | None = None) -> 
 
     causal-learn stores ``graph[j, i] == 1`` and ``graph[i, j] == -1`` for ``i -> j``. Undirected
     or bidirected edges (a CPDAG or PAG) are refused with :class:`GraphError`: orient them first.
+
+    Examples
+    --------
+    >>> sorted(from_causallearn(to_causallearn(as_dag([("a", "b"), ("c", "b")]))).edges)
+    [('a', 'b'), ('c', 'b')]
     """
     a = np.asarray(general_graph.graph)
     cl_names = [n.get_name() for n in general_graph.get_nodes()]
