@@ -33,7 +33,15 @@ __all__ = ["Intervention", "apply_callable"]
 
 @dataclass(frozen=True)
 class Intervention:
-    """One variable's intervention: ``kind`` is ``"value"``, ``"tensor"`` or ``"callable"``."""
+    """One variable's intervention: ``kind`` is ``"value"``, ``"tensor"`` or ``"callable"``.
+
+    Examples
+    --------
+    >>> cpu = torch.device("cpu")
+    >>> iv = Intervention.parse("x", 2.0, cardinality=None, dtype=torch.float32, device=cpu)
+    >>> iv.kind, iv.value, iv.hard
+    ('value', 2.0, True)
+    """
 
     variable: str
     kind: str
@@ -42,6 +50,14 @@ class Intervention:
 
     @property
     def hard(self) -> bool:
+        """True for ``do(x := v)`` (a value or a per-row tensor), False for a callable (soft).
+
+        Examples
+        --------
+        >>> cpu = torch.device("cpu")
+        >>> Intervention.parse("x", lambda x: x + 1, cardinality=None, dtype=torch.float32, device=cpu).hard
+        False
+        """
         return self.kind != "callable"
 
     @classmethod
@@ -53,6 +69,19 @@ class Intervention:
         A discrete variable's values are read by its ``labels`` (``do({"smoker": True})``,
         ``do({"x": "lo"})``; see :mod:`causalworld.scm.labels`) and held as codes; a pandas
         Series is one value per row, like an array.
+
+        Examples
+        --------
+        >>> cpu = torch.device("cpu")
+        >>> Intervention.parse("x", [1, 2], cardinality=None, dtype=torch.float32, device=cpu).value
+        tensor([1., 2.])
+        >>> Intervention.parse("light", "on", cardinality=2, dtype=torch.float32, device=cpu,
+        ...                    labels=["off", "on"]).value
+        1
+        >>> Intervention.parse("x", float("nan"), cardinality=None, dtype=torch.float32, device=cpu)
+        Traceback (most recent call last):
+        ...
+        causalworld.errors.NonFiniteError: do(x=nan): intervention values must be finite
         """
         if callable(spec) and not isinstance(spec, Tensor):
             return cls(variable, "callable", spec, numpy_callable)
@@ -146,7 +175,18 @@ class Intervention:
         return cls(variable, "tensor", torch.from_numpy(codes).to(device))
 
     def materialize(self, n: int, *, dtype: torch.dtype, device: torch.device, repeat: int = 1) -> Tensor:
-        """The hard values for ``n`` rows (a per-row tensor of N values is tiled ``repeat`` times)."""
+        """The hard values for ``n`` rows (a per-row tensor of N values is tiled ``repeat`` times).
+
+        Examples
+        --------
+        >>> cpu = torch.device("cpu")
+        >>> iv = Intervention.parse("x", 0.5, cardinality=None, dtype=torch.float32, device=cpu)
+        >>> iv.materialize(3, dtype=torch.float32, device=cpu)
+        tensor([0.5000, 0.5000, 0.5000])
+        >>> per_row = Intervention.parse("x", [1, 2], cardinality=None, dtype=torch.float32, device=cpu)
+        >>> per_row.materialize(4, dtype=torch.float32, device=cpu, repeat=2)
+        tensor([1., 2., 1., 2.])
+        """
         if self.kind == "value":
             return torch.full((n,), self.value, dtype=torch.long if isinstance(self.value, int) and dtype == torch.long
                               else dtype, device=device)
@@ -176,6 +216,17 @@ def apply_callable(iv: Intervention, would_be: Tensor, *, labels: Sequence[Any] 
     For a discrete variable (``labels`` given) the callable may answer with labels or codes, and
     a numpy callable (DoWhy's verbs) receives the labels, as DoWhy hands over its class names;
     the result is int64 codes.
+
+    Examples
+    --------
+    >>> cpu = torch.device("cpu")
+    >>> shift = Intervention.parse("x", lambda x: x + 1, cardinality=None, dtype=torch.float32, device=cpu)
+    >>> apply_callable(shift, torch.tensor([0.0, 1.0]))
+    tensor([1., 2.])
+    >>> only_scalars = Intervention.parse("x", lambda v: 2.0 if float(v) > 0 else 0.0, cardinality=None,
+    ...                                   dtype=torch.float32, device=cpu)
+    >>> apply_callable(only_scalars, torch.tensor([-1.0, 1.0]))  # called once per value
+    tensor([0., 2.], dtype=torch.float64)
     """
     if labels is not None:
         return _apply_labelled(iv, would_be, labels)
