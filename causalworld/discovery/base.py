@@ -42,7 +42,7 @@ After ``fit``, the learned attributes are ``graph_`` (``networkx.DiGraph`` DAG o
 columns), ``scm_`` (:class:`causalworld.SCM`), ``lagged_graph_`` and ``lagged_edge_probs_``
 (``lags=1`` only, else None), ``variables_``, ``regimes_``, ``n_rows_``, ``timed_out_``,
 ``fit_time_`` and ``fit_info_`` (the learner's ``info``, plus ``"mechanisms"``: what ``scm_`` was
-fitted with). ``max_time`` (seconds, ``None`` or ``inf``: no limit) covers the whole ``fit``:
+fitted with). ``max_time`` (seconds; ``None``: no limit, ``inf`` is refused) covers the whole ``fit``:
 the search, then ``scm_``, whose non-linear fit runs in a child process stopped at the deadline
 (``scm_`` then has linear mechanisms, ``timed_out_`` is True and a TimeLimitWarning says so). Reading any of them before ``fit`` raises
 :class:`~causalworld.errors.NotFittedError`.
@@ -213,8 +213,9 @@ class Learner:
     def _common_settings(self) -> None:
         """Check the settings every learner shares (called at the start of ``fit``)."""
         max_time = getattr(self, "max_time", None)
-        if max_time is not None and (isinstance(max_time, bool) or not isinstance(max_time, (int, float)) or not max_time > 0):
-            raise OutOfRangeError(f"max_time must be a positive number of seconds or None, got {max_time!r}")
+        if max_time is not None and (isinstance(max_time, bool) or not isinstance(max_time, (int, float)) or not max_time > 0
+                                     or max_time == float("inf")):
+            raise OutOfRangeError(f"max_time must be a positive, finite number of seconds, or None for no limit; got {max_time!r}")
         seed = getattr(self, "seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise ArgumentError(f"seed must be an int, got {seed!r}")

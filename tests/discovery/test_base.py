@@ -107,7 +107,9 @@ def test_max_time_covers_fitting_scm_and_falls_back_to_linear_mechanisms(design)
     assert learner.timed_out_ and learner.fit_info_["mechanisms"].startswith("linear")
     assert set(learner.scm_.fit_summary["mechanism"]) == {"GaussianRoot", "LinearGaussian"}
     assert sorted(learner.scm_.graph.edges) == sorted(learner.graph_.edges)
-    unlimited = ExactLearner(progress=False, max_time=math.inf).fit(data, targets)
+    with pytest.raises(OutOfRangeError, match="None for no limit"):
+        ExactLearner(progress=False, max_time=math.inf).fit(data, targets)
+    unlimited = ExactLearner(progress=False, max_time=None).fit(data, targets)
     assert not unlimited.timed_out_ and sorted(unlimited.graph_.edges) == sorted(learner.graph_.edges)
 
 
