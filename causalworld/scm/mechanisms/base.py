@@ -56,12 +56,28 @@ def register_mechanism(cls: type["Mechanism"]) -> type["Mechanism"]:
 
 
 def registered_mechanisms() -> list[str]:
-    """Names of every registered mechanism class."""
+    """Names of every registered mechanism class.
+
+    Examples
+    --------
+    >>> {"LinearGaussian", "Categorical"} <= set(registered_mechanisms())
+    True
+    """
     return sorted(_REGISTRY)
 
 
 def mechanism_class(name: str) -> type["Mechanism"]:
-    """Look up a registered mechanism class by name."""
+    """Look up a registered mechanism class by name.
+
+    Examples
+    --------
+    >>> mechanism_class("LinearGaussian").__name__
+    'LinearGaussian'
+    >>> mechanism_class("LinearGausian")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    causalworld.errors.UnknownMechanismError: mechanism class 'LinearGausian' is not registered; ...
+    """
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -98,6 +114,17 @@ class Mechanism(nn.Module, metaclass=abc.ABCMeta):
     past the dtype's range raises :class:`~causalworld.errors.OutOfRangeError`.
     ``check_parameters()`` raises on NaN, infinity or an out-of-range scale; the SCM calls it on
     every mechanism it is given.
+
+    Examples
+    --------
+    >>> from causalworld.scm.mechanisms import LinearGaussian
+    >>> m = LinearGaussian(1, weight=[2.0], noise_std=0.5).requires_grad_(False)
+    >>> pa = torch.tensor([[1.0], [3.0]])
+    >>> x = m(pa, torch.tensor([0.1, -0.2]))  # x = 2 * parent + u
+    >>> x
+    tensor([2.1000, 5.8000])
+    >>> m.abduct(pa, x)  # the noise behind the observed values
+    tensor([ 0.1000, -0.2000])
     """
 
     discrete: ClassVar[bool] = False
@@ -119,30 +146,76 @@ class Mechanism(nn.Module, metaclass=abc.ABCMeta):
     # -- what the SCM core needs to know ---------------------------------------------------
     @property
     def noise_shape(self) -> tuple[int, ...]:
-        """Shape of one row's noise: ``()`` for scalar noise."""
+        """Shape of one row's noise: ``()`` for scalar noise.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import Categorical, LinearGaussian
+        >>> LinearGaussian(1).noise_shape, Categorical(0, 3).noise_shape  # one Gumbel per category
+        ((), (3,))
+        """
         return ()
 
     @property
     def cardinality(self) -> int | None:
-        """Number of categories of a discrete mechanism, ``None`` for continuous ones."""
+        """Number of categories of a discrete mechanism, ``None`` for continuous ones.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import Categorical, LinearGaussian
+        >>> Categorical(0, 3).cardinality, LinearGaussian(1).cardinality
+        (3, None)
+        """
         return None
 
     @property
     def dtype(self) -> torch.dtype:
+        """The float dtype the mechanism's parameters and noise are in.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import LinearGaussian
+        >>> LinearGaussian(1, dtype=torch.float64).dtype
+        torch.float64
+        """
         return self._anchor.dtype
 
     @property
     def device(self) -> torch.device:
+        """The device the mechanism's tensors live on (moved with ``.to(device)``).
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import LinearGaussian
+        >>> LinearGaussian(1).device
+        device(type='cpu')
+        """
         return self._anchor.device
 
     # -- the protocol ----------------------------------------------------------------------
     @abc.abstractmethod
     def forward(self, parents: Tensor, noise: Tensor) -> Tensor:
-        """The structural equation: the variable's value from its parents and its noise."""
+        """The structural equation: the variable's value from its parents and its noise.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import LinearGaussian
+        >>> m = LinearGaussian(2, weight=[1.0, 1.0], bias=1.0).requires_grad_(False)
+        >>> m(torch.tensor([[1.0, 2.0]]), torch.tensor([0.5]))  # 1 + 2 + 1 + 0.5
+        tensor([4.5000])
+        """
 
     @abc.abstractmethod
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """``n`` draws of the noise, on the mechanism's device and dtype."""
+        """``n`` draws of the noise, on the mechanism's device and dtype.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import LinearGaussian
+        >>> u = LinearGaussian(1, noise_std=0.5, dtype=torch.float64).sample_noise(3, torch.Generator().manual_seed(0))
+        >>> u.shape, u.dtype
+        (torch.Size([3]), torch.float64)
+        """
 
     def abduct(
         self,
@@ -152,6 +225,18 @@ class Mechanism(nn.Module, metaclass=abc.ABCMeta):
         num_samples: int = 1,
         generator: torch.Generator | None = None,
     ) -> Tensor:
+        """The noise behind observed ``value`` given ``parents``, ``[num_samples * N, *noise_shape]``.
+
+        Exact for mechanisms invertible in their noise; draws from the noise posterior for
+        discrete ones. This default raises :class:`~causalworld.errors.NotInvertibleError`.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import LinearGaussian
+        >>> m = LinearGaussian(1, weight=[2.0]).requires_grad_(False)
+        >>> m.abduct(torch.tensor([[1.0]]), torch.tensor([2.5]), num_samples=2)
+        tensor([0.5000, 0.5000])
+        """
         raise NotInvertibleError(
             f"{type(self).__name__} can neither invert its noise nor sample its noise posterior, "
             "so no counterfactual can be computed through it; use a mechanism with an abduct() "
@@ -160,10 +245,24 @@ class Mechanism(nn.Module, metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def log_prob(self, value: Tensor, parents: Tensor) -> Tensor:
-        """``log p(value | parents)`` per row (a log-mass for discrete mechanisms)."""
+        """``log p(value | parents)`` per row (a log-mass for discrete mechanisms).
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import GaussianRoot
+        >>> GaussianRoot(std=1.0).log_prob(torch.tensor([0.0]), torch.empty(1, 0))  # -log(sqrt(2 pi))
+        tensor([-0.9189])
+        """
 
     def noise_distribution(self) -> torch.distributions.Distribution:
-        """The noise law as a ``torch.distributions`` object (used by the Pyro export)."""
+        """The noise law as a ``torch.distributions`` object (used by the Pyro export).
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import LinearGaussian
+        >>> LinearGaussian(1, noise_std=0.5).noise_distribution()
+        Normal(loc: 0.0, scale: 0.5)
+        """
         raise ConversionError(
             f"{type(self).__name__} does not expose its noise as a torch distribution, so it cannot "
             "be exported to Pyro; implement noise_distribution() on it"
@@ -174,6 +273,17 @@ class Mechanism(nn.Module, metaclass=abc.ABCMeta):
 
         Subclasses with constrained parameters (a positive scale) extend this; the SCM calls it
         on every mechanism it is given, so a bad value is refused where the model is made.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import LinearGaussian
+        >>> m = LinearGaussian(1)
+        >>> with torch.no_grad():
+        ...     _ = m.weight.fill_(float("nan"))
+        >>> m.check_parameters()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        causalworld.errors.NonFiniteError: its LinearGaussian parameter 'weight' holds NaN or infinite values ...
         """
         for name, t in list(self.named_parameters()) + list(self.named_buffers()):
             if t.dtype.is_floating_point and t.numel() and not bool(torch.isfinite(t).all()):
@@ -183,14 +293,40 @@ class Mechanism(nn.Module, metaclass=abc.ABCMeta):
                 )
 
     def get_config(self) -> dict[str, Any]:
+        """The JSON-able constructor arguments (the tensors travel in the ``state_dict``).
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import LinearGaussian
+        >>> LinearGaussian(1, noise_std=0.5).get_config()
+        {'n_parents': 1, 'noise_std': 0.5}
+        """
         return {"n_parents": self.n_parents}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "Mechanism":
+        """A new mechanism of this class from :meth:`get_config`'s dict (load the tensors after).
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import LinearGaussian
+        >>> m = LinearGaussian(1, weight=[2.0], noise_std=0.5)
+        >>> copy = LinearGaussian.from_config(m.get_config())
+        >>> _ = copy.load_state_dict(m.state_dict())
+        >>> copy.equation("y", ["x"]) == m.equation("y", ["x"])
+        True
+        """
         return cls(**config)
 
     def equation(self, name: str, parents: list[str]) -> str:
-        """A one-line structural equation a person can read, e.g. ``y := 0.5*x + u_y``."""
+        """A one-line structural equation a person can read, e.g. ``y := 0.5*x + u_y``.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import LinearGaussian
+        >>> LinearGaussian(1, weight=[2.0], noise_std=0.5).equation("y", ["x"])
+        'y := 2*x + 0 + u_y,  u_y ~ N(0, 0.5^2)'
+        """
         args = ", ".join(parents)
         return f"{name} := {type(self).__name__}({args}{', ' if args else ''}u_{name})"
 

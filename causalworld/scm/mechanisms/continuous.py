@@ -141,7 +141,15 @@ class GaussianRoot(_Root):
 
 @register_mechanism
 class UniformRoot(_Root):
-    """A root variable ``x = u``, ``u ~ Uniform(low, high)``."""
+    """A root variable ``x = u``, ``u ~ Uniform(low, high)``.
+
+    Examples
+    --------
+    >>> m = UniformRoot(0.0, 2.0)
+    >>> u = m.sample_noise(1000, torch.Generator().manual_seed(0))
+    >>> bool(((u >= 0) & (u <= 2)).all())
+    True
+    """
 
     def __init__(self, low: float = 0.0, high: float = 1.0, *, dtype: torch.dtype | None = None) -> None:
         super().__init__(dtype=dtype)
@@ -150,26 +158,70 @@ class UniformRoot(_Root):
         self.check_parameters()
 
     def check_parameters(self) -> None:
+        """Also refuse an empty interval (``high <= low``).
+
+        Examples
+        --------
+        >>> UniformRoot(1.0, 1.0)
+        Traceback (most recent call last):
+        ...
+        causalworld.errors.OutOfRangeError: UniformRoot needs high > low, got low=1.0, high=1.0
+        """
         super().check_parameters()
         if not bool(self.high > self.low):
             raise OutOfRangeError(f"UniformRoot needs high > low, got low={float(self.low)}, high={float(self.high)}")
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """``n`` uniform draws in ``[low, high]``.
+
+        Examples
+        --------
+        >>> UniformRoot(0.0, 2.0).sample_noise(3, torch.Generator().manual_seed(0))
+        tensor([0.9925, 1.5364, 0.1770])
+        """
         u = torch.rand((n,), generator=generator, dtype=self.dtype, device=self.device)
         return self.low + (self.high - self.low) * u
 
     def log_prob(self, value: Tensor, parents: Tensor) -> Tensor:
+        """``-log(high - low)`` inside the interval, ``-inf`` outside.
+
+        Examples
+        --------
+        >>> UniformRoot(0.0, 2.0).log_prob(torch.tensor([1.0, 3.0]), torch.empty(2, 0))
+        tensor([-0.6931,    -inf])
+        """
         inside = (value >= self.low) & (value <= self.high)
         lp = -torch.log(self.high - self.low).expand_as(value)
         return torch.where(inside, lp, torch.full_like(value, -math.inf))
 
     def noise_distribution(self) -> torch.distributions.Distribution:
+        """The noise law as ``torch.distributions.Uniform``.
+
+        Examples
+        --------
+        >>> UniformRoot(0.0, 2.0).noise_distribution()
+        Uniform(low: 0.0, high: 2.0)
+        """
         return torch.distributions.Uniform(self.low, self.high)
 
     def get_config(self) -> dict[str, Any]:
+        """``low`` and ``high`` as floats.
+
+        Examples
+        --------
+        >>> UniformRoot(0.0, 2.0).get_config()
+        {'low': 0.0, 'high': 2.0}
+        """
         return {"low": float(self.low), "high": float(self.high)}
 
     def equation(self, name: str, parents: list[str]) -> str:
+        """The equation with its interval.
+
+        Examples
+        --------
+        >>> UniformRoot(0.0, 2.0).equation("x", [])
+        'x := u_x,  u_x ~ Uniform(0, 2)'
+        """
         return f"{name} := u_{name},  u_{name} ~ Uniform({_fmt(float(self.low))}, {_fmt(float(self.high))})"
 
 
