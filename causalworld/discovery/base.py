@@ -92,13 +92,35 @@ Sampler = Callable[[int, np.random.Generator], list[np.ndarray]]
 
 
 def register_learner(cls: type["Learner"]) -> type["Learner"]:
-    """Class decorator: list a learner in :data:`LEARNERS` (the conformance checks run on each)."""
+    """Class decorator: list a learner in :data:`LEARNERS` (the conformance checks run on each).
+
+    Examples
+    --------
+    >>> from causalworld.discovery import SortRegressLearner
+    >>> LEARNERS["SortRegressLearner"] is SortRegressLearner
+    True
+    >>> @register_learner
+    ... class MyLearner(SortRegressLearner):
+    ...     pass
+    >>> "MyLearner" in LEARNERS
+    True
+    >>> del LEARNERS["MyLearner"]  # keep the registry to the shipped learners
+    """
     LEARNERS[cls.__name__] = cls
     return cls
 
 
 def out_of_time(problem: Problem) -> bool:
-    """True once ``problem.deadline`` (from ``max_time``) has passed."""
+    """True once ``problem.deadline`` (from ``max_time``) has passed.
+
+    Examples
+    --------
+    >>> import time
+    >>> from causalworld.discovery.data import prepare
+    >>> data = {"x": [0.1, 1.2, -0.3, 0.8], "y": [1.0, 0.2, 0.5, -1.1]}
+    >>> out_of_time(prepare(data)), out_of_time(prepare(data, deadline=time.monotonic() - 1.0))
+    (False, True)
+    """
     return problem.deadline is not None and time.monotonic() >= problem.deadline
 
 
@@ -124,13 +146,29 @@ def identifying_regimes(regimes: Sequence[frozenset[str]], interventions: str = 
 
 
 def clone(learner: "Learner") -> "Learner":
-    """A new, unfitted learner with the same settings."""
+    """A new, unfitted learner with the same settings.
+
+    Examples
+    --------
+    >>> from causalworld.discovery import SortRegressLearner
+    >>> learner = SortRegressLearner(sort_by="var", progress=False)
+    >>> twin = clone(learner)
+    >>> twin is learner, twin.get_params() == learner.get_params()
+    (False, True)
+    """
     return type(learner)(**copy.deepcopy(learner.get_params()))
 
 
 @dataclass
 class Learned:
-    """What a learner's ``_learn`` returns (see the module docstring for the contract)."""
+    """What a learner's ``_learn`` returns (see the module docstring for the contract).
+
+    Examples
+    --------
+    >>> learned = Learned(adjacency=np.array([[0, 1], [0, 0]]))  # x0 -> x1
+    >>> learned.edge_probs is None, learned.timed_out
+    (True, False)
+    """
 
     adjacency: np.ndarray
     edge_probs: np.ndarray | None = None

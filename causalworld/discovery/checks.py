@@ -79,7 +79,13 @@ def _fit(learner: Learner, data: Any, targets: Any, *, poor_fit: bool = False) -
 
 
 def check_settings_stored(learner: Learner) -> None:
-    """``__init__`` stores each setting unchanged under its own name and does nothing else."""
+    """``__init__`` stores each setting unchanged under its own name and does nothing else.
+
+    Examples
+    --------
+    >>> from causalworld.discovery import SortRegressLearner
+    >>> check_settings_stored(SortRegressLearner(sort_by="var", progress=False))  # silent: the promise holds
+    """
     params = learner.get_params()
     fresh = type(learner)(**copy.deepcopy(params))
     extra = [k for k in vars(fresh) if k not in params]
@@ -89,7 +95,13 @@ def check_settings_stored(learner: Learner) -> None:
 
 
 def check_not_fitted(learner: Learner) -> None:
-    """Learned attributes, ``sample_graphs`` and ``score`` raise NotFittedError before ``fit``."""
+    """Learned attributes, ``sample_graphs`` and ``score`` raise NotFittedError before ``fit``.
+
+    Examples
+    --------
+    >>> from causalworld.discovery import SortRegressLearner
+    >>> check_not_fitted(SortRegressLearner(progress=False))  # silent: the promise holds
+    """
     fresh = clone(learner)
     for name in ("graph_", "cpdag_", "edge_probs_", "scm_", "lagged_graph_"):
         try:
@@ -106,7 +118,14 @@ def check_not_fitted(learner: Learner) -> None:
 
 
 def check_fit_returns_self(learner: Learner, data: Any, targets: Any) -> None:
-    """``fit`` returns the learner itself and leaves its settings as they were."""
+    """``fit`` returns the learner itself and leaves its settings as they were.
+
+    Examples
+    --------
+    >>> from causalworld.discovery import SortRegressLearner
+    >>> scm, data, targets = toy_problem()
+    >>> check_fit_returns_self(SortRegressLearner(progress=False), data, targets)  # silent: the promise holds
+    """
     fresh = clone(learner)
     before = copy.deepcopy(fresh.get_params())
     out = _fit(fresh, data, targets)
@@ -117,7 +136,14 @@ def check_fit_returns_self(learner: Learner, data: Any, targets: Any) -> None:
 
 
 def check_outputs(learner: Learner, data: Any, targets: Any) -> None:
-    """The learned attributes have the promised types, shapes and consistency."""
+    """The learned attributes have the promised types, shapes and consistency.
+
+    Examples
+    --------
+    >>> from causalworld.discovery import SortRegressLearner
+    >>> scm, data, targets = toy_problem()
+    >>> check_outputs(SortRegressLearner(progress=False), data, targets)  # silent: the promise holds
+    """
     from causalworld.scm.model import SCM
 
     fitted = _fit(clone(learner), data, targets)
@@ -151,7 +177,14 @@ def check_outputs(learner: Learner, data: Any, targets: Any) -> None:
 def check_edge_probs_describe_graph(learner: Learner, data: Any, targets: Any, *, draws: int = 400) -> None:
     """``edge_probs_`` and ``sample_graphs`` describe ``graph_``: a pair is adjacent in ``graph_``
     exactly when its adjacency probability ``p(a->b) + p(b->a)`` is at least 0.5, and in
-    ``draws`` sampled graphs each pair is adjacent about that often (within 0.15)."""
+    ``draws`` sampled graphs each pair is adjacent about that often (within 0.15).
+
+    Examples
+    --------
+    >>> from causalworld.discovery import SortRegressLearner
+    >>> scm, data, targets = toy_problem()
+    >>> check_edge_probs_describe_graph(SortRegressLearner(progress=False), data, targets)  # silent: the promise holds
+    """
     fitted = _fit(clone(learner), data, targets)
     names = list(fitted.variables_)
     P = fitted.edge_probs_.loc[names, names].to_numpy()
@@ -178,7 +211,14 @@ def check_edge_probs_describe_graph(learner: Learner, data: Any, targets: Any, *
 
 
 def check_deterministic(learner: Learner, data: Any, targets: Any) -> None:
-    """The same settings and seed give the same graph and edge probabilities."""
+    """The same settings and seed give the same graph and edge probabilities.
+
+    Examples
+    --------
+    >>> from causalworld.discovery import SortRegressLearner
+    >>> scm, data, targets = toy_problem()
+    >>> check_deterministic(SortRegressLearner(progress=False), data, targets)  # silent: the promise holds
+    """
     a = _fit(clone(learner), data, targets)
     b = _fit(clone(learner), data, targets)
     assert sorted(a.graph_.edges) == sorted(b.graph_.edges), "two fits with the same seed gave different graphs"
@@ -188,7 +228,14 @@ def check_deterministic(learner: Learner, data: Any, targets: Any) -> None:
 def check_knowledge(learner: Learner, data: Any, targets: Any, truth: Any) -> None:
     """Forbidden edges never appear, required edges always do, tiers hold, in every output
     (``graph_``, ``cpdag_``, ``edge_probs_``, ``sample_graphs``). A learner that cannot take
-    knowledge must refuse it with ArgumentError."""
+    knowledge must refuse it with ArgumentError.
+
+    Examples
+    --------
+    >>> from causalworld.discovery import SortRegressLearner
+    >>> scm, data, targets = toy_problem()
+    >>> check_knowledge(SortRegressLearner(progress=False), data, targets, scm)  # silent: the promise holds
+    """
     names = list(data)
     true_edges = sorted(truth.graph.edges)
     non_edges = [(u, v) for u in names for v in names if u != v and not truth.graph.has_edge(u, v)
@@ -232,7 +279,14 @@ def check_knowledge(learner: Learner, data: Any, targets: Any, truth: Any) -> No
 
 def check_bad_input(learner: Learner, data: Any, targets: Any) -> None:
     """Bad input gets a typed error: NaN, a constant column, unknown target names, no data, too
-    few rows."""
+    few rows.
+
+    Examples
+    --------
+    >>> from causalworld.discovery import SortRegressLearner
+    >>> scm, data, targets = toy_problem()
+    >>> check_bad_input(SortRegressLearner(progress=False), data, targets)  # silent: the promise holds
+    """
     names = list(data)
     cases: list[tuple[str, Callable[[], Any], type]] = []
     nan = {k: v.clone() for k, v in data.items()}
@@ -256,7 +310,14 @@ def check_bad_input(learner: Learner, data: Any, targets: Any) -> None:
 
 
 def check_max_time(learner: Learner, data: Any, targets: Any) -> None:
-    """A tiny ``max_time`` returns a valid (if poor) answer with a TimeLimitWarning."""
+    """A tiny ``max_time`` returns a valid (if poor) answer with a TimeLimitWarning.
+
+    Examples
+    --------
+    >>> from causalworld.discovery import SortRegressLearner
+    >>> scm, data, targets = toy_problem()
+    >>> check_max_time(SortRegressLearner(progress=False), data, targets)  # silent: the promise holds
+    """
     tiny = clone(learner).set_params(max_time=1e-9)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -32,12 +32,24 @@ __all__ = ["Problem", "prepare", "lag_name", "unrolled_name", "read_columns"]
 
 
 def lag_name(variable: str) -> str:
-    """The name of the lag-1 copy of ``variable`` (``"x[t-1]"``), used in knowledge and outputs."""
+    """The name of the lag-1 copy of ``variable`` (``"x[t-1]"``), used in knowledge and outputs.
+
+    Examples
+    --------
+    >>> lag_name("light")
+    'light[t-1]'
+    """
     return f"{variable}[t-1]"
 
 
 def unrolled_name(variable: str, t: int) -> str:
-    """The name of ``variable`` at time ``t`` in a graph unrolled over time (``"x[3]"``)."""
+    """The name of ``variable`` at time ``t`` in a graph unrolled over time (``"x[3]"``).
+
+    Examples
+    --------
+    >>> unrolled_name("light", 3)
+    'light[3]'
+    """
     return f"{variable}[{t}]"
 
 
@@ -64,6 +76,19 @@ class Problem:
     seed, progress, deadline
         The learner's seed, whether to show progress bars, and the ``time.monotonic()`` time at
         which ``max_time`` runs out (``None``: no limit).
+
+    Examples
+    --------
+    >>> data = {"x": [[0.1, 0.5, 0.2], [1.2, 0.3, 0.9], [-0.3, 0.4, 0.0], [0.8, -0.6, 0.1]],
+    ...         "y": [[1.0, 0.1, -0.4], [0.2, 0.7, 0.3], [0.5, -1.0, 0.6], [-1.1, 0.2, 0.8]]}
+    >>> p = prepare(data, lags=1)  # 4 episodes of 3 steps: 4 * 2 rows of (step t-1, step t)
+    >>> p.columns, (p.n, p.c, p.d), tuple(p.X.shape)
+    (('x[t-1]', 'y[t-1]', 'x', 'y'), (8, 2, 2), (8, 4))
+    >>> p.allowed().astype(int)  # the lag-1 copies may be parents, never children
+    array([[0, 0, 1, 1],
+           [0, 0, 1, 1],
+           [0, 0, 0, 1],
+           [0, 0, 1, 0]])
     """
 
     names: tuple[str, ...]
@@ -82,33 +107,83 @@ class Problem:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        """``context + names``: the order of the columns of ``X`` and ``mask``."""
+        """``context + names``: the order of the columns of ``X`` and ``mask``.
+
+        Examples
+        --------
+        >>> prepare({"x": [0.1, 1.2, -0.3], "y": [1.0, 0.2, 0.5]}).columns
+        ('x', 'y')
+        """
         return self.context + self.names
 
     @property
     def d(self) -> int:
+        """The number of variables whose parents are learned.
+
+        Examples
+        --------
+        >>> prepare({"x": [0.1, 1.2, -0.3], "y": [1.0, 0.2, 0.5]}).d
+        2
+        """
         return len(self.names)
 
     @property
     def c(self) -> int:
+        """The number of context columns (the lag-1 copies with ``lags=1``, else 0).
+
+        Examples
+        --------
+        >>> prepare({"x": [0.1, 1.2, -0.3], "y": [1.0, 0.2, 0.5]}).c
+        0
+        """
         return len(self.context)
 
     @property
     def n(self) -> int:
+        """The number of rows of ``X``.
+
+        Examples
+        --------
+        >>> prepare({"x": [0.1, 1.2, -0.3], "y": [1.0, 0.2, 0.5]}).n
+        3
+        """
         return int(self.X.shape[0])
 
     def allowed(self) -> np.ndarray:
-        """``[c + d, c + d]`` bool: which edges the knowledge allows (none into context columns)."""
+        """``[c + d, c + d]`` bool: which edges the knowledge allows (none into context columns).
+
+        Examples
+        --------
+        >>> from causalworld.discovery.knowledge import Knowledge
+        >>> p = prepare({"x": [0.1, 1.2, -0.3], "y": [1.0, 0.2, 0.5]}, knowledge=Knowledge(forbidden=[("y", "x")]))
+        >>> p.allowed().tolist()
+        [[False, True], [False, False]]
+        """
         a = self.knowledge.allowed(self.columns)
         a[:, : self.c] = False
         return a
 
     def required(self) -> np.ndarray:
-        """``[c + d, c + d]`` bool: the required edges."""
+        """``[c + d, c + d]`` bool: the required edges.
+
+        Examples
+        --------
+        >>> from causalworld.discovery.knowledge import Knowledge
+        >>> p = prepare({"x": [0.1, 1.2, -0.3], "y": [1.0, 0.2, 0.5]}, knowledge=Knowledge(required=[("x", "y")]))
+        >>> p.required().tolist()
+        [[False, True], [False, False]]
+        """
         return self.knowledge.required_matrix(self.columns)
 
     def observational(self) -> Tensor:
-        """``[n]`` bool: rows where nothing was intervened."""
+        """``[n]`` bool: rows where nothing was intervened.
+
+        Examples
+        --------
+        >>> p = prepare({"x": [0.1, 1.2, -0.3, 0.8], "y": [1.0, 0.2, 0.5, -1.1]}, [set(), {"x"}, set(), set()])
+        >>> p.observational().tolist()
+        [True, False, True, True]
+        """
         return ~self.mask[:, self.c:].any(1)
 
 
