@@ -26,6 +26,19 @@ class StackedMLP:
 
     Parents are gathered into ``[k, p_max, N]`` (a node with fewer parents repeats its first
     parent, under zero weights), then each layer is one ``baddbmm``.
+
+    Examples
+    --------
+    >>> _ = torch.manual_seed(0)
+    >>> a = AdditiveNoiseMLP(1, hidden=(4,)).requires_grad_(False)
+    >>> b = AdditiveNoiseMLP(2, hidden=(4,)).requires_grad_(False)
+    >>> stack = StackedMLP(["y", "z"], [a, b], [["x"], ["x", "w"]])
+    >>> values = {"x": torch.randn(5), "w": torch.randn(5)}
+    >>> out = stack.predict(values, 5)
+    >>> out.shape
+    torch.Size([2, 5])
+    >>> torch.allclose(out[1], b.predict(torch.stack([values["x"], values["w"]], 1)))  # as one at a time
+    True
     """
 
     def __init__(self, names: Sequence[str], mechanisms: Sequence[AdditiveNoiseMLP],
@@ -61,6 +74,17 @@ class StackedMLP:
         self.dtype = dtype
 
     def predict(self, values: Mapping[str, Tensor], n: int) -> Tensor:
+        """``f(parents)`` of all ``k`` MLPs for ``n`` rows of ``values``: ``[k, N]``.
+
+        Examples
+        --------
+        >>> _ = torch.manual_seed(0)
+        >>> mlps = [AdditiveNoiseMLP(1, hidden=(4,)).requires_grad_(False) for _ in range(3)]
+        >>> x = torch.randn(4)
+        >>> out = StackedMLP(["a", "b", "c"], mlps, [["x"]] * 3).predict({"x": x}, 4)
+        >>> torch.allclose(out, torch.stack([m.predict(x[:, None]) for m in mlps]))
+        True
+        """
         cols = [values[p] if values[p].dtype == self.dtype else values[p].to(self.dtype) for p in self.gather]
         h = torch.stack(cols).view(self.k, self.p_max, n)  # (k, p_max, N)
         h = (h - self.in_shift) / self.in_scale
@@ -95,7 +119,17 @@ def _groups(names: Sequence[str], mechanisms: Mapping[str, Mechanism],
 class EvaluationPlan:
     """How to evaluate a model's mechanisms in few ops: per topological level for the predict
     step (``levels``: a list of ``(stacks, single variables)``), and all at once for abduction
-    (``abduct_stacks``, ``abduct_rest``), where every parent is observed."""
+    (``abduct_stacks``, ``abduct_rest``), where every parent is observed.
+
+    Examples
+    --------
+    >>> from causalworld.scm.mechanisms import GaussianRoot
+    >>> mechanisms = {"x": GaussianRoot(), "y": AdditiveNoiseMLP(1, hidden=(4,)), "z": AdditiveNoiseMLP(1, hidden=(4,))}
+    >>> parents = {"x": [], "y": ["x"], "z": ["x"]}
+    >>> plan = EvaluationPlan([["x"], ["y", "z"]], mechanisms, parents, ["x", "y", "z"])
+    >>> plan.useful, plan.levels[1][0][0].names, plan.abduct_rest  # y and z stacked, x alone
+    (True, ['y', 'z'], ['x'])
+    """
 
     def __init__(self, levels: Sequence[Sequence[str]], mechanisms: Mapping[str, Mechanism],
                  parents: Mapping[str, Sequence[str]], order: Sequence[str]) -> None:

@@ -18,7 +18,14 @@ __all__ = ["as_device", "available_devices"]
 
 
 def available_devices() -> list[str]:
-    """Device names this machine can compute on, e.g. ``['cpu', 'cuda:0']``."""
+    """Device names this machine can compute on, e.g. ``['cpu', 'cuda:0']``.
+
+    Examples
+    --------
+    >>> names = available_devices()
+    >>> names[0], all(as_device(n).type in ("cpu", "cuda", "mps") for n in names)
+    ('cpu', True)
+    """
     names = ["cpu"]
     if torch.cuda.is_available():
         names += [f"cuda:{i}" for i in range(torch.cuda.device_count())]

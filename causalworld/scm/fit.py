@@ -126,7 +126,17 @@ def _labelled(col: Any, name: str) -> tuple[bool, int, tuple[Any, ...]]:
 
 
 def fit_linear(X: torch.Tensor, y: torch.Tensor) -> tuple[LinearGaussian, float]:
-    """Least squares ``y ~ X w + b``; returns the mechanism (noise std = residual RMS) and R²."""
+    """Least squares ``y ~ X w + b``; returns the mechanism (noise std = residual RMS) and R².
+
+    Examples
+    --------
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(200, 1, generator=g, dtype=torch.float64)
+    >>> y = 2 * X[:, 0] + 1 + 0.1 * torch.randn(200, generator=g, dtype=torch.float64)
+    >>> m, r2 = fit_linear(X, y)
+    >>> round(m.weight.detach()[0].item(), 1), round(m.bias.detach().item(), 1), r2 > 0.99
+    (2.0, 1.0, True)
+    """
     n, p = X.shape
     A = torch.cat([X, torch.ones(n, 1, dtype=X.dtype, device=X.device)], dim=1)
     sol = torch.linalg.lstsq(A.cpu(), y.unsqueeze(1).cpu()).solution.squeeze(1).to(X.device)
@@ -399,7 +409,21 @@ def _mean_of(nets: list[AdditiveNoiseMLP], X: torch.Tensor, y: torch.Tensor) -> 
 
 def fit_discrete(X: torch.Tensor, y: torch.Tensor, k: int, *, l2: float = 1e-4, steps: int = 100) -> tuple[Mechanism, float]:
     """Multinomial logistic regression by L-BFGS; a :class:`Binary` for two categories, else a
-    :class:`Categorical`. Returns the mechanism and the training accuracy."""
+    :class:`Categorical`. Returns the mechanism and the training accuracy.
+
+    Examples
+    --------
+    >>> X = torch.randn(200, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    >>> y = (torch.rand(200, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    ...      < torch.sigmoid(3 * X[:, 0])).long()  # P(y = 1) = sigmoid(3 x)
+    >>> m, acc = fit_discrete(X, y, 2)
+    >>> type(m).__name__, round(m.weight.detach()[0].item(), 1), acc > 0.75
+    ('Binary', 2.7, True)
+    >>> three = torch.bucketize(X[:, 0], torch.tensor([-0.5, 0.5], dtype=torch.float64))
+    >>> m, acc = fit_discrete(X, three, 3)
+    >>> type(m).__name__, acc > 0.95
+    ('Categorical', True)
+    """
     n, p = X.shape
     m: Mechanism = Binary(p) if k == 2 else Categorical(p, k)
     m = m.to(dtype=X.dtype, device=X.device)

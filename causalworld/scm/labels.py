@@ -33,7 +33,13 @@ Label = str | bool | int | float
 
 
 def default_labels(k: int) -> tuple[int, ...]:
-    """The labels of a variable fitted on codes: ``(0, 1, ..., k - 1)``."""
+    """The labels of a variable fitted on codes: ``(0, 1, ..., k - 1)``.
+
+    Examples
+    --------
+    >>> default_labels(3)
+    (0, 1, 2)
+    """
     return tuple(range(k))
 
 
@@ -81,7 +87,13 @@ def check_labels(variable: str, labels: Sequence[Any], k: int) -> tuple[Label, .
 
 
 def numeric_labels(labels: Sequence[Any]) -> bool:
-    """Whether the labels are numbers (not booleans): then numbers given are read as labels."""
+    """Whether the labels are numbers (not booleans): then numbers given are read as labels.
+
+    Examples
+    --------
+    >>> numeric_labels((0.5, 2.0)), numeric_labels(("lo", "hi")), numeric_labels((False, True))
+    (True, False, False)
+    """
     return all(isinstance(x, numbers.Number) and not isinstance(x, (bool, np.bool_)) for x in labels)
 
 
