@@ -17,7 +17,15 @@ __all__ = ["Status", "STATUSES", "status_of", "error_class"]
 
 
 class Status(NamedTuple):
-    """What an error becomes at the edge: an HTTP status and an exit code of the command."""
+    """What an error becomes at the edge: an HTTP status and an exit code of the command.
+
+    Examples
+    --------
+    >>> STATUSES[E.AuthenticationError]
+    Status(http=401, exit=4)
+    >>> Status(422, 2).http
+    422
+    """
 
     http: int
     exit: int
