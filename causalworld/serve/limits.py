@@ -89,7 +89,23 @@ def _too_large(detail: str) -> bytes:
 class BodySizeLimit:
     """ASGI middleware: refuse a body past ``max_bytes`` before it is read (by its Content-Length)
     or while it streams in (a chunked body, read here up to the limit and then handed on), with a
-    413 and the error body of every refusal."""
+    413 and the error body of every refusal.
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> sent = []
+    >>> async def send(message):
+    ...     sent.append(message)
+    >>> async def receive():
+    ...     return {"type": "http.request", "body": b"", "more_body": False}
+    >>> async def app(scope, receive, send):  # the app behind the limit: not reached here
+    ...     raise AssertionError("the body should have been refused")
+    >>> scope = {"type": "http", "headers": [(b"content-length", b"100")]}
+    >>> asyncio.run(BodySizeLimit(app, max_bytes=10)(scope, receive, send))
+    >>> sent[0]["status"], json.loads(sent[1]["body"])["error"]
+    (413, 'RequestTooLargeError')
+    """
 
     def __init__(self, app: Any, max_bytes: int) -> None:
         self.app = app
