@@ -94,19 +94,43 @@ class Client:
 
     Examples
     --------
-    With a server running (``causalworld serve my_model/``), a session reads like the library
-    (these lines need that server, so they are not run here; ``tests/test_client.py`` runs them):
+    A session reads like the library. Here the server runs in a thread of this process (from a
+    shell, ``causalworld serve my_model/`` starts one):
 
-    >>> client = Client("http://127.0.0.1:8000")
-    >>> client.graph().nodes  # doctest: +SKIP
-    ['x', 'y']
-    >>> client.counterfactual(pd.DataFrame({"x": [1.0], "y": [2.5]}), {"x": 0.0})  # doctest: +SKIP
+    >>> import threading, time, uvicorn
+    >>> from causalworld.serve.app import create_app
+    >>> from causalworld.serve.process import free_port
+    >>> scm = cw.SCM.linear([("x", "y")], {("x", "y"): 2.0}, 0.5, dtype=torch.float64)
+    >>> port = free_port()
+    >>> server = uvicorn.Server(uvicorn.Config(create_app(scm), port=port, log_level="warning"))
+    >>> thread = threading.Thread(target=server.run, daemon=True)
+    >>> thread.start()
+    >>> while not server.started:
+    ...     time.sleep(0.01)
+    >>> client = Client(f"http://127.0.0.1:{port}")
+    >>> client.health().status, sorted(client.networkx().edges)
+    ('ok', [('x', 'y')])
+    >>> client.sample(3, do={"x": 1.0}, seed=0)["x"].tolist()
+    [1.0, 1.0, 1.0]
+    >>> client.counterfactual(pd.DataFrame({"x": [1.0], "y": [2.5]}), {"x": 0.0})  # y's noise 0.5 is kept
          x    y
     0  0.0  0.5
-    >>> client.sample(2, do={"q": 1.0})  # doctest: +SKIP
+    >>> observed = pd.DataFrame({"x": [1.0, 2.0], "y": [2.5, 3.5]})
+    >>> client.interventional_samples({"x": 0.0}, observed, seed=0)["x"].tolist()
+    [0.0, 0.0]
+    >>> client.graph().parents["y"]
+    ['x']
+    >>> client.average_causal_effect("y", {"x": 1.0}, {"x": 0.0}, num_samples_to_draw=100, seed=0)
+    2.0
+    >>> client.explain("x", "y").total_effect
+    2.0
+    >>> client.sample(2, do={"q": 1.0})
     Traceback (most recent call last):
     ...
-    causalworld.errors.UnknownVariableError: 'q' is not a variable of this SCM; Known: x, y
+    causalworld.errors.UnknownVariableError: 'q' is not a variable of this SCM; ...
+    >>> client.close()
+    >>> server.should_exit = True
+    >>> thread.join()
     >>> Client("127.0.0.1:8000")
     Traceback (most recent call last):
     ...
