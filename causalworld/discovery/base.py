@@ -211,11 +211,30 @@ class Learner:
                 if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
 
     def get_params(self) -> dict[str, Any]:
-        """The settings given to ``__init__``, by name."""
+        """The settings given to ``__init__``, by name.
+
+        Examples
+        --------
+        >>> from causalworld.discovery import SortRegressLearner
+        >>> params = SortRegressLearner(sort_by="var", progress=False).get_params()
+        >>> params["sort_by"], params["seed"]
+        ('var', 0)
+        """
         return {name: getattr(self, name) for name in self._param_names()}
 
     def set_params(self, **params: Any) -> "Learner":
-        """Change settings (takes effect at the next ``fit``); returns self."""
+        """Change settings (takes effect at the next ``fit``); returns self.
+
+        Examples
+        --------
+        >>> from causalworld.discovery import SortRegressLearner
+        >>> SortRegressLearner(progress=False).set_params(sort_by="var", seed=3)
+        SortRegressLearner(sort_by='var', progress=False, seed=3)
+        >>> SortRegressLearner().set_params(sort_bye="var")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        causalworld.errors.UnknownVariableError: ...
+        """
         names = self._param_names()
         for k, v in params.items():
             if k not in names:
@@ -265,7 +284,14 @@ class Learner:
     def default_mechanisms(self) -> str:
         """The mechanisms of ``scm_`` when ``mechanisms=None``: those the learner's own model of the
         data assumes (``"linear"`` here, for the linear-Gaussian tests and scores; a learner with a
-        nonlinear score or conditionals returns ``"mlp"``)."""
+        nonlinear score or conditionals returns ``"mlp"``).
+
+        Examples
+        --------
+        >>> from causalworld.discovery import SortRegressLearner
+        >>> SortRegressLearner().default_mechanisms()
+        'linear'
+        """
         return "linear"
 
     def _mechanisms(self) -> str | dict:
@@ -273,7 +299,14 @@ class Learner:
         return self.default_mechanisms() if mech is None else mech
 
     def knowledge(self) -> Knowledge:
-        """The background knowledge from the ``forbidden``, ``required`` and ``tiers`` settings."""
+        """The background knowledge from the ``forbidden``, ``required`` and ``tiers`` settings.
+
+        Examples
+        --------
+        >>> from causalworld.discovery import SortRegressLearner
+        >>> SortRegressLearner(forbidden=[("a", "b")]).knowledge()
+        Knowledge(forbidden=[('a', 'b')], required=[], tiers={})
+        """
         k = Knowledge(getattr(self, "forbidden", None), getattr(self, "required", None), getattr(self, "tiers", None))
         if not k.empty and not self.supports_knowledge:
             raise ArgumentError(
@@ -283,7 +316,14 @@ class Learner:
         return k
 
     def min_rows(self, d: int) -> int:
-        """Fewest rows each variable needs where it was not intervened."""
+        """Fewest rows each variable needs where it was not intervened.
+
+        Examples
+        --------
+        >>> from causalworld.discovery import SortRegressLearner
+        >>> SortRegressLearner().min_rows(3), SortRegressLearner().min_rows(10)
+        (5, 12)
+        """
         return max(5, d + 2)
 
     # ------------------------------------------------------------------ fit
