@@ -69,7 +69,13 @@ def _affine_columns(A: Tensor, r: Tensor, columns: list[Tensor]) -> Tensor:
 
 
 def keep_vector(like: Tensor, cut: frozenset[int]) -> Tensor:
-    """Ones, with zeros at the ``cut`` positions."""
+    """Ones, with zeros at the ``cut`` positions.
+
+    Examples
+    --------
+    >>> keep_vector(torch.zeros(4), frozenset({1, 3}))
+    tensor([1., 0., 1., 0.])
+    """
     keep = torch.ones_like(like)
     if cut:
         keep[sorted(cut)] = 0.0
@@ -279,34 +285,85 @@ class SCM:
     # ------------------------------------------------------------------ structure
     @property
     def graph(self) -> nx.DiGraph:
-        """The causal DAG (a frozen ``networkx.DiGraph``)."""
+        """The causal DAG (a frozen ``networkx.DiGraph``).
+
+        Examples
+        --------
+        >>> scm = cw.SCM.linear([("x", "y")], {("x", "y"): 2.0}, 0.5)
+        >>> sorted(scm.graph.edges), nx.is_frozen(scm.graph)
+        ([('x', 'y')], True)
+        """
         return self._graph
 
     @property
     def variables(self) -> tuple[str, ...]:
-        """Variable names in topological order (the order of every matrix over variables)."""
+        """Variable names in topological order (the order of every matrix over variables).
+
+        Examples
+        --------
+        >>> cw.SCM.linear([("b", "a"), ("c", "a")], {}, 1.0).variables
+        ('b', 'c', 'a')
+        """
         return self._variables
 
     @property
     def mechanisms(self) -> dict[str, Mechanism]:
+        """``{variable: mechanism}``, a copy (the model itself does not change through it).
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import Binary, GaussianRoot
+        >>> scm = SCM([("x", "on")], {"x": GaussianRoot(), "on": Binary(1, weight=[2.0])})
+        >>> {v: type(m).__name__ for v, m in scm.mechanisms.items()}
+        {'x': 'GaussianRoot', 'on': 'Binary'}
+        """
         return dict(self._mechanisms)
 
     @property
     def interventions(self) -> dict[str, Intervention]:
-        """The interventions applied by :meth:`do` to reach this model (empty for the original)."""
+        """The interventions applied by :meth:`do` to reach this model (empty for the original).
+
+        Examples
+        --------
+        >>> scm = cw.SCM.linear([("x", "y")], {("x", "y"): 2.0}, 0.5)
+        >>> scm.interventions, scm.do({"x": 1.0}).interventions["x"].value
+        ({}, 1.0)
+        """
         return dict(self._interventions)
 
     @property
     def dtype(self) -> torch.dtype:
+        """The float dtype every query computes in (float32 or float64).
+
+        Examples
+        --------
+        >>> cw.SCM.linear([("x", "y")], {("x", "y"): 2.0}, 0.5, dtype=torch.float64).dtype
+        torch.float64
+        """
         return self._dtype
 
     @property
     def device(self) -> torch.device:
+        """The device the mechanisms and every query's tensors live on.
+
+        Examples
+        --------
+        >>> scm = cw.SCM.linear([("x", "y")], {("x", "y"): 2.0}, 0.5)
+        >>> scm.device
+        device(type='cpu')
+        """
         return self._device
 
     @property
     def fitted_ranges(self) -> dict[str, tuple[float, float]]:
-        """``{variable: (min, max)}`` of the data the model was fitted on (empty if not fitted)."""
+        """``{variable: (min, max)}`` of the data the model was fitted on (empty if not fitted).
+
+        Examples
+        --------
+        >>> scm = cw.SCM.linear([("x", "y")], {("x", "y"): 2.0}, 0.5)
+        >>> scm.fitted_ranges  # built, not fitted
+        {}
+        """
         return dict(self._fitted_ranges)
 
     @property
@@ -339,22 +396,51 @@ class SCM:
         return out
 
     def parents(self, variable: str) -> tuple[str, ...]:
-        """The parents of ``variable``, in the order its mechanism takes them."""
+        """The parents of ``variable``, in the order its mechanism takes them.
+
+        Examples
+        --------
+        >>> cw.SCM.linear([("a", "c"), ("b", "c")], {}, 1.0).parents("c")
+        ('a', 'b')
+        """
         self._check_name(variable)
         return self._parents[variable]
 
     def cardinality(self, variable: str) -> int | None:
-        """Number of categories of a discrete variable; ``None`` for a continuous one."""
+        """Number of categories of a discrete variable; ``None`` for a continuous one.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import Binary, GaussianRoot
+        >>> scm = SCM([("x", "on")], {"x": GaussianRoot(), "on": Binary(1, weight=[2.0])})
+        >>> scm.cardinality("on"), scm.cardinality("x")
+        (2, None)
+        """
         self._check_name(variable)
         return self._mechanisms[variable].cardinality
 
     @property
     def discrete(self) -> dict[str, int]:
-        """``{variable: cardinality}`` for the discrete variables."""
+        """``{variable: cardinality}`` for the discrete variables.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import Binary, GaussianRoot
+        >>> scm = SCM([("x", "on")], {"x": GaussianRoot(), "on": Binary(1, weight=[2.0])})
+        >>> scm.discrete
+        {'on': 2}
+        """
         return {v: m.cardinality for v, m in self._mechanisms.items() if m.discrete}
 
     def adjacency(self) -> Tensor:
-        """``A[i, j] = 1`` iff ``variables[i] -> variables[j]``."""
+        """``A[i, j] = 1`` iff ``variables[i] -> variables[j]``.
+
+        Examples
+        --------
+        >>> scm = cw.SCM.linear([("x", "y")], {("x", "y"): 2.0}, 0.5)
+        >>> scm.adjacency().tolist()
+        [[0.0, 1.0], [0.0, 0.0]]
+        """
         return torch.from_numpy(graphs.to_adjacency(self._graph, self._variables))
 
     def _check_name(self, name: str) -> None:

@@ -352,6 +352,12 @@ LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
 def normal_log_prob(x: Tensor, std: Tensor | float) -> Tensor:
-    """log N(x; 0, std^2), elementwise."""
+    """log N(x; 0, std^2), elementwise.
+
+    Examples
+    --------
+    >>> normal_log_prob(torch.tensor([0.0, 1.0]), 1.0)  # -log(sqrt(2 pi)) - x^2 / 2
+    tensor([-0.9189, -1.4189])
+    """
     std = torch.as_tensor(std, dtype=x.dtype, device=x.device)
     return -0.5 * (x / std) ** 2 - torch.log(std) - LOG_SQRT_2PI
