@@ -79,7 +79,13 @@ class MixedGraph:
     @classmethod
     def from_networkx(cls, graph: nx.DiGraph, nodes: Sequence[str] | None = None) -> "MixedGraph":
         """From a DiGraph where a pair of opposite edges is an undirected edge (or bidirected,
-        when both carry ``kind="bidirected"``)."""
+        when both carry ``kind="bidirected"``).
+
+        Examples
+        --------
+        >>> MixedGraph.from_networkx(nx.DiGraph([("a", "b"), ("b", "a"), ("b", "c")]))
+        MixedGraph(b -> c, a -- b)
+        """
         nodes = list(graph.nodes) if nodes is None else list(nodes)
         directed, undirected, bidirected = [], set(), set()
         for u, v, data in graph.edges(data=True):
@@ -92,14 +98,28 @@ class MixedGraph:
 
     @classmethod
     def from_dag(cls, dag: nx.DiGraph, nodes: Sequence[str] | None = None) -> "MixedGraph":
-        """A fully directed mixed graph."""
+        """A fully directed mixed graph.
+
+        Examples
+        --------
+        >>> g = MixedGraph.from_dag(nx.DiGraph([("a", "b")]))
+        >>> g, g.is_dag
+        (MixedGraph(a -> b), True)
+        """
         return cls(list(dag.nodes) if nodes is None else nodes, directed=list(dag.edges))
 
     # ------------------------------------------------------------------ reading
     def to_networkx(self) -> nx.DiGraph:
         """A ``networkx.DiGraph``: directed edges once, undirected and bidirected edges as two
         opposite edges; every edge carries ``kind`` (``"directed"``, ``"undirected"``,
-        ``"bidirected"``)."""
+        ``"bidirected"``).
+
+        Examples
+        --------
+        >>> g = MixedGraph("ab", undirected=[("a", "b")]).to_networkx()
+        >>> sorted(g.edges(data="kind"))
+        [('a', 'b', 'undirected'), ('b', 'a', 'undirected')]
+        """
         g = nx.DiGraph()
         g.add_nodes_from(self.nodes)
         g.add_edges_from(self.directed, kind="directed")
@@ -111,7 +131,13 @@ class MixedGraph:
 
     def adjacency(self, nodes: Sequence[str] | None = None) -> np.ndarray:
         """``A[i, j] = 1`` for ``i -> j``; both ``A[i, j]`` and ``A[j, i]`` for undirected and
-        bidirected edges (the CPDAG matrix convention)."""
+        bidirected edges (the CPDAG matrix convention).
+
+        Examples
+        --------
+        >>> MixedGraph("abc", directed=[("a", "c")], undirected=[("a", "b")]).adjacency().tolist()
+        [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+        """
         nodes = list(self.nodes) if nodes is None else list(nodes)
         idx = {v: i for i, v in enumerate(nodes)}
         a = np.zeros((len(nodes), len(nodes)))
@@ -123,10 +149,23 @@ class MixedGraph:
 
     @property
     def is_dag(self) -> bool:
-        """True when every edge is directed and there is no directed cycle."""
+        """True when every edge is directed and there is no directed cycle.
+
+        Examples
+        --------
+        >>> MixedGraph("ab", directed=[("a", "b")]).is_dag, MixedGraph("ab", undirected=[("a", "b")]).is_dag
+        (True, False)
+        """
         return not self.undirected and not self.bidirected and nx.is_directed_acyclic_graph(self.to_networkx())
 
     def n_edges(self) -> int:
+        """The number of edges of every kind (an undirected edge counts once).
+
+        Examples
+        --------
+        >>> MixedGraph("abc", directed=[("a", "c")], undirected=[("a", "b")]).n_edges()
+        2
+        """
         return len(self.directed) + len(self.undirected) + len(self.bidirected)
 
     def __eq__(self, other: object) -> bool:

@@ -108,22 +108,48 @@ class Knowledge:
 
     @property
     def empty(self) -> bool:
-        """True when there is no knowledge at all."""
+        """True when there is no knowledge at all.
+
+        Examples
+        --------
+        >>> Knowledge().empty, Knowledge(tiers=[["x"], ["y"]]).empty
+        (True, False)
+        """
         return not (self.forbidden or self.required or self.tiers)
 
     def merge(self, other: "Knowledge") -> "Knowledge":
-        """Both pieces of knowledge at once (tiers of ``other`` win for names in both)."""
+        """Both pieces of knowledge at once (tiers of ``other`` win for names in both).
+
+        Examples
+        --------
+        >>> Knowledge(forbidden=[("y", "x")]).merge(Knowledge(required=[("x", "z")]))
+        Knowledge(forbidden=[('y', 'x')], required=[('x', 'z')], tiers={})
+        """
         return Knowledge(self.forbidden + other.forbidden, self.required + other.required, {**self.tiers, **other.tiers})
 
     def restrict(self, variables: Sequence[str]) -> "Knowledge":
-        """The knowledge about ``variables`` only (edges naming other variables are dropped)."""
+        """The knowledge about ``variables`` only (edges naming other variables are dropped).
+
+        Examples
+        --------
+        >>> Knowledge(forbidden=[("y", "x"), ("z", "x")]).restrict(["x", "y"])
+        Knowledge(forbidden=[('y', 'x')], required=[], tiers={})
+        """
         keep = set(variables)
         return Knowledge([e for e in self.forbidden if e[0] in keep and e[1] in keep],
                          [e for e in self.required if e[0] in keep and e[1] in keep],
                          {k: t for k, t in self.tiers.items() if k in keep})
 
     def check(self, variables: Sequence[str]) -> "Knowledge":
-        """Check the names against ``variables`` and the knowledge against itself; returns self."""
+        """Check the names against ``variables`` and the knowledge against itself; returns self.
+
+        Examples
+        --------
+        >>> Knowledge(required=[("x", "y")], forbidden=[("x", "y")]).check(["x", "y"])
+        Traceback (most recent call last):
+        ...
+        causalworld.errors.ArgumentError: x -> y is both required and forbidden; drop one of them
+        """
         known = list(variables)
         kset = set(known)
         for what, edges in (("forbidden", self.forbidden), ("required", self.required)):
@@ -160,7 +186,13 @@ class Knowledge:
 
     def allowed(self, variables: Sequence[str]) -> np.ndarray:
         """Boolean ``[d, d]``: ``A[i, j]`` is True iff ``variables[i] -> variables[j]`` may be an edge
-        (the diagonal is False)."""
+        (the diagonal is False).
+
+        Examples
+        --------
+        >>> Knowledge(forbidden=[("y", "x")]).allowed(["x", "y"]).tolist()
+        [[False, True], [False, False]]
+        """
         names = list(variables)
         index = {v: i for i, v in enumerate(names)}
         d = len(names)
@@ -176,7 +208,13 @@ class Knowledge:
         return a
 
     def required_matrix(self, variables: Sequence[str]) -> np.ndarray:
-        """Boolean ``[d, d]``: ``R[i, j]`` is True iff ``variables[i] -> variables[j]`` is required."""
+        """Boolean ``[d, d]``: ``R[i, j]`` is True iff ``variables[i] -> variables[j]`` is required.
+
+        Examples
+        --------
+        >>> Knowledge(required=[("y", "x")]).required_matrix(["x", "y"]).tolist()
+        [[False, False], [True, False]]
+        """
         names = list(variables)
         index = {v: i for i, v in enumerate(names)}
         r = np.zeros((len(names), len(names)), dtype=bool)
@@ -187,7 +225,13 @@ class Knowledge:
 
     def violations(self, graph: Any) -> list[str]:
         """Every way ``graph`` (DiGraph or edge list; undirected edges as both directions)
-        contradicts this knowledge, as readable strings; empty when it obeys it."""
+        contradicts this knowledge, as readable strings; empty when it obeys it.
+
+        Examples
+        --------
+        >>> Knowledge(required=[("x", "z")], tiers=[["x"], ["y"]]).violations([("y", "x")])
+        ['y -> x goes from tier 1 back to tier 0', 'x -> z is required but missing']
+        """
         edges = set(graph.edges) if isinstance(graph, nx.DiGraph) else set(map(tuple, graph))
         out = []
         for u, v in sorted(edges):
@@ -202,7 +246,16 @@ class Knowledge:
 
     def to_causallearn(self, variables: Sequence[str], nodes: Sequence[Any]):
         """The knowledge as causal-learn's ``BackgroundKnowledge`` over its graph ``nodes``
-        (one per variable, in the same order). Tiers become causal-learn tiers."""
+        (one per variable, in the same order). Tiers become causal-learn tiers.
+
+        Examples
+        --------
+        >>> from causallearn.graph.GraphNode import GraphNode
+        >>> nodes = [GraphNode("x"), GraphNode("y")]
+        >>> bk = Knowledge(forbidden=[("y", "x")]).to_causallearn(["x", "y"], nodes)
+        >>> bk.is_forbidden(nodes[1], nodes[0]), bk.is_forbidden(nodes[0], nodes[1])
+        (True, False)
+        """
         from causallearn.utils.PCUtils.BackgroundKnowledge import BackgroundKnowledge
 
         index = {v: i for i, v in enumerate(variables)}
