@@ -328,6 +328,13 @@ class LinearGaussian(_AdditiveFamily):
         self.bias = nn.Parameter(_as_param(bias, (), 0.0, self.dtype, "LinearGaussian bias"))
 
     def predict(self, parents: Tensor) -> Tensor:
+        """``w . parents + b``, ``[N]``.
+
+        Examples
+        --------
+        >>> LinearGaussian(2, weight=[1.0, -2.0], bias=0.5).predict(torch.tensor([[1.0, 1.0]]))
+        tensor([-0.5000], grad_fn=<AddBackward0>)
+        """
         if self.n_parents == 0:
             return self.bias.expand(parents.shape[0])
         return torch.mv(parents, self.weight) + self.bias
@@ -403,6 +410,16 @@ class AdditiveNoiseMLP(_AdditiveFamily):
         self.register_buffer("out_scale", torch.tensor(1.0, dtype=self.dtype))
 
     def predict(self, parents: Tensor) -> Tensor:
+        """The network's output for standardised ``parents``, in the variable's units, ``[N]``.
+
+        Examples
+        --------
+        >>> _ = torch.manual_seed(0)
+        >>> m = AdditiveNoiseMLP(2, hidden=(4,)).requires_grad_(False)
+        >>> pa = torch.randn(3, 2)
+        >>> torch.equal(m.predict(pa), m(pa, torch.zeros(3)))  # the noise-free value
+        True
+        """
         # The layers are applied functionally: nn.Module call overhead dominates single-row queries.
         h = (parents - self.in_shift) / self.in_scale  # (N, p)
         act = _FUNCTIONAL[self.activation]
@@ -456,6 +473,14 @@ class PostNonlinear(_AdditiveFamily):
         self.link_name = link
 
     def predict(self, parents: Tensor) -> Tensor:
+        """The inner model's ``f(parents)``, before the noise and the link.
+
+        Examples
+        --------
+        >>> m = PostNonlinear(LinearGaussian(1, weight=[2.0]), link="exp")
+        >>> m.predict(torch.tensor([[0.5]])).item()
+        1.0
+        """
         return self.inner.predict(parents)
 
     def get_config(self) -> dict[str, Any]:
@@ -464,6 +489,14 @@ class PostNonlinear(_AdditiveFamily):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "PostNonlinear":
+        """A new PostNonlinear (and its inner model) from :meth:`get_config`'s dict.
+
+        Examples
+        --------
+        >>> m = PostNonlinear(LinearGaussian(1, weight=[2.0]), link="cube", noise_std=0.3)
+        >>> PostNonlinear.from_config(m.get_config()).get_config() == m.get_config()
+        True
+        """
         inner_cls = _INNER[config["inner"]["class"]]
         return cls(inner_cls(**config["inner"]["config"]), link=config["link"], noise_std=config["noise_std"],
                    noise_mean=config.get("noise_mean", 0.0))

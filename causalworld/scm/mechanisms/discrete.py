@@ -67,10 +67,23 @@ class Binary(Mechanism):
 
     @property
     def cardinality(self) -> int:
+        """Always 2: the codes 0 and 1.
+
+        Examples
+        --------
+        >>> Binary(1).cardinality
+        2
+        """
         return 2
 
     def logit(self, parents: Tensor) -> Tensor:
-        """``eta = logit P(x = 1 | parents)``, ``[N]``."""
+        """``eta = logit P(x = 1 | parents)``, ``[N]``.
+
+        Examples
+        --------
+        >>> Binary(1, weight=[3.0], bias=-1.0).logit(torch.tensor([[1.0], [0.0]]))
+        tensor([ 2., -1.], grad_fn=<AddBackward0>)
+        """
         if self.n_parents == 0:
             return self.bias.expand(parents.shape[0])
         return torch.mv(parents, self.weight) + self.bias
@@ -142,14 +155,34 @@ class Categorical(Mechanism):
 
     @property
     def cardinality(self) -> int:
+        """The number of categories ``K`` (codes ``0..K-1``).
+
+        Examples
+        --------
+        >>> Categorical(0, 3).cardinality
+        3
+        """
         return self._k
 
     @property
     def noise_shape(self) -> tuple[int, ...]:
+        """``(K,)``: one Gumbel per category (Gumbel-max sampling).
+
+        Examples
+        --------
+        >>> Categorical(0, 3).sample_noise(5).shape
+        torch.Size([5, 3])
+        """
         return (self._k,)
 
     def logits(self, parents: Tensor) -> Tensor:
-        """Unnormalised log-probabilities of each category, ``[N, cardinality]``."""
+        """Unnormalised log-probabilities of each category, ``[N, cardinality]``.
+
+        Examples
+        --------
+        >>> Categorical(0, 3, bias=[0.0, 1.0, 2.0]).logits(torch.empty(2, 0)).tolist()
+        [[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]]
+        """
         if self.n_parents == 0:
             return self.bias.expand(parents.shape[0], self._k)
         return parents @ self.weight + self.bias
