@@ -165,11 +165,25 @@ class Episodes:
 
     @property
     def device(self) -> torch.device:
+        """The device the frames (and every other tensor) are on.
+
+        Examples
+        --------
+        >>> Episodes(torch.zeros(1, 1, 1, 8, 8, dtype=torch.uint8), {"x": torch.zeros(1)}).device
+        device(type='cpu')
+        """
         return self.frames.device
 
     @property
     def time_varying(self) -> tuple[str, ...]:
-        """The variables with one value per frame."""
+        """The variables with one value per frame.
+
+        Examples
+        --------
+        >>> eps = Episodes(torch.zeros(4, 2, 3, 8, 8, dtype=torch.uint8), {"a": torch.arange(4.0), "b": torch.ones(4, 2)})
+        >>> eps.time_varying
+        ('b',)
+        """
         return tuple(v for v in self.names if v in self.values and self.values[v].dim() == 2)
 
     def __repr__(self) -> str:
@@ -177,7 +191,15 @@ class Episodes:
         return f"<Episodes n={n}, T={T}, {C}x{H}x{W}, {len(self.names)} variables, {int(self.targets.any(1).sum())} intervened>"
 
     def target_sets(self) -> list[set[str]]:
-        """The intervened variables of each episode, as sets of names."""
+        """The intervened variables of each episode, as sets of names.
+
+        Examples
+        --------
+        >>> eps = Episodes(torch.zeros(2, 1, 1, 8, 8, dtype=torch.uint8), {"a": torch.zeros(2), "b": torch.zeros(2)},
+        ...                targets=torch.tensor([[True, False], [False, False]]))
+        >>> eps.target_sets()
+        [{'a'}, set()]
+        """
         rows = self.targets.cpu().numpy()
         return [{self.names[j] for j in np.nonzero(r)[0]} for r in rows]
 
@@ -262,6 +284,16 @@ class Episodes:
         ------
         DeviceError
             ``device`` is not a device of this machine (an unknown name, ``"meta"``, CUDA without CUDA).
+
+        Examples
+        --------
+        >>> eps = Episodes(torch.zeros(1, 1, 1, 8, 8, dtype=torch.uint8), {"x": torch.zeros(1)})
+        >>> eps.to("cpu").device
+        device(type='cpu')
+        >>> eps.to("meta")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        causalworld.errors.DeviceError: episodes cannot go to 'meta' here; ...
         """
         try:
             device = torch.device(device)
@@ -387,6 +419,20 @@ class Episodes:
         ------
         ModelFileError
             The folder is missing, truncated, altered, foreign or inconsistent.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> eps = Episodes(torch.zeros(2, 1, 1, 8, 8, dtype=torch.uint8), {"x": torch.tensor([1.0, 2.0])})
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     _ = eps.save(d)
+        ...     back = Episodes.load(d)
+        >>> len(back), back.names, back.values["x"].tolist()
+        (2, ('x',), [1.0, 2.0])
+        >>> Episodes.load("/nowhere")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        causalworld.errors.ModelFileError: ...
         """
         fix = "record the episodes and save them again with eps.save(folder)"
         legacy = Path(folder) / _META
