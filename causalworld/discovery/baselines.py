@@ -370,7 +370,13 @@ class PCLearner(_CausalLearnBaseline):
         self.seed = seed
 
     def default_mechanisms(self) -> str:
-        """``"mlp"`` with a kernel (nonparametric) independence test, else ``"linear"``."""
+        """``"mlp"`` with a kernel (nonparametric) independence test, else ``"linear"``.
+
+        Examples
+        --------
+        >>> PCLearner().default_mechanisms(), PCLearner(indep_test="kci").default_mechanisms()
+        ('linear', 'mlp')
+        """
         return "mlp" if self.indep_test in _KERNEL_TESTS else "linear"
 
     def _cl_options(self) -> dict[str, Any]:
@@ -436,7 +442,15 @@ class GESLearner(_CausalLearnBaseline):
         self.seed = seed
 
     def default_mechanisms(self) -> str:
-        """``"mlp"`` with causal-learn's kernel (``*_general``, ``*_multi``) scores, else ``"linear"``."""
+        """``"mlp"`` with causal-learn's kernel (``*_general``, ``*_multi``) scores, else ``"linear"``.
+
+        Examples
+        --------
+        >>> GESLearner().default_mechanisms()
+        'linear'
+        >>> GESLearner(score_func="local_score_marginal_general").default_mechanisms()
+        'mlp'
+        """
         return "mlp" if str(self.score_func).endswith(("_general", "_multi")) else "linear"
 
     def _gaussian(self) -> bool:

@@ -176,10 +176,23 @@ class ExactLearner(Learner):
         self.seed = seed
 
     def default_mechanisms(self) -> str:
-        """``"mlp"`` with the nonlinear RFF score, else ``"linear"`` (BIC and BGe are linear-Gaussian)."""
+        """``"mlp"`` with the nonlinear RFF score, else ``"linear"`` (BIC and BGe are linear-Gaussian).
+
+        Examples
+        --------
+        >>> ExactLearner().default_mechanisms(), ExactLearner(score_func="rff").default_mechanisms()
+        ('linear', 'mlp')
+        """
         return "mlp" if self.score_func == "rff" else "linear"
 
     def min_rows(self, d: int) -> int:
+        """Fewest rows per variable: three more than the largest parent set scored (at least 5).
+
+        Examples
+        --------
+        >>> ExactLearner(max_parents=2).min_rows(10), ExactLearner().min_rows(3)
+        (5, 6)
+        """
         k = self.max_parents if isinstance(self.max_parents, int) and not isinstance(self.max_parents, bool) else min(d, 10)
         return max(5, k + 3)
 

@@ -290,7 +290,15 @@ class GradientLearner(Learner):
         return self.conditionals == "linear" or (self.conditionals == "auto" and self.mechanisms in (None, "linear"))
 
     def default_mechanisms(self) -> str:
-        """The kind of the search's conditionals: ``"linear"`` or ``"mlp"``."""
+        """The kind of the search's conditionals: ``"linear"`` or ``"mlp"``.
+
+        Examples
+        --------
+        >>> GradientLearner(conditionals="linear").default_mechanisms()
+        'linear'
+        >>> GradientLearner(conditionals="mlp").default_mechanisms()
+        'mlp'
+        """
         return "linear" if self._linear_conditionals() else "mlp"
 
     def _check_settings(self) -> torch.device:

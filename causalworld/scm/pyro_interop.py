@@ -136,12 +136,26 @@ class PyroSCM:
 
     @property
     def variables(self) -> tuple[str, ...]:
-        """The variable sites, in the order the model visits them (topological)."""
+        """The variable sites, in the order the model visits them (topological).
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> cw.SCM.linear([("b", "a")], {("b", "a"): 1.0}, 1.0).to_pyro().variables
+        ('b', 'a')
+        """
         return self.scm.variables
 
     @property
     def noise_sites(self) -> dict[str, str]:
-        """``{variable: noise site name}``."""
+        """``{variable: noise site name}``.
+
+        Examples
+        --------
+        >>> import causalworld as cw
+        >>> cw.SCM.linear([("x", "y")], {("x", "y"): 1.0}, 1.0).to_pyro().noise_sites
+        {'x': 'u_x', 'y': 'u_y'}
+        """
         return {v: noise_site(v) for v in self.scm.variables}
 
     def __call__(self, num_samples: int = 1) -> Values:

@@ -73,7 +73,16 @@ class Limits:
             raise OutOfRangeError(f"timeout_s must be a positive number of seconds, got {t}; give, say, 60")
 
     def check_rows(self, rows: int, what: str) -> None:
-        """Raise :class:`~causalworld.errors.RequestTooLargeError` when ``rows`` is past ``max_rows``."""
+        """Raise :class:`~causalworld.errors.RequestTooLargeError` when ``rows`` is past ``max_rows``.
+
+        Examples
+        --------
+        >>> Limits(max_rows=100).check_rows(100, "observed")
+        >>> Limits(max_rows=100).check_rows(101, "observed")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        causalworld.errors.RequestTooLargeError: observed is 101 rows, past this server's limit of 100 rows per request; ...
+        """
         if rows > self.max_rows:
             raise RequestTooLargeError(
                 f"{what} is {rows:,} rows, past this server's limit of {self.max_rows:,} rows per request; "
