@@ -108,15 +108,48 @@ class CausalWorldPrediction(PredictionModel):
         return torch.from_numpy(np.ascontiguousarray(X[:, self._columns]))
 
     def fit(self, X: np.ndarray, Y: np.ndarray) -> None:
-        """Keep the exported parameters (they are fixed); only check that ``X`` has the parents' columns."""
+        """Keep the exported parameters (they are fixed); only check that ``X`` has the parents' columns.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import LinearGaussian
+        >>> f = CausalWorldPrediction(LinearGaussian(2, weight=[1.0, 10.0]), "y", ["b", "a"], ["a", "b"])
+        >>> f.fit(np.zeros((3, 2)), np.zeros(3))  # the parameters stay
+        >>> f.predict(np.array([[1.0, 2.0]]))
+        array([[12.]])
+        >>> f.fit(np.zeros((3, 3)), np.zeros(3))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        causalworld.errors.ConversionError: the causalworld mechanism of 'y' takes 2 parent column(s) ...
+        """
         self._inputs(X)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        """``f(parents)`` for rows of parents in DoWhy's column order, as a ``[N, 1]`` array.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import LinearGaussian
+        >>> f = CausalWorldPrediction(LinearGaussian(2, weight=[1.0, 10.0]), "y", ["b", "a"], ["a", "b"])
+        >>> f.predict(np.array([[1.0, 2.0], [0.0, 1.0]]))  # columns a, b: 1 * b + 10 * a
+        array([[12.],
+               [ 1.]])
+        """
         with torch.no_grad():
             out = self.mechanism.predict(self._inputs(X))
         return out.numpy().reshape(-1, 1)
 
     def clone(self) -> "CausalWorldPrediction":
+        """A copy with the same (fixed) parameters.
+
+        Examples
+        --------
+        >>> from causalworld.scm.mechanisms import LinearGaussian
+        >>> f = CausalWorldPrediction(LinearGaussian(2, weight=[1.0, 10.0]), "y", ["b", "a"], ["a", "b"])
+        >>> twin = f.clone()
+        >>> twin is f, twin.predict(np.array([[1.0, 2.0]]))
+        (False, array([[12.]]))
+        """
         return CausalWorldPrediction(self.mechanism, self.node, self.parents, self.dowhy_parents)
 
     def __str__(self) -> str:
@@ -138,9 +171,23 @@ class CausalWorldLink(InvertibleFunction):
         self.name = name
 
     def evaluate(self, X: np.ndarray) -> np.ndarray:
+        """The link ``g`` applied elementwise (in float64).
+
+        Examples
+        --------
+        >>> CausalWorldLink("cube").evaluate(np.array([2.0]))
+        array([8.])
+        """
         return LINKS[self.name][0](torch.as_tensor(np.asarray(X, dtype=np.float64))).numpy()
 
     def evaluate_inverse(self, X: np.ndarray) -> np.ndarray:
+        """The inverse link ``g^-1`` applied elementwise (in float64).
+
+        Examples
+        --------
+        >>> CausalWorldLink("cube").evaluate_inverse(np.array([8.0, -8.0]))
+        array([ 2., -2.])
+        """
         return LINKS[self.name][1](torch.as_tensor(np.asarray(X, dtype=np.float64))).numpy()
 
     def __str__(self) -> str:

@@ -96,6 +96,16 @@ class WrappedRegressor(_Foreign, _AdditiveFamily):
         self._setup_inputs(model, order, parent_labels or [None] * len(order), what or type(model).__name__)
 
     def predict(self, parents: Tensor) -> Tensor:
+        """The wrapped model's prediction for ``parents``, ``[N]``, in the mechanism's dtype.
+
+        Examples
+        --------
+        >>> from sklearn.linear_model import LinearRegression
+        >>> reg = LinearRegression().fit(np.array([[0.0], [1.0], [2.0]]), [1.0, 3.0, 5.0])  # y = 2 x + 1
+        >>> m = WrappedRegressor(reg, [0], noise_std=1.0, what="LinearRegression")
+        >>> m.predict(torch.tensor([[4.0]], dtype=torch.float64))
+        tensor([9.], dtype=torch.float64)
+        """
         out = np.asarray(self.model.predict(self._inputs(parents)), dtype=np.float64).reshape(-1)
         return torch.from_numpy(out).to(dtype=self.dtype)
 
