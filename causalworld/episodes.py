@@ -180,7 +180,8 @@ class Episodes:
 
         Examples
         --------
-        >>> eps = Episodes(torch.zeros(4, 2, 3, 8, 8, dtype=torch.uint8), {"a": torch.arange(4.0), "b": torch.ones(4, 2)})
+        >>> frames = torch.zeros(4, 2, 3, 8, 8, dtype=torch.uint8)
+        >>> eps = Episodes(frames, {"a": torch.arange(4.0), "b": torch.ones(4, 2)})  # b: one value per frame
         >>> eps.time_varying
         ('b',)
         """
