@@ -18,8 +18,9 @@ __all__ = ["call_with_timeout"]
 
 
 def _child(conn: Any, fn: Callable[..., Any], args: tuple) -> None:
-    # Plain pickle, as bytes: the multiprocessing pickler would pass torch tensors as handles to
-    # this process's shared memory, which are gone once it exits.
+    # Plain pickle, as bytes, over the pipe to the parent that forked this child (no file is read:
+    # the bytes only ever come from this function): the multiprocessing pickler would pass torch
+    # tensors as handles to this process's shared memory, which are gone once it exits.
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

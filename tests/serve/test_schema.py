@@ -6,35 +6,26 @@ headers), and every request the schema forbids is refused with a 4xx."""
 
 from __future__ import annotations
 
-import schemathesis
-import torch
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+import importlib.util
+import sys
+from pathlib import Path
 
-import causalworld as cw
-from causalworld.scm.mechanisms import AdditiveNoiseMLP, Binary, Categorical, GaussianRoot
+import schemathesis
+from hypothesis import HealthCheck, settings
+
 from causalworld.serve import create_app
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance, negative_data_rejection]
-
-
-def _model() -> cw.SCM:
-    torch.manual_seed(0)
-    mechs = {"t": Binary(0, bias=0.3), "c": Categorical(1, 3, weight=[[0.0, 1.0, 2.0]]), "x": GaussianRoot(),
-             "y": AdditiveNoiseMLP(2, hidden=(4,), noise_std=0.5)}
-    return cw.SCM([("t", "c"), ("x", "y"), ("c", "y")], mechs, labels={"t": [False, True], "c": ["lo", "mid", "hi"]})
+# the model and the checks are the ones the longer run in benchmarks/serve_fuzz.py uses
+_SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "serve_fuzz.py"
+_spec = importlib.util.spec_from_file_location("serve_fuzz_benchmark", _SCRIPT)
+_fuzz = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _fuzz
+_spec.loader.exec_module(_fuzz)
+CHECKS = _fuzz.CHECKS
 
 
 # a small row limit, so that generated sizes also meet it
-schema = schemathesis.openapi.from_asgi("/v1/openapi.json", create_app(_model(), max_rows=500))
+schema = schemathesis.openapi.from_asgi("/v1/openapi.json", create_app(_fuzz.model(), max_rows=500))
 
 
 @schema.parametrize()
