@@ -51,11 +51,20 @@ class ServerProcess:
 
     Examples
     --------
-    Start a server of a saved model, ask it, stop it (it takes the seconds of an import of torch,
-    so it is shown, not run here; ``tests/test_client.py`` runs it)::
+    Start a server of a saved model, ask it, stop it (a few seconds: the server imports torch):
 
-        with ServerProcess("my_model/", "--max-rows", "1000") as server:
-            print(Client(server.url).graph().nodes)
+    >>> import tempfile
+    >>> from causalworld.client import Client
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = cw.SCM.linear([("x", "y")], {("x", "y"): 2.0}, dtype=torch.float64).save(folder)
+    >>> server = ServerProcess(folder, "--max-rows", "1000")
+    >>> server.ready() == server.url
+    True
+    >>> with Client(server.url) as client:  # y = 2x + u: observed u = 0.5 is kept
+    ...     client.counterfactual(pd.DataFrame({"x": [1.0], "y": [2.5]}), {"x": 0.0})["y"].tolist()
+    [0.5]
+    >>> "Uvicorn running" in server.stop() or server.proc.returncode is not None
+    True
     """
 
     def __init__(self, folder: str | os.PathLike, *options: str, port: int | None = None,
@@ -70,7 +79,7 @@ class ServerProcess:
         )
 
     def ready(self, timeout: float = 120.0) -> str:
-        """Wait until the server answers and return its URL.
+        """Wait until the server answers and return its URL (the class example shows it).
 
         Raises
         ------
@@ -93,7 +102,7 @@ class ServerProcess:
             time.sleep(0.05)
 
     def stop(self) -> str:
-        """Stop the server (if it runs) and return what it printed."""
+        """Stop the server (if it runs) and return what it printed (the class example shows it)."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
