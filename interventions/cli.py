@@ -98,10 +98,7 @@ def write_report(result: Any, out: Path, *, seconds: float, probe_seed: int = 1)
     >>> report["rounds"], bool(report["shd"] == result.history["shd"].iloc[-1])
     (1, True)
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from causalworld.viz import plot_rounds
 
     history = result.history
     last = history.iloc[-1]
@@ -123,20 +120,13 @@ def write_report(result: Any, out: Path, *, seconds: float, probe_seed: int = 1)
         "history": [{k: (clean(v) if isinstance(v, (float, np.floating)) else int(v) if isinstance(v, (np.integer,)) else v)
                      for k, v in row.items()} for row in history.to_dict(orient="records")],
     }
-    fig, ax = plt.subplots(figsize=(4, 3))
-    ax.plot(history["n_interventions"], history["shd"], marker="o")
-    ax.set_xlabel("interventions so far")
-    ax.set_ylabel("SHD to the true graph")
-    ax.set_title(f"{result.world.id}: SHD per round")
-    fig.tight_layout()
-    fig.savefig(out / "shd.png", dpi=100)
-    plt.close(fig)
-    _counterfactual_strip(result, out, probe_seed, plt)
+    plot_rounds(result, metric="shd", x="n_interventions", title=f"{result.world.id}: SHD per round", path=out / "shd.png")
+    _counterfactual_strip(result, out, probe_seed)
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
-def _counterfactual_strip(result: Any, out: Path, seed: int, plt: Any) -> None:
+def _counterfactual_strip(result: Any, out: Path, seed: int) -> None:
     """Factual, model and simulator frames of one what-if, when the model can draw it."""
     import networkx as nx
 
@@ -158,20 +148,9 @@ def _counterfactual_strip(result: Any, out: Path, seed: int, plt: Any) -> None:
     cf = result.counterfactual(eps, {x: value})
     if cf.frames is None:
         return
-    truth = world.counterfactual_rollout(eps, {x: value}).frames
-    rows = [("factual", eps.frames), ("learned what-if", cf.frames), ("simulator's what-if", truth)]
-    fig, axes = plt.subplots(3, len(eps), figsize=(1.6 * len(eps), 5))
-    for i, (label, frames) in enumerate(rows):
-        for j in range(len(eps)):
-            img = frames[j, -1].permute(1, 2, 0).cpu().numpy()
-            axes[i, j].imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None)
-            axes[i, j].set_xticks([])
-            axes[i, j].set_yticks([])
-        axes[i, 0].set_ylabel(label, fontsize=8)
-    fig.suptitle(f"do({x} = {value:g})")
-    fig.tight_layout()
-    fig.savefig(out / "counterfactual.png", dpi=100)
-    plt.close(fig)
+    from causalworld.viz import counterfactual_strip
+
+    counterfactual_strip(world, eps, {x: value}, learned=cf.frames, path=out / "counterfactual.png")
 
 
 def _print_report(report: dict[str, Any]) -> None:
