@@ -419,9 +419,13 @@ class Experiment:
         torch.set_num_threads(self.threads)
         learner = None
         try:
-            seen = [self._episodes(r, done.interventions[r]) for r in range(done.rounds_done)]
+            # the episodes the encoder will be fitted on: every round up to its last scheduled fit
+            # (a resumed run regenerates those it needs from the record)
+            fitted = [r for r in schedule if r < done.rounds_done]
+            refits_ahead = schedule[-1] >= done.rounds_done
+            upto = done.rounds_done if refits_ahead else (fitted[-1] + 1 if fitted else 0)
+            seen = [self._episodes(r, done.interventions[r]) for r in range(upto)]
             if done.rounds_done:  # resumed: the encoder and the learner as the last round left them
-                fitted = [r for r in schedule if r < done.rounds_done]
                 if fitted:
                     encoder.fit(Episodes.concat(seen[: fitted[-1] + 1]))
                 if done.data is not None:
@@ -439,7 +443,8 @@ class Experiment:
                     ivs = [iv.validate(world) for iv in policy.propose(state, k, np.random.default_rng([seed, r]))]
                 # rollout, in one batch
                 episodes = self._episodes(r, ivs)
-                seen.append(episodes)
+                if r <= schedule[-1]:
+                    seen.append(episodes)
                 done.interventions.append(ivs)
                 # encode: (re)fit on everything seen on the schedule, and then re-encode it all
                 if r in schedule:
