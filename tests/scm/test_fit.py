@@ -73,9 +73,11 @@ def test_fitted_mlp_gives_accurate_counterfactuals():
         assert float((a[v] - b[v]).abs().mean()) / scale < 0.1, v
 
 
-def test_mlp_refit_on_all_rows_is_closer_to_the_true_function():
-    # Early stopping picks the number of steps on held-out rows; refit=True then trains on every
-    # row for that many steps. Against the true function, on four seeds: closer on each.
+@pytest.mark.parametrize("refit", [False, True])
+def test_mlp_is_close_to_the_true_function(refit):
+    # Mini-batches, Polyak averaging and early stopping (refit=False, the default: the averaged
+    # weights at the best held-out error; refit=True: trained again on every row for the number of
+    # steps held-out error picked): within 0.03 of the true function on four seeds.
     from causalworld.scm.fit import fit_mlp
 
     grid = torch.linspace(-2, 2, 401, dtype=torch.float64)[:, None]
@@ -83,13 +85,11 @@ def test_mlp_refit_on_all_rows_is_closer_to_the_true_function():
         g = torch.Generator().manual_seed(seed)
         x = torch.randn(2000, 1, generator=g, dtype=torch.float64)
         y = torch.sin(2 * x[:, 0]) + 0.3 * torch.randn(2000, generator=g, dtype=torch.float64)
-        errors = []
-        for refit in (True, False):
-            m, r2 = fit_mlp(x, y, seed=seed, refit=refit)
-            assert r2 > 0.8
-            with torch.no_grad():
-                errors.append(float((m.predict(grid) - torch.sin(2 * grid[:, 0])).abs().mean()))
-        assert errors[0] < errors[1] < 0.03, (seed, errors)
+        m, r2 = fit_mlp(x, y, seed=seed, refit=refit)
+        assert r2 > 0.8
+        with torch.no_grad():
+            error = float((m.predict(grid) - torch.sin(2 * grid[:, 0])).abs().mean())
+        assert error < 0.03, (seed, error)
 
 
 def test_mlp_members_are_averaged_into_one_wider_mlp():
@@ -206,23 +206,3 @@ def test_bad_fit_settings_get_typed_errors(kwargs, error):
 def test_fitting_no_rows_is_refused():
     with pytest.raises(InsufficientDataError, match="no rows"):
         cw.SCM.fit([("a", "b")], {"a": torch.zeros(0), "b": torch.zeros(0)}, progress=False)
-
-
-@pytest.mark.parametrize("refit", [True, False])
-def test_members_trained_side_by_side_equal_one_fit_per_seed(refit):
-    """fit_mlp(members=k) trains its members as one stacked network: each is the network a
-    single fit_mlp with its seed gives, to float32 rounding (its loss, Adam state and early
-    stopping are its own)."""
-    from causalworld.scm.fit import _fit_stacked, fit_mlp
-
-    g = torch.Generator().manual_seed(0)
-    X = torch.randn(300, 2, generator=g, dtype=torch.float64)
-    y = torch.tanh(2 * X[:, 0]) * X[:, 1] + 0.1 * torch.randn(300, generator=g, dtype=torch.float64)
-    seeds = [3, 3 + 1009]
-    alone = [fit_mlp(X, y, hidden=(8, 8), steps=120, seed=s, refit=refit)[0] for s in seeds]
-    together = _fit_stacked(X, y, seeds, hidden=(8, 8), steps=120, lr=1e-2, weight_decay=1e-4, val_fraction=0.2,
-                            check_every=20, patience=5, refit=refit)
-    probe = torch.randn(40, 2, generator=g, dtype=torch.float64)
-    for a, b in zip(alone, together):
-        with torch.no_grad():
-            assert torch.allclose(a.predict(probe), b.predict(probe), atol=1e-4)
