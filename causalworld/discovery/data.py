@@ -25,7 +25,7 @@ from causalworld.errors import (
     InsufficientDataError,
     ShapeError,
 )
-from causalworld.scm.batch import column_to_tensor
+from causalworld.scm.values import column_to_tensor
 from causalworld.scm.targets import row_patterns, targets_mask
 
 __all__ = ["Problem", "prepare", "lag_name", "unrolled_name", "read_columns"]

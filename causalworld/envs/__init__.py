@@ -8,7 +8,7 @@ targets, noise); ``world.counterfactual_rollout`` replays their noise under anot
 """
 
 from causalworld.envs.check import check_world
-from causalworld.envs.laws import PhysicalLaw
+from causalworld.envs.physical_law import PhysicalLaw
 from causalworld.envs.registry import list_worlds, make, register_world, world_class
 from causalworld.envs.world import Tolerance, World, WorldSpec
 

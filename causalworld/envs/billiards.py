@@ -2,7 +2,7 @@
 
 Each ball ``k`` starts at ``(x_k, y_k)`` with velocity ``(vx_k, vy_k)`` (the roots); every frame,
 balls about to touch exchange momentum along their line of centres, then all move and bounce off
-the walls (:func:`~causalworld.envs.physics.billiard_step`). In the truth, every ball's state at
+the walls (:func:`~causalworld.envs.newtonian.billiard_step`). In the truth, every ball's state at
 frame ``t`` is a function of *every* ball's state at ``t - 1`` (plus a small additive noise), so
 the summary graph links every ball to every ball, whether or not two balls meet in an episode.
 
@@ -34,7 +34,7 @@ import networkx as nx
 import torch
 from torch import Tensor
 
-from causalworld.envs.physics import BilliardStep, stamp_discs
+from causalworld.envs.newtonian import BilliardStep, stamp_discs
 from causalworld.envs.registry import register_world
 from causalworld.envs.world import Tolerance, World, WorldSpec, unrolled_name
 from causalworld.errors import ArgumentError, OutOfRangeError

@@ -3,7 +3,7 @@
 Take the shelf away and the pen falls under gravity; if it lands on the block it knocks the block
 sideways, farther the heavier the pen is against the block; cut the string and the ball falls to
 the floor. The truth is an SCM over per-frame heights with closed-form kinematics
-(:class:`~causalworld.envs.physics.FreeFall`, :class:`~causalworld.envs.physics.Knock`), plus a
+(:class:`~causalworld.envs.newtonian.FreeFall`, :class:`~causalworld.envs.newtonian.Knock`), plus a
 small additive observation noise, so its counterfactuals are exact.
 
 Variables (summary names; ``[T]`` marks one value per frame; lengths in scene units, the floor
@@ -45,7 +45,7 @@ import networkx as nx
 import torch
 from torch import Tensor
 
-from causalworld.envs.physics import FreeFall, Knock, box_coverage, disc_rows
+from causalworld.envs.newtonian import FreeFall, Knock, box_coverage, disc_rows
 from causalworld.envs.registry import register_world
 from causalworld.envs.world import Tolerance, World, WorldSpec, unrolled_name
 from causalworld.errors import ArgumentError, OutOfRangeError

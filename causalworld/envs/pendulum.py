@@ -33,7 +33,7 @@ import networkx as nx
 import torch
 from torch import Tensor
 
-from causalworld.envs.laws import PhysicalLaw
+from causalworld.envs.physical_law import PhysicalLaw
 from causalworld.envs.registry import register_world
 from causalworld.envs.world import Tolerance, World, WorldSpec
 from causalworld.errors import ArgumentError, OutOfRangeError

@@ -30,7 +30,7 @@ from causalworld.errors import (
     UnknownVariableError,
 )
 from causalworld.scm import graph as graphs
-from causalworld.scm.batch import column_to_tensor
+from causalworld.scm.values import column_to_tensor
 from causalworld.scm.devices import as_device
 from causalworld.scm.labels import check_labels
 from causalworld.scm.mechanisms import (
@@ -43,7 +43,7 @@ from causalworld.scm.mechanisms import (
 )
 from causalworld.scm.model import SCM
 from causalworld.scm.seeding import check_seed
-from causalworld.scm.stacked_mlp import StackedFit, train_stacked
+from causalworld.scm.stacked_training import StackedFit, train_stacked
 from causalworld.scm.targets import targets_mask
 
 __all__ = ["fit_scm", "fit_linear", "fit_mlp", "fit_mlps", "fit_discrete", "POOR_FIT_R2"]
@@ -197,7 +197,7 @@ def fit_mlps(tasks: Sequence[tuple[torch.Tensor, torch.Tensor]], seeds: Sequence
              check_every: int = 20, patience: int = 5, refit: bool = False, batch_size: int | None = 512,
              progress: bool = False) -> list[tuple[Mechanism, float]]:
     """:func:`fit_mlp` for several regressions ``(X, y)`` at once: every member of every task is
-    one slice of a stacked network (:func:`causalworld.scm.stacked_mlp.train_stacked`), so one
+    one slice of a stacked network (:func:`causalworld.scm.stacked_training.train_stacked`), so one
     optimiser step serves them all; each result is the one :func:`fit_mlp` gives for that task
     alone.
 

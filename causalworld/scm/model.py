@@ -4,7 +4,10 @@ This is the model every stage of the loop in ``docs/architecture.md`` is measure
 simulate from one, the learners produce one, and counterfactual answers are computed on one.
 Queries are batched over rows (one tensor op per variable, in topological order), run on any
 device and dtype, and take a seed. ``do`` returns a new SCM; ``counterfactual`` reads as three
-steps: abduct, act, predict. A purely linear-Gaussian model takes a matrix path (two matmuls).
+steps: abduct, act, predict. The fast paths live in modules of their own: a purely linear-Gaussian
+model takes the matrix path of :mod:`causalworld.scm.linear_form` (a counterfactual is one folded
+affine map), MLP mechanisms of one shape are evaluated together by
+:mod:`causalworld.scm.evaluation_plan`.
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ from causalworld.errors import (
     UnknownVariableError,
 )
 from causalworld.scm import graph as graphs
-from causalworld.scm.batch import check_count, column_to_tensor, to_frame, to_tensors
-from causalworld.scm.batched import EvaluationPlan
+from causalworld.scm.values import check_count, column_to_tensor, to_frame, to_tensors
+from causalworld.scm.evaluation_plan import EvaluationPlan
 from causalworld.scm.devices import as_device
 from causalworld.scm.intervention import Intervention, apply_callable
 from causalworld.scm.labels import check_labels, default_labels, is_default
+from causalworld.scm.linear_form import CACHE_ROWS, LinearForm, affine_columns
 from causalworld.scm.mechanisms import GaussianRoot, LinearGaussian, Mechanism
 from causalworld.scm.seeding import as_generator
 
@@ -50,36 +54,6 @@ _CHUNK_BYTES = 1 << 29
 
 # The float dtypes a model computes in (see SCM.__init__ for why half precision is refused).
 _DTYPES = (torch.float32, torch.float64)
-
-
-_CACHE_ROWS = 16384  # rows per block of the affine map: a block's [d, rows] stays in cache
-
-
-def _affine_columns(A: Tensor, r: Tensor, columns: list[Tensor]) -> Tensor:
-    """``A @ stack(columns) + r`` as a ``[d, n]`` tensor, in cache-sized blocks of rows for large
-    tables (one pass over memory instead of a [d, n] copy followed by a large matmul)."""
-    n = columns[0].shape[0]
-    if n <= 2 * _CACHE_ROWS:
-        return torch.addmm(r, A, torch.stack(columns, 0))
-    out = torch.empty((A.shape[0], n), dtype=A.dtype, device=A.device)
-    for start in range(0, n, _CACHE_ROWS):
-        stop = min(n, start + _CACHE_ROWS)
-        torch.addmm(r, A, torch.stack([c[start:stop] for c in columns], 0), out=out[:, start:stop])
-    return out
-
-
-def keep_vector(like: Tensor, cut: frozenset[int]) -> Tensor:
-    """Ones, with zeros at the ``cut`` positions.
-
-    Examples
-    --------
-    >>> keep_vector(torch.zeros(4), frozenset({1, 3}))
-    tensor([1., 0., 1., 0.])
-    """
-    keep = torch.ones_like(like)
-    if cut:
-        keep[sorted(cut)] = 0.0
-    return keep
 
 
 def _row_frame(row: pd.Series) -> pd.DataFrame:
@@ -115,63 +89,6 @@ def _number(x: Any, what: str) -> float:
     if not np.isfinite(v):
         raise NonFiniteError(f"{what} must be finite, got {v}")
     return v
-
-
-class _LinearForm:
-    """``x = x @ W + b + u`` for a linear-Gaussian SCM, with the solved forms ``(I - W')^-1`` cached per
-    set of intervened columns (``W'`` has those columns cut), shared by every model made by ``do``."""
-
-    def __init__(self, W: Tensor, b: Tensor) -> None:
-        d = W.shape[0]
-        self.W, self.b = W, b
-        self.eye = torch.eye(d, dtype=W.dtype, device=W.device)
-        self.eye_minus_W = self.eye - W
-        self.minus_b = -b.unsqueeze(0)
-        self._cache: dict[Any, Any] = {}
-
-    def folded(self, values: dict[int, float]) -> tuple[Tensor, Tensor]:
-        """``(A, r)`` with ``X'^T = A X^T + r`` for hard ``do`` of column ``j`` to ``values[j]``.
-
-        Abduct ``U^T = (I - W)^T X^T - b``, act ``U'^T = P U^T + v`` (``P`` zeroes the set rows,
-        ``v`` holds the set values), predict ``X'^T = M^T U'^T + (b' M)^T``: so
-        ``A = M^T P (I - W)^T`` and ``r = r0 + M^T[:, set] v[set]`` with ``r0 = (b' M)^T - M^T P b``;
-        ``A``, ``r0`` and ``M^T[:, set]`` are cached per set of columns, only the last product is
-        computed per call.
-        """
-        cols = sorted(values)
-        key = ("folded", tuple(cols))
-        hit = self._cache.get(key)
-        if hit is None:
-            cut = frozenset(cols)
-            bM, M = self.solved(cut)
-            keep = keep_vector(self.b, cut)
-            A = M.T @ (keep.unsqueeze(1) * self.eye_minus_W.T)
-            r0 = (bM.squeeze(0) - M.T @ (keep * self.b)).unsqueeze(1)
-            hit = (A, r0, M.T[:, cols].contiguous() if cols else None)
-            if len(self._cache) < 512:
-                self._cache[key] = hit
-        A, r0, Mcols = hit
-        if Mcols is None:
-            return A, r0
-        vals = torch.tensor([values[j] for j in cols], dtype=A.dtype, device=A.device)
-        return A, torch.addmv(r0.squeeze(1), Mcols, vals).unsqueeze(1)
-
-    def solved(self, cut: frozenset[int]) -> tuple[Tensor, Tensor]:
-        """``(b' M, M)`` with ``M = (I - W')^-1``, ``W'`` and ``b'`` zero on the ``cut`` columns."""
-        hit = self._cache.get(cut)
-        if hit is None:
-            W, b = self.W, self.b
-            if cut:
-                idx = torch.tensor(sorted(cut), device=W.device)
-                W, b = W.clone(), b.clone()
-                W[:, idx] = 0.0
-                b[idx] = 0.0
-            # I - W' is unit upper triangular in topological order: its inverse is exact and cheap.
-            M = torch.linalg.solve_triangular(self.eye - W, self.eye, upper=True)
-            hit = ((b.unsqueeze(0) @ M), M)
-            if len(self._cache) < 256:
-                self._cache[cut] = hit
-        return hit
 
 
 class SCM:
@@ -278,7 +195,7 @@ class SCM:
         self._interventions: dict[str, Intervention] = {}
         self._fitted_ranges = dict(fitted_ranges or {})
         self._labels = self._checked_labels(labels or {})
-        self._linear: _LinearForm | None | bool = False  # False: not computed yet
+        self._linear: LinearForm | None | bool = False  # False: not computed yet
         self._evaluation: EvaluationPlan | None | bool = False  # False: not built yet
         self.fit_summary: pd.DataFrame | None = None
 
@@ -601,7 +518,7 @@ class SCM:
             self._warn_if_outside(iv, out)
         return out.to(self._dtype)
 
-    def _linear_form(self) -> "_LinearForm | None":
+    def _linear_form(self) -> "LinearForm | None":
         """The matrix form ``x = x @ W + b + u`` when every mechanism is linear-Gaussian, else None."""
         if self._linear is False:
             ok = all(type(m) in (LinearGaussian, GaussianRoot) for m in self._mechanisms.values())
@@ -617,7 +534,7 @@ class SCM:
                         idx = [self._index[p] for p in self._parents[v]]
                         W[idx, j] = m.weight.detach()
                         b[j] = m.bias.detach()
-                self._linear = _LinearForm(W, b)
+                self._linear = LinearForm(W, b)
         return self._linear or None
 
     def _fast_linear(self) -> bool:
@@ -682,7 +599,7 @@ class SCM:
         (hidden layers of every stacked MLP) in cache, which is several times faster."""
         if self._fast_linear():
             return max(1, _CHUNK_BYTES // (8 * max(len(self._variables), 1) * 8 * num_samples))
-        return max(256, _CACHE_ROWS // num_samples)
+        return max(256, CACHE_ROWS // num_samples)
 
     def _propagate_chunked(self, noise: Values, n: int) -> Values:
         """:meth:`_propagate` over row chunks, so large tables keep a bounded working set."""
@@ -1003,7 +920,7 @@ class SCM:
                 # abduct, act and predict folded into one affine map: X'^T = A X^T + r
                 idx = {self._index[v]: float(iv.value) for v, iv in acted._interventions.items()}
                 A, r = form.folded(idx)
-                return dict(zip(self._variables, _affine_columns(A, r, [values[v] for v in self._variables]).unbind(0)))
+                return dict(zip(self._variables, affine_columns(A, r, [values[v] for v in self._variables]).unbind(0)))
             Xt = torch.stack([values[v] for v in self._variables], dim=0)  # (d, n)
             Ut = torch.addmm(form.minus_b.T, form.eye_minus_W.T, Xt)  # abduct: u = x (I - W) - b
             if self._interventions:  # noise of variables set in the factual world: from the prior

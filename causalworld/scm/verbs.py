@@ -36,7 +36,7 @@ import pandas as pd
 import torch
 
 from causalworld.errors import ArgumentError, ConversionError, DTypeError, MissingVariableError, UnknownVariableError
-from causalworld.scm.batch import check_count, missing_hint
+from causalworld.scm.values import check_count, missing_hint
 from causalworld.scm.intervention import Intervention
 from causalworld.scm.model import SCM, Values
 from causalworld.scm.seeding import SEED_MAX, as_generator, check_seed

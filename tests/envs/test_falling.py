@@ -8,7 +8,7 @@ import torch
 import causalworld as cw
 from causalworld.envs import check_world
 from causalworld.envs.falling import BALL_RADIUS
-from causalworld.envs.physics import knock_distance
+from causalworld.envs.newtonian import knock_distance
 from causalworld.errors import ArgumentError, DeviceError, InterventionError, OutOfRangeError, UnknownVariableError
 
 G, DT = 9.81, 0.05

@@ -7,7 +7,7 @@ import torch
 
 import causalworld as cw
 from causalworld.scm.fit import fit_mlps
-from causalworld.scm.stacked_mlp import train_stacked
+from causalworld.scm.stacked_training import train_stacked
 
 
 def _tasks():

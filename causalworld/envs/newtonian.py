@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from causalworld.errors import OutOfRangeError
-from causalworld.envs.laws import PhysicalLaw
+from causalworld.envs.physical_law import PhysicalLaw
 from causalworld.scm.mechanisms.base import register_mechanism
 
 __all__ = [

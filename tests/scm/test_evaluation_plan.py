@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import causalworld as cw
-from causalworld.scm.batched import EvaluationPlan
+from causalworld.scm.evaluation_plan import EvaluationPlan
 from causalworld.scm.mechanisms import AdditiveNoiseMLP, Binary, GaussianRoot
 
 

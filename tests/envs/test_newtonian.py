@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import causalworld as cw
-from causalworld.envs.physics import (
+from causalworld.envs.newtonian import (
     BilliardStep,
     FreeFall,
     Knock,
