@@ -168,6 +168,13 @@ class PoorFitWarning(UserWarning):
 __all__ += ["PoorFitWarning"]
 
 
+class IntegerColumnWarning(UserWarning):
+    """An integer data column with too many distinct values to be a category was fitted as continuous."""
+
+
+__all__ += ["IntegerColumnWarning"]
+
+
 class IndexOutOfRangeError(CausalWorldError, IndexError):
     """An index past the end of a batch (episodes, rows); an ``IndexError`` for code that expects one."""
 
@@ -216,3 +223,20 @@ class MissingFFmpegError(ArgumentError):
 
 __all__ += ["PolicyCheckError", "MissingFFmpegError"]
 
+
+
+class MemoryLimitError(CausalWorldError, MemoryError):
+    """A request whose estimated memory is more than the device has free (or than the limit set by
+    the ``CAUSALWORLD_MAX_BYTES`` environment variable), refused before anything is allocated.
+
+    The message names the size asked for, the estimated bytes, the limit and the way under it
+    (smaller chunks, a smaller ``image_size``, or a higher limit); see :mod:`causalworld.memory`.
+
+    Examples
+    --------
+    >>> isinstance(MemoryLimitError("sample(n=2**40) needs about 16 TiB"), MemoryError)
+    True
+    """
+
+
+__all__ += ["MemoryLimitError"]

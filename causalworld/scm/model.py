@@ -35,6 +35,7 @@ from causalworld.errors import (
     ShapeError,
     UnknownVariableError,
 )
+from causalworld.memory import check_memory
 from causalworld.scm import graph as graphs
 from causalworld.scm.values import check_count, column_to_tensor, to_frame, to_tensors
 from causalworld.scm.evaluation_plan import EvaluationPlan
@@ -634,8 +635,15 @@ class SCM:
         True
         """
         n = check_count(n, "n")
+        self._check_rows(n, f"sample_noise(n={n})", "draw {fit} rows at a time")
         g = as_generator(seed, self._device)
         return {v: self._mechanisms[v].sample_noise(n, g) for v in self._variables}
+
+    def _check_rows(self, rows: int, what: str, fix: str) -> None:
+        """Refuse a query of ``rows`` rows whose noise and values would not fit in memory, before
+        drawing any: 8 bytes per value (float64 or int64 codes), twice for a working copy."""
+        per_row = 16 * (len(self._variables) + sum(int(np.prod(m.noise_shape)) for m in self._mechanisms.values()))
+        check_memory(rows * per_row, what=what, fix=fix, per_item=per_row, device=self._device)
 
     @torch.no_grad()
     def sample(self, n: int, seed: int | torch.Generator | None = None) -> Values:
@@ -654,6 +662,7 @@ class SCM:
         True
         """
         n = check_count(n, "n")
+        self._check_rows(n, f"sample(n={n})", "draw {fit} rows at a time (one call per chunk, each with its own seed)")
         noise = self.sample_noise(n, seed)
         self._check_tensor_interventions(n)
         return self._check_outputs(self._propagate_chunked(noise, n), "sample")
@@ -783,6 +792,8 @@ class SCM:
         num_samples = self._check_num_samples(num_samples)
         g = as_generator(seed, self._device)
         n = next(iter(values.values())).shape[0]
+        self._check_rows(n * num_samples, f"abduct of {n} row(s) with num_samples={num_samples}",
+                         "ask for fewer num_samples, or abduct fewer rows at a time ({fit} rows and draws fit)")
         return self._abduct(values, n, num_samples, g)
 
     @staticmethod
@@ -871,6 +882,8 @@ class SCM:
                                  extra="raise" if index is None else "ignore")
         num_samples = self._check_num_samples(num_samples)
         n = next(iter(values.values())).shape[0]
+        self._check_rows(n * num_samples, f"counterfactual of {n} row(s) with num_samples={num_samples}",
+                         "ask for fewer num_samples, or pass fewer observed rows at a time ({fit} rows and draws fit)")
         out = self._counterfactual(values, n, do, num_samples, seed, chunk_size)
         if index is None:
             return out

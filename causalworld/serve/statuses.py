@@ -60,6 +60,7 @@ STATUSES: dict[type[BaseException], Status] = {
     E.RequestTimeoutError: Status(503, 5),
     E.PolicyCheckError: Status(422, 1),
     E.MissingFFmpegError: Status(500, 3),
+    E.MemoryLimitError: Status(413, 2),  # asks for more than fits: smaller chunks get under it
 }
 
 

@@ -312,3 +312,38 @@ def test_data_beyond_float32_is_out_of_range_for_a_float32_model_not_missing():
     with pytest.raises(OutOfRangeError, match=r"'a' holds 1e\+39, beyond the largest torch.float32.*float64"):
         scm.log_prob({"a": np.array([1e39]), "b": np.array([0.0])})
     assert torch.isfinite(scm.to(dtype=torch.float64).log_prob({"a": np.array([1e39]), "b": np.array([1e39])})).all()
+
+
+# ------------------------------------------------------------------ memory limits
+HUGE = 2**40
+
+
+@pytest.mark.parametrize("query", ["sample", "sample_noise", "counterfactual", "abduct"])
+def test_a_query_too_large_for_memory_is_refused_before_allocating(query):
+    import time
+
+    from causalworld.errors import MemoryLimitError
+
+    scm = chain()
+    obs = scm.sample(4, seed=0)
+    call = {"sample": lambda: scm.sample(HUGE), "sample_noise": lambda: scm.sample_noise(HUGE),
+            "counterfactual": lambda: scm.counterfactual(obs, {"x": 1.0}, num_samples=HUGE),
+            "abduct": lambda: scm.abduct(obs, num_samples=HUGE)}[query]
+    start = time.perf_counter()
+    with pytest.raises(MemoryLimitError, match=f"{HUGE}.*TiB of memory.*rows at a time|{HUGE}.*TiB.*fewer num_samples"):
+        call()
+    assert time.perf_counter() - start < 0.5
+
+
+def test_the_memory_override_limits_and_allows_queries(monkeypatch):
+    from causalworld.errors import MemoryLimitError
+    from causalworld.memory import MAX_BYTES_ENV
+
+    scm = chain()
+    expected = scm.sample(1000, seed=3)
+    monkeypatch.setenv(MAX_BYTES_ENV, "4k")  # 1000 rows of 3 values and 3 noises, with a working copy: 48 kB
+    with pytest.raises(MemoryLimitError, match=f"sample\\(n=1000\\).*raise {MAX_BYTES_ENV}"):
+        scm.sample(1000, seed=3)
+    monkeypatch.setenv(MAX_BYTES_ENV, "1M")
+    got = scm.sample(1000, seed=3)
+    assert all(torch.equal(got[v], expected[v]) for v in scm.variables)
