@@ -104,6 +104,7 @@ from causalworld.errors import (
     UnknownVariableError,
     suggest,
 )
+from causalworld.memory import check_memory
 from causalworld.scm import SCM
 from causalworld.scm.intervention import Intervention as _ScmIntervention
 from causalworld.scm.intervention import apply_callable
@@ -289,6 +290,10 @@ class World:
         if not isinstance(frames, int) or isinstance(frames, bool) or frames < 1:
             raise OutOfRangeError(f"frames must be a positive int, got {frames!r}")
         self.device = as_device(device)  # DeviceError for "meta", "cuda" without CUDA, unknown names
+        # one episode's frames and the drawing's pixel grids (a few float planes of S x S): refuse
+        # an image_size that cannot be drawn before build() allocates the grids
+        check_memory((frames * self.channels + 64) * image_size * image_size, what=f"image_size={image_size}",
+                     fix="pass a smaller image_size (64 to 256 pixels are usual)", device=self.device)
         seed = check_seed(seed)
         unknown = [k for k in config if k not in self.config_defaults]
         if unknown:
@@ -881,9 +886,19 @@ class World:
         >>> exp.targets.sum(1).tolist()
         [1, 0, 1]
         """
+        if isinstance(n, int) and not isinstance(n, bool) and n > 0:
+            self._check_episodes(n, f"rollout(n={n})")
         noise = self.sample_noise(n, seed)
         mask, vals = self.parse_do(do, n)
         return self._run(noise, mask, vals, n)
+
+    def _check_episodes(self, n: int, what: str) -> None:
+        """Refuse ``n`` episodes whose frames (uint8, counted twice for the drawing's intermediates)
+        and noise would not fit in memory, before drawing any."""
+        noise = len(self._truth.variables) + sum(math.prod(s) for s in self._render_noise.values())
+        per_episode = 2 * math.prod(self.frame_shape) + 16 * noise
+        check_memory(n * per_episode, what=what, per_item=per_episode, device=self.device,
+                     fix=f"draw {{fit}} episodes at a time, or use a smaller image_size than {self.image_size}")
 
     def _run(self, noise: dict[str, Tensor], mask: Tensor, vals: Mapping[str, Tensor], n: int) -> Episodes:
         truth_noise = {v: noise[v] for v in self._truth.variables}
@@ -969,6 +984,7 @@ class World:
         n = next(iter(vals.values())).shape[0] if vals else None
         if n is None:
             raise ArgumentError(f"{self.id} depicts no variable; there is nothing to draw")
+        self._check_episodes(n, f"render of {n} episode(s)")
         if noise is None:
             rnoise = {k: torch.zeros((n, *s), dtype=self._truth.dtype, device=self.device) for k, s in self._render_noise.items()}
         else:

@@ -90,3 +90,20 @@ def test_world_without_build_gives_a_clear_type_error():
 def test_a_version_of_thousands_of_digits_is_an_unknown_world_not_a_raw_value_error():
     with pytest.raises(UnknownWorldError, match="'lights' has no version 999999999"):
         cw.make("lights-v" + "9" * 5000)
+
+
+def test_an_image_size_too_large_for_memory_is_refused_before_building(monkeypatch):
+    import time
+
+    from causalworld.errors import MemoryLimitError
+    from causalworld.memory import MAX_BYTES_ENV
+
+    start = time.perf_counter()
+    with pytest.raises(MemoryLimitError, match="image_size=1000000 needs about .*TiB.*smaller image_size"):
+        cw.make("lights", image_size=10**6)
+    assert time.perf_counter() - start < 1.0
+    monkeypatch.setenv(MAX_BYTES_ENV, "100k")  # lights at 64 pixels: 8 frames of 3 x 64 x 64 bytes and its grids
+    with pytest.raises(MemoryLimitError, match=f"raise {MAX_BYTES_ENV}"):
+        cw.make("lights", image_size=64)
+    monkeypatch.setenv(MAX_BYTES_ENV, "1M")
+    assert cw.make("lights", image_size=64).frame_shape == (8, 3, 64, 64)

@@ -302,3 +302,37 @@ def test_any_setting_gives_a_finite_world_or_a_typed_error(fade):
         return
     eps = world.rollout(2, seed=0)
     assert all(bool(torch.isfinite(t).all()) for t in eps.values.values() if t.dtype.is_floating_point)
+
+
+# ------------------------------------------------------------------ memory limits
+def test_rollouts_and_renders_too_large_for_memory_are_refused_before_drawing(lights):
+    import time
+
+    from causalworld.errors import MemoryLimitError
+
+    start = time.perf_counter()
+    with pytest.raises(MemoryLimitError, match=r"rollout\(n=1099511627776\).*PiB.*episodes at a time.*image_size"):
+        lights.rollout(2**40, seed=0)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_a_render_too_large_for_the_limit_is_refused_before_drawing(lights, monkeypatch):
+    from causalworld.errors import MemoryLimitError
+    from causalworld.memory import MAX_BYTES_ENV
+
+    values = {v: t.expand(10_000, *t.shape[1:]) for v, t in lights.rollout(1, seed=0).values.items()}  # views
+    monkeypatch.setenv(MAX_BYTES_ENV, "1M")  # 10 000 episodes of 4 frames of 3 x 16 x 16 bytes: 30 MB
+    with pytest.raises(MemoryLimitError, match="render of 10000 episode"):
+        lights.render(values)
+
+
+def test_the_memory_override_limits_and_allows_rollouts(lights, monkeypatch):
+    from causalworld.errors import MemoryLimitError
+    from causalworld.memory import MAX_BYTES_ENV
+
+    expected = lights.rollout(2, seed=5)
+    monkeypatch.setenv(MAX_BYTES_ENV, "1k")  # two episodes of frames are more
+    with pytest.raises(MemoryLimitError, match=f"raise {MAX_BYTES_ENV}"):
+        lights.rollout(2, seed=5)
+    monkeypatch.setenv(MAX_BYTES_ENV, "1G")
+    assert torch.equal(lights.rollout(2, seed=5).frames, expected.frames)
