@@ -21,10 +21,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from causalworld.errors import OutOfRangeError
+from causalworld.memory import check_memory
 from causalworld.scm.mechanisms.base import Mechanism, register_mechanism
 from causalworld.scm.mechanisms.continuous import _as_param
 
-__all__ = ["Binary", "Categorical"]
+__all__ = ["Binary", "Categorical", "MAX_CARDINALITY"]
+
+# Most categories a Categorical takes: Gumbel-max draws one noise value per category for every row,
+# so a row of 2**16 categories is already 512 KiB of noise in float64.
+MAX_CARDINALITY = 2**16
 
 
 def _check_codes(value: Tensor, k: int) -> Tensor:
@@ -128,7 +133,8 @@ class Binary(Mechanism):
 class Categorical(Mechanism):
     """``x = argmax_k(parents @ weight[:, k] + bias[k] + g_k)``, ``g_k ~ Gumbel(0, 1)`` i.i.d.
 
-    The noise of one row is a ``[cardinality]`` vector.
+    The noise of one row is a ``[cardinality]`` vector. At most ``MAX_CARDINALITY`` (65536)
+    categories: more raise :class:`~causalworld.errors.OutOfRangeError`.
 
     Examples
     --------
@@ -149,6 +155,13 @@ class Categorical(Mechanism):
         super().__init__(n_parents, dtype=dtype)
         if not isinstance(cardinality, int) or isinstance(cardinality, bool) or cardinality < 2:
             raise OutOfRangeError(f"cardinality must be an int >= 2, got {cardinality!r}")
+        if cardinality > MAX_CARDINALITY:
+            raise OutOfRangeError(
+                f"cardinality {cardinality} is more than MAX_CARDINALITY = {MAX_CARDINALITY} categories (every row "
+                "draws one noise value per category); group rare categories, or model the variable as continuous"
+            )
+        check_memory(8 * (n_parents + 1) * cardinality, what=f"Categorical({n_parents}, {cardinality})",
+                     fix="use fewer parents or categories")
         self._k = cardinality
         self.weight = nn.Parameter(_as_param(weight, (n_parents, cardinality), 0.0, self.dtype, "Categorical weight"))
         self.bias = nn.Parameter(_as_param(bias, (cardinality,), 0.0, self.dtype, "Categorical bias"))
