@@ -24,6 +24,7 @@ from causalworld.errors import (
     ArgumentError,
     DTypeError,
     InsufficientDataError,
+    IntegerColumnWarning,
     NonFiniteError,
     OutOfRangeError,
     PoorFitWarning,
@@ -46,9 +47,13 @@ from causalworld.scm.seeding import check_seed
 from causalworld.scm.stacked_training import StackedFit, train_stacked
 from causalworld.scm.targets import targets_mask
 
-__all__ = ["fit_scm", "fit_linear", "fit_mlp", "fit_mlps", "fit_discrete", "POOR_FIT_R2"]
+__all__ = ["fit_scm", "fit_linear", "fit_mlp", "fit_mlps", "fit_discrete", "POOR_FIT_R2", "MAX_INTEGER_CATEGORIES"]
 
 _CHOICES = ("auto", "linear", "mlp")
+
+# An integer data column (numpy or pandas) with at most this many distinct values is a category;
+# with more it is a measurement (a year, a count) and is fitted as continuous, with a warning.
+MAX_INTEGER_CATEGORIES = 32
 
 # A mechanism with parents whose fit explains less than this share of the variance (in-sample R²)
 # has learned nothing from them: a linear fit of a nonlinear dependence (x = pa² gives R² ~ 0), or
@@ -95,13 +100,77 @@ def _is_discrete(col: Any, name: str = "a column") -> tuple[bool, int | None, tu
             "labels (strings, booleans) or a pandas categorical"
         )
     if discrete and isinstance(col, pd.Series) and col.isna().any():
-        raise NonFiniteError("a discrete column has missing values; drop or impute those rows first")
+        raise NonFiniteError(f"{name!r} is a discrete column with missing values; drop or impute those rows first")
     if not discrete:
         return False, None, None
-    arr = np.asarray(col.cpu() if hasattr(col, "cpu") else (col.to_numpy() if isinstance(col, pd.Series) else col)).astype(np.int64)
-    if arr.size and arr.min() < 0:
-        raise DTypeError("an integer column is taken as discrete codes, which must be >= 0; cast it to float if it is continuous")
-    return True, int(max(2, arr.max() + 1)) if arr.size else 2, None
+    if isinstance(dt, torch.dtype):  # int64 tensors are category codes 0..K-1 (as the SCM core's values are)
+        arr = col.detach().cpu().numpy()
+        if arr.size and arr.min() < 0:
+            raise DTypeError(f"{name!r} is an integer tensor, read as category codes, which must be >= 0; "
+                             "give a float tensor if it is continuous")
+        return True, int(max(2, arr.max() + 1)) if arr.size else 2, None
+    return _integer_column(col, name)
+
+
+def _integer_column(col: Any, name: str) -> tuple[bool, int | None, tuple[Any, ...] | None]:
+    """An integer numpy/pandas column is categorical only when it has at most
+    :data:`MAX_INTEGER_CATEGORIES` distinct values: codes ``0..K-1`` when they are such codes,
+    else its distinct values as labels. With more (a year, a count, an identifier) it is
+    continuous, with a :class:`~causalworld.errors.IntegerColumnWarning` saying how to override."""
+    arr = np.asarray(col.to_numpy() if isinstance(col, pd.Series) else col)
+    if arr.dtype.kind not in "iu":  # a complex or other column that slipped past the dtype checks
+        raise DTypeError(f"{name!r} has dtype {arr.dtype}; give floats, integer codes, labels or a pandas categorical")
+    distinct = np.unique(arr)
+    if len(distinct) > MAX_INTEGER_CATEGORIES:
+        warnings.warn(
+            f"{name!r} is an integer column with {len(distinct)} distinct values (more than "
+            f"MAX_INTEGER_CATEGORIES = {MAX_INTEGER_CATEGORIES}): fitted as continuous. If it is a category, give it "
+            f"as a pandas categorical or pass discrete={{{name!r}: True}}; cast it to float to silence this",
+            IntegerColumnWarning, stacklevel=4)
+        return False, None, None
+    if len(distinct) and distinct[0] >= 0 and distinct[-1] < MAX_INTEGER_CATEGORIES:
+        return True, int(max(2, distinct[-1] + 1)), None  # codes 0..K-1 (K - 1 the largest seen)
+    if len(distinct) < 2:
+        raise InsufficientDataError(f"{name!r} takes the one value {distinct[0] if len(distinct) else None!r}; "
+                                    "a discrete variable needs two or more (or cast it to float)")
+    labels = tuple(int(x) for x in distinct)
+    return True, len(labels), check_labels(name, labels, len(labels))
+
+
+def _kind(col: Any, name: str, override: bool | None) -> tuple[bool, int | None, tuple[Any, ...] | None]:
+    """:func:`_is_discrete`, or what ``discrete={name: override}`` asks for: ``False`` fits a numeric
+    column as continuous, ``True`` makes a numeric column a category (its distinct values are the labels)."""
+    if override is None:
+        return _is_discrete(col, name)
+    override = bool(override)
+    kind = _is_discrete(col, name) if not _is_integer(col) else (True, None, None)
+    if not override:
+        if kind[2] is not None and not all(isinstance(x, (int, float, bool, np.number)) for x in kind[2]):
+            raise DTypeError(f"discrete={{{name!r}: False}} but {name!r} holds labels {list(kind[2])[:5]}; "
+                             "only a numeric column can be fitted as continuous")
+        return False, None, None
+    values = np.asarray(col.detach().cpu() if isinstance(col, torch.Tensor) else col)
+    if isinstance(col, torch.Tensor) and not col.dtype.is_floating_point:
+        return _is_discrete(col, name)  # int64 tensors already are codes
+    if values.dtype.kind in "iuf":
+        if values.dtype.kind == "f" and not bool((np.isfinite(values) & (values == np.round(values))).all()):
+            raise DTypeError(f"discrete={{{name!r}: True}} but {name!r} has non-integer or missing values; "
+                             "give integer codes, labels or a pandas categorical")
+        distinct = np.unique(values.astype(np.int64))
+        if len(distinct) and distinct[0] >= 0 and distinct[-1] == len(distinct) - 1:
+            return True, int(max(2, len(distinct))), None
+        if len(distinct) < 2:
+            raise InsufficientDataError(f"{name!r} takes one value; a discrete variable needs two or more")
+        labels = tuple(int(x) for x in distinct)
+        return True, len(labels), check_labels(name, labels, len(labels))
+    return _is_discrete(col, name)
+
+
+def _is_integer(col: Any) -> bool:
+    dt = getattr(col, "dtype", None)
+    if dt is None or isinstance(dt, torch.dtype):
+        return False
+    return pd.api.types.is_integer_dtype(dt) and not pd.api.types.is_bool_dtype(dt)
 
 
 def _labelled(col: Any, name: str) -> tuple[bool, int, tuple[Any, ...]]:
@@ -340,6 +409,7 @@ def fit_scm(
     mlp_members: int = 3,
     mlp_batch_size: int | None = 512,
     min_rows: int = 2,
+    discrete: Mapping[str, bool] | None = None,
 ) -> SCM:
     """Fit every mechanism of ``graph`` from ``data`` and return the SCM.
 
@@ -349,9 +419,12 @@ def fit_scm(
         The causal DAG (anything :func:`causalworld.scm.graph.as_dag` reads).
     data
         A DataFrame or dict of columns, one per variable. Float columns are continuous. Discrete
-        columns are integer codes ``0..K-1``, or labels: strings (their sorted distinct values are
-        the categories), booleans, or a pandas categorical (its categories, in their order). The
-        model answers with those labels and reads them back (``scm.labels``).
+        columns are labels: strings (their sorted distinct values are the categories), booleans, a
+        pandas categorical (its categories, in their order), or an integer column with at most
+        :data:`MAX_INTEGER_CATEGORIES` (32) distinct values (codes ``0..K-1`` when every value lies
+        in ``0..31``, else its distinct values are the labels); int64 tensors are always codes. An integer column
+        with more distinct values (a year, a count) is continuous, with a warning. The model
+        answers with the labels and reads them back (``scm.labels``).
     mechanisms
         ``"auto"``, ``"linear"``, ``"mlp"``, or a dict ``{variable: "linear" | "mlp" | Mechanism}``
         (a Mechanism instance is used as given, unfitted). Discrete variables always get a
@@ -366,6 +439,9 @@ def fit_scm(
         order); or a dict / DataFrame of boolean columns by name.
     progress
         Show a progress bar over variables.
+    discrete
+        ``{variable: True | False}`` overrides that rule: ``False`` fits a numeric column as
+        continuous, ``True`` makes an integer (or integer-valued float) column a category.
     hidden, mlp_steps, mlp_members, mlp_batch_size
         The MLP mechanisms' hidden widths, most training steps, how many MLPs are trained
         (different seeds) and averaged into each (:func:`fit_mlp`), and the rows per training
@@ -451,7 +527,13 @@ def fit_scm(
                 raise UnknownVariableError.of(v, variables)
         spec = {v: mechanisms.get(v, "auto") for v in variables}
     device = as_device(device) if device is not None else torch.device("cpu")
-    kinds = {v: _is_discrete(cols[v], v) for v in variables}
+    if discrete is not None:
+        if not isinstance(discrete, Mapping) or any(not isinstance(b, (bool, np.bool_)) for b in discrete.values()):
+            raise ArgumentError(f"discrete must be a dict {{variable: True | False}}, got {discrete!r}")
+        for v in discrete:
+            if v not in g:
+                raise UnknownVariableError.of(v, variables, where="the graph (a key of discrete)")
+    kinds = {v: _kind(cols[v], v, None if discrete is None else discrete.get(v)) for v in variables}
     tensors = {
         v: column_to_tensor(v, cols[v], dtype=dtype, device=device, cardinality=kinds[v][1], labels=kinds[v][2])
         for v in variables

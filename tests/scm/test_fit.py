@@ -13,6 +13,7 @@ from causalworld.errors import (
     DeviceError,
     DTypeError,
     InsufficientDataError,
+    IntegerColumnWarning,
     OutOfRangeError,
     PoorFitWarning,
     UnknownVariableError,
@@ -206,3 +207,36 @@ def test_bad_fit_settings_get_typed_errors(kwargs, error):
 def test_fitting_no_rows_is_refused():
     with pytest.raises(InsufficientDataError, match="no rows"):
         cw.SCM.fit([("a", "b")], {"a": torch.zeros(0), "b": torch.zeros(0)}, progress=False)
+
+
+def test_an_integer_column_is_a_category_only_when_it_has_few_values():
+    rng = np.random.default_rng(0)
+    n = 200
+    year = rng.integers(1950, 2020, n)  # 67 distinct values: a measurement, not a category
+    df = pd.DataFrame({"year": year, "y": 0.1 * (year - 1980) + rng.normal(size=n)})
+    with pytest.warns(IntegerColumnWarning, match=r"'year'.*67 distinct values.*discrete=\{'year': True\}"):
+        fitted = cw.SCM.fit([("year", "y")], df, "linear", progress=False)
+    assert not fitted.mechanisms["year"].discrete
+    assert float(fitted.weights().loc["year", "y"]) == pytest.approx(0.1, abs=0.02)
+    # one huge value among few: two labels, not 100,001 categories
+    rare = pd.DataFrame({"t": np.where(np.arange(n) < 3, 10**5, 0), "y": rng.normal(size=n)})
+    with pytest.warns(PoorFitWarning):
+        fitted = cw.SCM.fit([("t", "y")], rare, "linear", progress=False)
+    assert fitted.labels["t"] == (0, 100000) and fitted.cardinality("t") == 2
+    assert set(fitted.to_frame(fitted.sample(50, seed=0))["t"].tolist()) <= {0, 100000}
+    # the override, both ways; int64 tensors stay codes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IntegerColumnWarning)
+        as_category = cw.SCM.fit([("year", "y")], df, "linear", progress=False, discrete={"year": True})
+        assert as_category.cardinality("year") == 67 and as_category.labels["year"][0] == int(year.min())
+        small = pd.DataFrame({"r": rng.integers(0, 3, n), "y": rng.normal(size=n)})
+        with pytest.warns(PoorFitWarning):
+            assert not cw.SCM.fit([("r", "y")], small, "linear", progress=False,
+                                  discrete={"r": False}).mechanisms["r"].discrete
+    r = torch.tensor([0, 1, 2, 1] * 50)
+    codes = cw.SCM.fit([("r", "y")], {"r": r, "y": r + torch.randn(200, dtype=torch.float64)}, "linear", progress=False)
+    assert codes.cardinality("r") == 3
+    with pytest.raises(DTypeError, match="labels"):
+        cw.SCM.fit([("s", "y")], {"s": ["a", "b"] * 100, "y": rng.normal(size=n)}, progress=False, discrete={"s": False})
+    with pytest.raises(UnknownVariableError):
+        cw.SCM.fit([("r", "y")], small, progress=False, discrete={"zz": True})
