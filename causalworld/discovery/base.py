@@ -70,6 +70,7 @@ from causalworld.discovery.data import Problem, lag_name, prepare, read_columns,
 from causalworld.discovery.graphs import MixedGraph, essential_graph
 from causalworld.discovery.knowledge import Knowledge
 from causalworld.discovery.timelimit import call_with_timeout
+from causalworld.memory import check_memory
 from causalworld.errors import (
     ArgumentError,
     DTypeError,
@@ -89,6 +90,10 @@ LEARNERS: dict[str, type["Learner"]] = {}
 """Every registered learner class by name (``register_learner`` fills it; the conformance checks run on each)."""
 
 Sampler = Callable[[int, np.random.Generator], list[np.ndarray]]
+
+# Most graphs one sample_graphs call returns: each is a networkx DiGraph (~20 us and a few hundred
+# bytes per node and edge to build), so a million already takes tens of seconds.
+MAX_GRAPH_SAMPLES = 10**6
 
 
 def register_learner(cls: type["Learner"]) -> type["Learner"]:
@@ -476,10 +481,22 @@ class Learner:
 
         Over ``variables_``; with ``lags=1`` over the lag-1 copies and the variables (lagged edges
         included). Learners without a posterior return bootstrap graphs or copies of ``graph_``.
+        At most ``MAX_GRAPH_SAMPLES`` (10**6) graphs per call (``OutOfRangeError``), and only as
+        many as fit in free memory (``MemoryLimitError``); ``edge_probs_`` holds the edge
+        frequencies without drawing graphs.
         """
         self._check_fitted()
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise OutOfRangeError(f"k must be a positive int, got {k!r}")
+        if k > MAX_GRAPH_SAMPLES:
+            raise OutOfRangeError(
+                f"sample_graphs(k={k}) asks for more than MAX_GRAPH_SAMPLES = {MAX_GRAPH_SAMPLES} graphs in one call; "
+                "draw them in batches with different seeds, or read edge frequencies from edge_probs_"
+            )
+        p = len(self._columns)
+        per_graph = 16 * p * p + 300 * (p + int(np.count_nonzero(self._adjacency))) + 500  # matrices, DiGraph
+        check_memory(int(k) * per_graph, what=f"sample_graphs(k={k})", per_item=per_graph,
+                     fix="draw {fit} graphs at a time with different seeds")
         rng = np.random.default_rng(seed)
         mats = self._sampler(int(k), rng) if self._sampler is not None else [self._adjacency] * int(k)
         cols = list(self._columns)

@@ -21,6 +21,7 @@ from causalworld.discovery.base import Learned, Learner, out_of_time, register_l
 from causalworld.discovery.data import Problem
 from causalworld.discovery.scores import make_score
 from causalworld.errors import ArgumentError, OutOfRangeError
+from causalworld.memory import check_memory
 
 __all__ = ["ExactLearner"]
 
@@ -119,7 +120,8 @@ class ExactLearner(Learner):
         Up to this many variables the edge posteriors are exact sums; above it they are the
         frequencies in ``n_posterior_samples`` exact posterior draws.
     n_posterior_samples
-        Posterior draws for edge probabilities above ``exact_posterior_max`` variables.
+        Posterior draws for edge probabilities above ``exact_posterior_max`` variables. ``fit``
+        refuses (:class:`~causalworld.errors.MemoryLimitError`) more draws than fit in free memory.
     forbidden, required, tiers
         Background knowledge (see :class:`~causalworld.discovery.knowledge.Knowledge`); parent
         sets that contradict it are never scored.
@@ -238,6 +240,11 @@ class ExactLearner(Learner):
         for name, value in (("exact_posterior_max", self.exact_posterior_max), ("n_posterior_samples", self.n_posterior_samples)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
                 raise OutOfRangeError(f"{name} must be an int >= 0, got {value!r}")
+        # each posterior draw: a [p, p] bool matrix (and its copy for the mean), the order search's
+        # [d] rows of float64 logits, Gumbels and int64 states, and one array object
+        per_draw = 2 * p * p + 48 * d + 200
+        check_memory(int(self.n_posterior_samples) * per_draw, what=f"n_posterior_samples={self.n_posterior_samples}",
+                     per_item=per_draw, fix="draw {fit} posterior samples (the edge frequencies settle long before)")
         if self.structure_prior not in ("fanin", "uniform"):
             raise ArgumentError(f"structure_prior must be 'fanin' or 'uniform', got {self.structure_prior!r}")
         scorer = make_score(self.score_func, problem.X.numpy(), problem.mask.numpy(), context=c, **self._options())

@@ -23,6 +23,7 @@ from causalworld.discovery.scores import BICScore, LocalScore, RFFScore
 from causalworld.discovery.consensus import adjacency_probs, median_graph
 from causalworld.discovery.search import hill_climb, order_search, pair_posterior, search_objective
 from causalworld.errors import ArgumentError, DeviceError, OutOfRangeError
+from causalworld.memory import check_memory
 
 __all__ = ["GradientLearner"]
 
@@ -40,6 +41,9 @@ _RFF_REFINE = {"n_features": 200, "lengthscale": 1.0}
 # that stays in cache (~1 MB) makes its five elementwise passes ~3x faster at 100 variables (175
 # -> 55 ms per 64 rows, near tanh's own cost); on CUDA large blocks keep the device busy.
 _TOGGLE_CELLS = {"cpu": 1 << 18, "cuda": 1 << 24}
+# Most hidden units per node: each step costs rows * d * d * hidden, so past a few thousand units a
+# fit runs for hours at any number of variables.
+MAX_HIDDEN = 4096
 
 
 class _Conditionals(torch.nn.Module):
@@ -102,6 +106,16 @@ class _Conditionals(torch.nn.Module):
         return out
 
 
+def _check_fit_memory(d: int, n: int, h: int, rows: int, device: torch.device) -> None:
+    """Refuse a search whose float32 tensors would not fit: the weights with their gradients and
+    Adam moments, one step's (rows, d, h) activations and their gradients, one toggled row's
+    (d, d, h) block and its intermediates, and the standardised data."""
+    params = d * d * h + 2 * d * h + 2 * d
+    need = 4 * (4 * params + 6 * rows * d * h + 4 * d * d * h + 3 * n * d)
+    check_memory(need, what=f"GradientLearner with {d} variables and hidden={h}", device=device,
+                 fix="use a smaller hidden (or conditionals='linear'), or fewer variables")
+
+
 @register_learner
 class GradientLearner(Learner):
     """Continuous structure learning from observational and interventional data (ENCO-style).
@@ -162,7 +176,9 @@ class GradientLearner(Learner):
         layer per node, for nonlinear data) or ``"auto"`` (linear when ``mechanisms`` is
         ``None`` or ``"linear"``, else MLP).
     hidden
-        Hidden units of each node's MLP.
+        Hidden units of each node's MLP (at most ``MAX_HIDDEN`` = 4096). The weights, their Adam
+        state and one step's activations must fit in free memory, else ``fit`` raises
+        :class:`~causalworld.errors.MemoryLimitError` before allocating them.
     lambda_sparse
         Sparsity penalty added to every edge's likelihood difference (nats per row).
     max_steps
@@ -306,6 +322,11 @@ class GradientLearner(Learner):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise OutOfRangeError(f"{name} must be a positive int, got {v!r}")
+        if self.hidden > MAX_HIDDEN:
+            raise OutOfRangeError(
+                f"hidden={self.hidden} is more than MAX_HIDDEN = {MAX_HIDDEN} units per node (each step costs "
+                "rows * d * d * hidden); 32 to 256 units fit the benchmarks' nonlinear worlds"
+            )
         for name in ("min_steps", "warmup_steps"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
@@ -390,6 +411,7 @@ class GradientLearner(Learner):
             identified = torch.zeros_like(identified)
 
         linear = self._linear_conditionals()
+        _check_fit_memory(d, n, 1 if linear else int(self.hidden), int(min(self.batch_size, n)), device)
         net = _Conditionals(d, int(self.hidden), linear, gen).to(device)
         gamma = torch.nn.Parameter(torch.zeros(d, d, device=device))
         theta_raw = torch.nn.Parameter(torch.zeros(d, d, device=device))

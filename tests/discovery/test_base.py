@@ -126,3 +126,35 @@ def test_an_scm_fitted_within_max_time_is_the_one_fitted_without_it(design, monk
     assert not limited.timed_out_ and limited.fit_info_["mechanisms"] == "mlp"
     a, b = limited.scm_.sample(100, seed=0), free.scm_.sample(100, seed=0)
     assert all(torch.equal(a[v], b[v]) for v in scm.variables)
+
+
+# ------------------------------------------------------------------ size limits
+def _fitted_chain():
+    import causalworld as cw
+
+    truth = cw.SCM.linear([("a", "b")], {("a", "b"): 2.0}, 1.0)
+    return SortRegressLearner(sort_by="var", progress=False).fit(truth.sample(300, seed=0))
+
+
+def test_more_graphs_than_the_maximum_are_refused_at_once():
+    import time
+
+    from causalworld.discovery.base import MAX_GRAPH_SAMPLES
+
+    learner = _fitted_chain()
+    start = time.perf_counter()
+    with pytest.raises(OutOfRangeError, match=f"sample_graphs\\(k=10000000\\).*MAX_GRAPH_SAMPLES = {MAX_GRAPH_SAMPLES}"):
+        learner.sample_graphs(10**7)
+    assert time.perf_counter() - start < 0.1
+
+
+def test_the_memory_override_limits_and_allows_graph_samples(monkeypatch):
+    from causalworld.errors import MemoryLimitError
+    from causalworld.memory import MAX_BYTES_ENV
+
+    learner = _fitted_chain()
+    monkeypatch.setenv(MAX_BYTES_ENV, "10k")  # 100 DiGraphs of 2 nodes and an edge: about 140 kB
+    with pytest.raises(MemoryLimitError, match=f"sample_graphs\\(k=100\\).*graphs at a time.*raise {MAX_BYTES_ENV}"):
+        learner.sample_graphs(100)
+    monkeypatch.setenv(MAX_BYTES_ENV, "1M")
+    assert [sorted(g.edges) for g in learner.sample_graphs(100)] == [[("a", "b")]] * 100

@@ -431,3 +431,24 @@ def test_rff_score_adapts_to_wide_interventional_ranges_no_spurious_parent():
     assert sorted(learner.graph_.edges) == sorted(truth.graph.edges)
     into_c = learner.edge_probs_["C"]
     assert into_c["A"] > 0.99 and (into_c.drop("A") < 0.01).all()
+
+
+# ------------------------------------------------------------------ size limits
+def test_posterior_draws_too_many_for_memory_are_refused_before_the_search(monkeypatch):
+    import time
+
+    from causalworld.discovery import checks
+    from causalworld.errors import MemoryLimitError
+    from causalworld.memory import MAX_BYTES_ENV
+
+    _, data, targets = checks.toy_problem()
+    start = time.perf_counter()
+    with pytest.raises(MemoryLimitError, match=r"n_posterior_samples=1000000000 needs about .*GiB.*posterior samples"):
+        ExactLearner(n_posterior_samples=10**9, progress=False).fit(data, targets)
+    assert time.perf_counter() - start < 0.5
+    monkeypatch.setenv(MAX_BYTES_ENV, "10k")  # 100 draws over 5 variables: about 47 kB
+    with pytest.raises(MemoryLimitError, match=f"raise {MAX_BYTES_ENV}"):
+        ExactLearner(n_posterior_samples=100, exact_posterior_max=0, progress=False).fit(data, targets)
+    monkeypatch.setenv(MAX_BYTES_ENV, "1M")
+    learner = ExactLearner(n_posterior_samples=100, exact_posterior_max=0, progress=False, mechanisms="linear")
+    assert learner.fit(data, targets).fit_info_["posterior"] == "100 exact draws (order-modular prior)"

@@ -232,3 +232,26 @@ def test_soft_interventions_are_oriented_by_the_soft_score(soft):
         GradientLearner(interventions="soft", refine=None, progress=False).fit(data, targets)
     with pytest.raises(ArgumentError, match="interventions"):
         GradientLearner(interventions="perfect", progress=False).fit(data, targets)
+
+
+# ------------------------------------------------------------------ size limits
+def test_a_hidden_layer_past_the_maximum_is_refused_when_fit_starts(toy):
+    import time
+
+    from causalworld.discovery.gradient import MAX_HIDDEN
+
+    data, targets = toy[1], toy[2]
+    start = time.perf_counter()
+    with pytest.raises(OutOfRangeError, match=f"hidden=1000000 is more than MAX_HIDDEN = {MAX_HIDDEN}"):
+        GradientLearner(hidden=10**6, conditionals="mlp", progress=False).fit(data, targets)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_a_search_over_the_memory_limit_is_refused_before_allocating(toy, monkeypatch):
+    from causalworld.errors import MemoryLimitError
+    from causalworld.memory import MAX_BYTES_ENV
+
+    data, targets = toy[1], toy[2]
+    monkeypatch.setenv(MAX_BYTES_ENV, "100k")  # 4096 hidden units per node: megabytes of weights
+    with pytest.raises(MemoryLimitError, match=f"hidden=4096.*smaller hidden.*raise {MAX_BYTES_ENV}"):
+        GradientLearner(hidden=4096, conditionals="mlp", progress=False).fit(data, targets)
