@@ -6,7 +6,12 @@ tensors and of ``causalworld.counterfactual_samples`` on DataFrames against
 ``dowhy.gcm.counterfactual_samples`` on ``scm.to_dowhy()``; batch throughput (rows/s) of the same
 calls; ``interventional_samples``; and ``SCM.fit(..., "linear")`` against ``gcm.fit`` with an
 ``AdditiveNoiseModel(LinearRegression)`` on every non-root. Every answer is checked against
-DoWhy's before it is timed. Prints a table with the ratios and writes JSON.
+DoWhy's before it is timed. The "native" column times the model a DoWhy user has instead of our
+export: the same graph fitted with ``gcm.fit`` (sklearn ``LinearRegression`` or ``MLPRegressor``
+per non-root, empirical roots), a different model, so its answers are not compared. "of bound" sets
+each throughput against the most this machine allows (float64 matrix-product rate and copy
+bandwidth, measured at start; see ``bound_rows_per_s``). Prints a table with the ratios and
+writes JSON.
 
     python benchmarks/counterfactual.py                 # the full table
     python benchmarks/counterfactual.py --quick         # a few seconds
@@ -147,22 +152,73 @@ def machine() -> dict:
     return info
 
 
+def peaks() -> dict:
+    """This machine's float64 matrix-product rate (FLOP/s) and memory-copy bandwidth (bytes/s),
+    measured here with the threads in use: the bounds each throughput row is set against."""
+    a = torch.randn(1024, 1024, dtype=torch.float64)
+    flops = 2 * 1024 ** 3 / median_time(lambda: a @ a, 5)
+    big = torch.empty(32 * 2 ** 20, dtype=torch.float64)  # 256 MiB
+    bandwidth = 2 * big.numel() * 8 / median_time(lambda: big.clone(), 3)  # read + write
+    return {"fp64_flops": flops, "copy_bytes_per_s": bandwidth}
+
+
+def bound_rows_per_s(scm: cw.SCM, peak: dict) -> float:
+    """The most rows/s a counterfactual can reach here: it reads and writes every variable of a
+    row (float64, 16 bytes each) and, for a linear model, applies the folded ``d x d`` map
+    (2 d^2 flops); for MLP mechanisms, two forward passes (abduction and prediction)."""
+    d = len(scm.variables)
+    bytes_per_row = 16 * d
+    flops = 2 * d * d
+    mlps = [m for m in scm.mechanisms.values() if isinstance(m, cw.AdditiveNoiseMLP)]
+    if mlps:
+        flops = sum(2 * 2 * sum(lin.in_features * lin.out_features for lin in m._linears) for m in mlps)
+    return min(peak["copy_bytes_per_s"] / bytes_per_row, peak["fp64_flops"] / flops)
+
+
+def native_dowhy(scm: cw.SCM, args: Args):
+    """The model a DoWhy user has: the same graph, fitted with ``gcm.fit`` on data drawn from the
+    truth (sklearn ``LinearRegression`` or ``MLPRegressor`` per non-root, empirical roots)."""
+    from dowhy import gcm
+    from dowhy.gcm.ml import SklearnRegressionModel
+    from sklearn.linear_model import LinearRegression
+    from sklearn.neural_network import MLPRegressor
+
+    data = scm.to_frame(scm.sample(args.fit_rows, seed=args.seed + 3))
+    model = gcm.InvertibleStructuralCausalModel(nx.DiGraph(scm.graph))
+    mlp = any(isinstance(m, cw.AdditiveNoiseMLP) for m in scm.mechanisms.values())
+    for v in scm.graph.nodes:
+        if scm.graph.in_degree(v) == 0:
+            model.set_causal_mechanism(v, gcm.EmpiricalDistribution())
+        else:
+            reg = MLPRegressor(hidden_layer_sizes=(16,), max_iter=200, random_state=0) if mlp else LinearRegression()
+            model.set_causal_mechanism(v, gcm.AdditiveNoiseModel(SklearnRegressionModel(reg)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gcm.fit(model, data)
+    return model
+
+
 # ------------------------------------------------------------------------------------- the loop
-def bench_model(name: str, scm: cw.SCM, args: Args, cuda: bool) -> list[dict]:
+def bench_model(name: str, scm: cw.SCM, args: Args, cuda: bool, peak: dict) -> list[dict]:
     from dowhy import gcm
 
     model = scm.to_dowhy()
+    native = native_dowhy(scm, args)
+    bound = bound_rows_per_s(scm, peak)
     target = scm.variables[0]  # a root: every descendant changes
     do, ivs = {target: 1.0}, {target: lambda x: 1.0}
     rows: list[dict] = []
 
     def record(metric: str, unit: str, ours: float | None, dowhy: float | None, *, cuda_value: float | None = None,
-               better: str = "lower", check: float | None = None) -> None:
-        ratio = None
-        if ours is not None and dowhy is not None:
-            ratio = dowhy / ours if better == "lower" else ours / dowhy
-        rows.append({"model": name, "metric": metric, "unit": unit, "ours": ours, "dowhy": dowhy, "ratio": ratio,
-                     "cuda": cuda_value, "max_rel_diff": check})
+               better: str = "lower", check: float | None = None, native: float | None = None) -> None:
+        def over(theirs: float | None) -> float | None:
+            if ours is None or theirs is None:
+                return None
+            return theirs / ours if better == "lower" else ours / theirs
+
+        rows.append({"model": name, "metric": metric, "unit": unit, "ours": ours, "dowhy": dowhy, "ratio": over(dowhy),
+                     "dowhy_native": native, "ratio_native": over(native), "cuda": cuda_value, "max_rel_diff": check,
+                     "of_bound": ours / bound if unit == "rows/s" and ours is not None else None})
 
     # -- single-query latency (one observed row)
     one = scm.sample(1, seed=args.seed)
@@ -172,14 +228,15 @@ def bench_model(name: str, scm: cw.SCM, args: Args, cuda: bool) -> list[dict]:
     t_tensor = median_time(lambda: scm.counterfactual(one, do), args.repeats)
     t_frame = median_time(lambda: cw.counterfactual_samples(scm, ivs, observed_data=one_df), args.repeats)
     t_dowhy = median_time(lambda: gcm.counterfactual_samples(model, ivs, observed_data=one_df), args.dowhy_repeats)
+    t_native = median_time(lambda: gcm.counterfactual_samples(native, ivs, observed_data=one_df), args.dowhy_repeats)
     t_cuda = None
     if cuda:
         gpu = scm.to("cuda")
         one_gpu = {k: v.cuda() for k, v in one.items()}
         t_cuda = median_time(lambda: gpu.counterfactual(one_gpu, do), args.repeats, torch.cuda.synchronize)
     record("latency, 1 row, tensors (us)", "us", t_tensor * 1e6, t_dowhy * 1e6,
-           cuda_value=None if t_cuda is None else t_cuda * 1e6, check=check)
-    record("latency, 1 row, DataFrames (us)", "us", t_frame * 1e6, t_dowhy * 1e6, check=check)
+           cuda_value=None if t_cuda is None else t_cuda * 1e6, check=check, native=t_native * 1e6)
+    record("latency, 1 row, DataFrames (us)", "us", t_frame * 1e6, t_dowhy * 1e6, check=check, native=t_native * 1e6)
 
     # -- batch throughput
     for n in args.rows:
@@ -196,19 +253,21 @@ def bench_model(name: str, scm: cw.SCM, args: Args, cuda: bool) -> list[dict]:
         del theirs
         t_tensor = batch_time(lambda: scm.counterfactual(obs, do), args.min_seconds)
         t_frame = batch_time(lambda: cw.counterfactual_samples(scm, ivs, observed_data=df), args.min_seconds)
-        t_dowhy = None
+        t_dowhy = t_native = None
         if n <= args.dowhy_max_rows:
             t_dowhy = batch_time(lambda: gcm.counterfactual_samples(model, ivs, observed_data=df), args.min_seconds)
+            t_native = batch_time(lambda: gcm.counterfactual_samples(native, ivs, observed_data=df), args.min_seconds)
         t_cuda = None
         if cuda:
             obs_gpu = {k: v.cuda() for k, v in obs.items()}
             t_cuda = batch_time(lambda: gpu.counterfactual(obs_gpu, do), args.min_seconds, torch.cuda.synchronize)
             del obs_gpu
         dowhy_rate = None if t_dowhy is None else n / t_dowhy
+        native_rate = None if t_native is None else n / t_native
         record(f"throughput, {n:,} rows, tensors (rows/s)", "rows/s", n / t_tensor, dowhy_rate,
-               cuda_value=None if t_cuda is None else n / t_cuda, better="higher", check=check)
+               cuda_value=None if t_cuda is None else n / t_cuda, better="higher", check=check, native=native_rate)
         record(f"throughput, {n:,} rows, DataFrames (rows/s)", "rows/s", n / t_frame, dowhy_rate, better="higher",
-               check=check)
+               check=check, native=native_rate)
         del obs, df
 
     # -- interventional samples (drawn from the intervened model)
@@ -247,7 +306,8 @@ def bench_fit(name: str, scm: cw.SCM, args: Args) -> dict:
     t_ours = batch_time(ours, args.min_seconds)
     t_dowhy = batch_time(theirs, args.min_seconds)
     return {"model": name, "metric": f"fit linear, {args.fit_rows:,} rows (ms)", "unit": "ms", "ours": t_ours * 1e3,
-            "dowhy": t_dowhy * 1e3, "ratio": t_dowhy / t_ours, "cuda": None, "max_rel_diff": check}
+            "dowhy": t_dowhy * 1e3, "ratio": t_dowhy / t_ours, "dowhy_native": None, "ratio_native": None,
+            "cuda": None, "max_rel_diff": check, "of_bound": None}
 
 
 def fmt(x: float | None, unit: str) -> str:
@@ -259,13 +319,16 @@ def fmt(x: float | None, unit: str) -> str:
 
 
 def print_table(rows: list[dict], cuda: bool) -> None:
-    head = ["model", "metric", "ours", "dowhy", "ratio"] + (["cuda"] if cuda else []) + ["max rel diff"]
+    head = (["model", "metric", "ours", "dowhy", "ratio", "native", "ratio"] + (["cuda"] if cuda else [])
+            + ["of bound", "max rel diff"])
     lines = []
     for r in rows:
         line = [r["model"], r["metric"], fmt(r["ours"], r["unit"]), fmt(r["dowhy"], r["unit"]),
-                "-" if r["ratio"] is None else f"{r['ratio']:,.1f}x"]
+                "-" if r["ratio"] is None else f"{r['ratio']:,.1f}x", fmt(r["dowhy_native"], r["unit"]),
+                "-" if r["ratio_native"] is None else f"{r['ratio_native']:,.1f}x"]
         if cuda:
             line.append(fmt(r["cuda"], r["unit"]))
+        line.append("-" if r["of_bound"] is None else f"{100 * r['of_bound']:.1f} %")
         line.append("-" if r["max_rel_diff"] is None else f"{r['max_rel_diff']:.1e}")
         lines.append(line)
     widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
@@ -290,6 +353,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.device == "cuda" and not cuda:
         print("CUDA is not available: the CUDA column is skipped")
     info = machine()
+    peak = peaks()
+    info.update(peak)
     print("machine:", ", ".join(f"{k}={v}" for k, v in info.items()))
     models = [(f"linear-{d}", cw.random_scm(d, edges_per_node=args.edges_per_node, mechanism="linear",
                                            seed=args.seed, dtype=torch.float64)) for d in args.sizes]
@@ -299,7 +364,7 @@ def main(argv: list[str] | None = None) -> dict:
     rows: list[dict] = []
     for name, scm in models:
         print(f"{name}: {len(scm.variables)} nodes, {scm.graph.number_of_edges()} edges", flush=True)
-        rows += bench_model(name, scm, args, cuda)
+        rows += bench_model(name, scm, args, cuda, peak)
         if name.startswith("linear"):
             rows.append(bench_fit(name, scm, args))
     print()

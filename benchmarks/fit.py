@@ -111,7 +111,7 @@ def _r2(predict, test: pd.DataFrame) -> float:
 
 def _ours_r2(scm: cw.SCM, test: pd.DataFrame) -> float:
     with torch.no_grad():
-        return _r2(lambda v, ps, X: scm.mechanisms[v].predict(torch.as_tensor(X)).numpy(), test)
+        return _r2(lambda v, ps, X: scm.mechanisms[v].predict(torch.tensor(X)).numpy(), test)
 
 
 def _timed(fn, repeats: int) -> tuple[float, float, object]:
@@ -134,7 +134,9 @@ def loop_fit(graph, data, targets, mechanism: str, steps: int) -> cw.SCM:
 
     cols = list(data)
     mask = targets_mask(targets, cols, len(next(iter(data.values()))))
-    mechs, tensors = {}, {v: torch.as_tensor(np.array(data[v]), dtype=torch.float64) for v in order}
+    mechs = {}
+    tensors = {v: data[v].double() if isinstance(data[v], torch.Tensor) else torch.tensor(np.asarray(data[v]), dtype=torch.float64)
+               for v in order}
     for i, v in enumerate(order):
         keep = torch.from_numpy(~mask[:, cols.index(v)])
         ps = sorted(g.predecessors(v), key=order.index)

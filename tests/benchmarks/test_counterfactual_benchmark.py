@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "counterfactual.py"
 
@@ -23,8 +24,7 @@ def bench():
 
 def test_quick_run_agrees_with_dowhy_and_writes_json(bench, tmp_path, capsys):
     out = tmp_path / "cf.json"
-    result = bench.main(["--quick", "--sizes", "4", "--rows", "50", "--mlp-nodes", "3", "--device", "cuda",
-                         "--out", str(out)])
+    result = bench.main(["--quick", "--sizes", "4", "--rows", "50", "--mlp-nodes", "3", "--out", str(out)])
     printed = capsys.readouterr().out
     assert "latency, 1 row, tensors" in printed and "ratio" in printed
     saved = json.loads(out.read_text())
@@ -37,9 +37,19 @@ def test_quick_run_agrees_with_dowhy_and_writes_json(bench, tmp_path, capsys):
                                              else row["ours"] / row["dowhy"])
         if row["metric"].startswith(("latency", "throughput")):
             assert row["max_rel_diff"] < 1e-9  # the same answers as DoWhy on the timed inputs
+            assert row["dowhy_native"] > 0  # and the model a DoWhy user fits, timed beside our export
         if row["metric"].startswith("fit"):
             assert row["max_rel_diff"] < 1e-6  # both least squares: the same weights
+        if row["unit"] == "rows/s":  # no row beats what the machine can do
+            assert 0 < row["of_bound"] <= 1
     assert result["rows"] == saved["rows"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_the_cuda_column(bench, tmp_path):
+    result = bench.main(["--quick", "--sizes", "4", "--rows", "50", "--device", "cuda", "--out", ""])
+    tensor_rows = [r for r in result["rows"] if "tensors" in r["metric"]]
+    assert tensor_rows and all(r["cuda"] > 0 for r in tensor_rows)
 
 
 def test_arguments(bench):

@@ -26,8 +26,7 @@ def test_quick_run_writes_the_table(bench, tmp_path, capsys):
     out = tmp_path / "worlds.json"
     threads = torch.get_num_threads()
     try:
-        result = bench.main(["--quick", "--batches", "2", "8", "--sizes", "32", "--device", "cuda",
-                             "--threads", "1", "--out", str(out)])
+        result = bench.main(["--quick", "--batches", "2", "8", "--sizes", "32", "--threads", "1", "--out", str(out)])
     finally:
         torch.set_num_threads(threads)
     printed = capsys.readouterr().out
@@ -56,3 +55,10 @@ def test_arguments(bench):
     assert args.worlds == ["lights"] and args.batches == [1, 64] and args.sizes == [32, 64]
     quick = bench.parse_args(["--quick"])
     assert quick.sizes == [32] and quick.batches == [1, 16]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_the_cuda_column(bench, capsys):
+    result = bench.main(["--quick", "--batches", "2", "--sizes", "32", "--worlds", "lights", "--device", "cuda",
+                         "--out", ""])
+    assert "cuda" in capsys.readouterr().out.lower() and result["rows"]
