@@ -146,3 +146,14 @@ def test_do_values_outside_the_fitted_range_come_back_as_warnings(scm):
             "target_node": "y", "interventions_alternative": {"x": [lo - 1.0]}, "interventions_reference": {"x": 0.0},
             "observed_data": {"x": [0.0], "y": [0.0]}}).json()
     assert len(effect["warnings"]) == 1
+
+
+def test_a_query_over_the_memory_limit_is_answered_413_with_its_class(app, monkeypatch):
+    from causalworld.memory import MAX_BYTES_ENV
+
+    monkeypatch.setenv(MAX_BYTES_ENV, "1k")  # 50 rows of 2 values and 2 noises, twice over: 3.2 kB
+    r = ask(app, "POST", "/v1/sample", json={"n": 50, "seed": 0})
+    assert r.status_code == 413 and r.json()["error"] == "MemoryLimitError"
+    assert "sample(n=50)" in r.json()["detail"] and f"raise {MAX_BYTES_ENV}" in r.json()["detail"]
+    monkeypatch.setenv(MAX_BYTES_ENV, "1M")
+    assert ask(app, "POST", "/v1/sample", json={"n": 50, "seed": 0}).status_code == 200
