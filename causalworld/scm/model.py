@@ -12,6 +12,7 @@ affine map), MLP mechanisms of one shape are evaluated together by
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -642,7 +643,7 @@ class SCM:
     def _check_rows(self, rows: int, what: str, fix: str) -> None:
         """Refuse a query of ``rows`` rows whose noise and values would not fit in memory, before
         drawing any: 8 bytes per value (float64 or int64 codes), twice for a working copy."""
-        per_row = 16 * (len(self._variables) + sum(int(np.prod(m.noise_shape)) for m in self._mechanisms.values()))
+        per_row = 16 * (len(self._variables) + sum(math.prod(m.noise_shape) for m in self._mechanisms.values()))
         check_memory(rows * per_row, what=what, fix=fix, per_item=per_row, device=self._device)
 
     @torch.no_grad()
