@@ -71,6 +71,7 @@ from causalworld.discovery.graphs import MixedGraph, essential_graph
 from causalworld.discovery.knowledge import Knowledge
 from causalworld.discovery.timelimit import call_with_timeout
 from causalworld.memory import check_memory
+from causalworld.scm.seeding import check_seed
 from causalworld.errors import (
     ArgumentError,
     DTypeError,
@@ -281,6 +282,7 @@ class Learner:
         seed = getattr(self, "seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise ArgumentError(f"seed must be an int, got {seed!r}")
+        check_seed(seed, allow_none=False)  # 0..2**64-1: a negative seed would alias a large one
         mech = getattr(self, "mechanisms", None)
         if mech is not None and not isinstance(mech, (str, dict)):
             raise DTypeError(

@@ -22,6 +22,7 @@ from causalworld.discovery.data import Problem
 from causalworld.discovery.scores import BICScore, LocalScore, RFFScore
 from causalworld.discovery.consensus import adjacency_probs, median_graph
 from causalworld.discovery.search import hill_climb, order_search, pair_posterior, search_objective
+from causalworld.scm.seeding import SEED_MAX
 from causalworld.errors import ArgumentError, DeviceError, OutOfRangeError
 from causalworld.memory import check_memory
 
@@ -383,7 +384,7 @@ class GradientLearner(Learner):
             raise ArgumentError("GradientLearner does not learn lagged edges; use ExactLearner for lags=1")
         d, n = problem.d, problem.n
         gen = torch.Generator().manual_seed(int(self.seed))
-        dgen = torch.Generator(device=device).manual_seed(int(self.seed) + 1)
+        dgen = torch.Generator(device=device).manual_seed((int(self.seed) + 1) & SEED_MAX)  # wraps: seeds go to 2**64 - 1
 
         # Standardise each column on the rows where it was not intervened (see the class docstring).
         X = problem.X.clone()

@@ -11,6 +11,7 @@ scale) is kept on ``scm.fit_summary``; a continuous mechanism whose parents expl
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -43,7 +44,7 @@ from causalworld.scm.mechanisms import (
     Mechanism,
 )
 from causalworld.scm.model import SCM
-from causalworld.scm.seeding import check_seed
+from causalworld.scm.seeding import SEED_MAX, check_seed
 from causalworld.scm.stacked_training import StackedFit, train_stacked
 from causalworld.scm.targets import targets_mask
 
@@ -290,7 +291,7 @@ def fit_mlps(tasks: Sequence[tuple[torch.Tensor, torch.Tensor]], seeds: Sequence
     linear = [a and int(X.shape[0]) < 100 for a, (X, _) in zip(autos, tasks)]
     stacked = [i for i in range(len(tasks)) if not linear[i]]
     m_tasks = [tasks[i] for i in stacked for _ in range(members)]
-    m_seeds = [seeds[i] + 1009 * e for i in stacked for e in range(members)]
+    m_seeds = [(seeds[i] + 1009 * e) & SEED_MAX for i in stacked for e in range(members)]  # seeds wrap at 2**64
 
     def beats_linear(fits: list[StackedFit]) -> list[bool]:
         keep = []
@@ -571,6 +572,7 @@ def fit_scm(
         elif kinds[v][0]:
             m, acc = fit_discrete(X, y, kinds[v][1])  # type: ignore[arg-type]
         else:
+            _check_magnitude(v, y)
             if float(y.std()) == 0.0:
                 raise InsufficientDataError(f"{v!r} is constant on the rows used to fit it; drop it or vary it")
             if not ps:
@@ -585,7 +587,7 @@ def fit_scm(
         fitted[v], scores[v] = m, (r2, acc)
     if deferred:
         # every MLP mechanism (each member of each variable) trains in one stacked network
-        done = fit_mlps([(X, y) for X, y, _ in deferred.values()], [seed + pos[v] for v in deferred],
+        done = fit_mlps([(X, y) for X, y, _ in deferred.values()], [(seed + pos[v]) & SEED_MAX for v in deferred],
                         auto=[c == "auto" for _, _, c in deferred.values()], members=mlp_members,
                         hidden=hidden, steps=mlp_steps, batch_size=mlp_batch_size, progress=progress)
         for v, (m, r2) in zip(deferred, done):
@@ -608,6 +610,24 @@ def fit_scm(
     scm = SCM(g, fitted, dtype=dtype, device=device, fitted_ranges=ranges, labels=labels)
     scm.fit_summary = pd.DataFrame(rows, columns=["variable", "mechanism", "rows", "r2", "noise_std", "accuracy"])
     return scm
+
+
+def _check_magnitude(name: str, y: torch.Tensor) -> None:
+    """Refuse a continuous column whose values a fit cannot work with in its dtype: so large that
+    their squares (variances, least squares) overflow, or so small (yet not all zero) that they
+    underflow, which would otherwise surface as an infinite noise scale or a "constant" column."""
+    info = torch.finfo(y.dtype)
+    big, small = info.max ** 0.5 / 1e3, info.tiny ** 0.5 * 1e3
+    top = float(y.abs().max()) if y.numel() else 0.0
+    if top > big:
+        raise OutOfRangeError(
+            f"{name!r} has values up to {top:.3g}: their squares overflow {y.dtype} (largest {info.max:.3g}), so "
+            f"no fit can use them; rescale the column (divide it by {10 ** round(math.log10(top)):.0e}, say) before "
+            "fitting")
+    if 0.0 < top < small:
+        raise OutOfRangeError(
+            f"{name!r} has values no larger than {top:.3g}: their squares underflow {y.dtype}, so it would look "
+            f"constant; rescale the column (multiply it by {10 ** -round(math.log10(top)):.0e}, say) before fitting")
 
 
 def _warn_poor_fit(variable: str, parents: list[str], r2: float, kind: str) -> None:

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import torch
 
+import causalworld
+
 from causalworld.discovery import ExactLearner, LEARNERS, SortRegressLearner, clone
 from causalworld.errors import MissingVariableError, NotFittedError, OutOfRangeError, UnknownVariableError
 
@@ -158,3 +160,20 @@ def test_the_memory_override_limits_and_allows_graph_samples(monkeypatch):
         learner.sample_graphs(100)
     monkeypatch.setenv(MAX_BYTES_ENV, "1M")
     assert [sorted(g.edges) for g in learner.sample_graphs(100)] == [[("a", "b")]] * 100
+
+
+def test_seeds_run_from_0_to_2_64_minus_1_and_negative_ones_are_refused():
+    # A negative seed would alias a large one (torch reads seeds modulo 2**64): refused by every
+    # learner at fit; the largest seed works, derived seeds wrapping instead of overflowing.
+    from causalworld.discovery import ExactLearner, GESLearner, GradientLearner, PCLearner
+    from causalworld.errors import OutOfRangeError
+
+    truth = causalworld.random_scm(3, mechanism="mlp", seed=0)
+    data = truth.sample(200, seed=0)
+    for learner in (PCLearner(seed=-1), GESLearner(seed=-1), ExactLearner(seed=-1, progress=False),
+                    GradientLearner(seed=-1, progress=False)):
+        with pytest.raises(OutOfRangeError, match="non-negative"):
+            learner.fit(data)
+    fitted = GradientLearner(seed=2**64 - 1, progress=False, max_steps=40, min_steps=10, warmup_steps=5,
+                             mechanisms="linear").fit(data)
+    assert set(fitted.scm_.variables) == set(truth.variables)

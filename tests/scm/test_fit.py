@@ -240,3 +240,10 @@ def test_an_integer_column_is_a_category_only_when_it_has_few_values():
         cw.SCM.fit([("s", "y")], {"s": ["a", "b"] * 100, "y": rng.normal(size=n)}, progress=False, discrete={"s": False})
     with pytest.raises(UnknownVariableError):
         cw.SCM.fit([("r", "y")], small, progress=False, discrete={"zz": True})
+
+
+@pytest.mark.parametrize("scale, words", [(1e300, "overflow"), (1e-300, "underflow")])
+def test_values_a_fit_cannot_square_are_refused_naming_the_column(scale, words):
+    a = torch.randn(300, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    with pytest.raises(OutOfRangeError, match=rf"'a' has values .*{words}.*rescale the column"):
+        cw.SCM.fit([("a", "b")], {"a": a * scale, "b": 2 * a + 0.1}, "linear", progress=False)

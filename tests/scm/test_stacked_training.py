@@ -85,3 +85,9 @@ def test_a_mechanism_does_not_depend_on_the_rest_of_the_graph():
         with torch.no_grad():
             a, b = small.mechanisms[v].predict(X), large.mechanisms[v].predict(X)
         assert torch.allclose(a, b, atol=1e-5), v
+
+
+def test_the_largest_seed_wraps_instead_of_overflowing():
+    X = torch.randn(200, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    (m, r2), = fit_mlps([(X, X[:, 0].sin())], [2**64 - 1], members=2, steps=30)
+    assert m.hidden == (64, 64) and r2 > 0
