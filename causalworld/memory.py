@@ -57,7 +57,10 @@ def _parse_bytes(text: str) -> int:
             "to use the free memory of the device)"
         )
     power = "kmgtp".find(m.group(2).lower()) + 1 if m.group(2) else 0
-    return int(float(m.group(1)) * 1024**power)
+    number = m.group(1)
+    if number.isdigit():  # exact, also past float's 2**53
+        return int(number) * 1024**power
+    return int(float(number) * 1024**power)
 
 
 def free_bytes(device: Any = "cpu") -> int:

@@ -8,6 +8,9 @@ import sys
 
 import psutil
 import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from causalworld.errors import ArgumentError, MemoryLimitError
 from causalworld.memory import MAX_BYTES_ENV, check_memory, format_bytes, free_bytes, memory_limit
@@ -71,3 +74,24 @@ def test_an_override_that_is_not_a_size_is_an_argument_error(monkeypatch):
 
 def test_format_bytes_uses_binary_units():
     assert [format_bytes(b) for b in (0, 1023, 1024, 1536 * 2**20)] == ["0 B", "1023 B", "1 KiB", "1.5 GiB"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 2**62), suffix=st.sampled_from(["", "k", "M", "GiB", "T"]))
+def test_any_whole_number_of_bytes_is_read_exactly(n, suffix):
+    power = {"": 0, "k": 1, "M": 2, "GiB": 3, "T": 4}[suffix]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(MAX_BYTES_ENV, f"{n}{suffix}")
+        assert memory_limit("cpu")[0] == n * 1024**power
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_a_gpu_the_limit_is_its_free_memory():
+    import causalworld as cw
+
+    free, _ = torch.cuda.mem_get_info()
+    assert abs(free_bytes("cuda") - free) < 2**28
+    scm = cw.random_scm(4, seed=0).to("cuda")
+    with pytest.raises(MemoryLimitError, match="free memory of cuda"):
+        scm.sample(2**40)
+    assert scm.sample(1000, seed=0)[scm.variables[0]].device.type == "cuda"
