@@ -25,7 +25,7 @@ from causalworld.errors import (
     InsufficientDataError,
     ShapeError,
 )
-from causalworld.scm.values import column_to_tensor
+from causalworld.scm.values import check_magnitude, column_to_tensor
 from causalworld.scm.targets import row_patterns, targets_mask
 
 __all__ = ["Problem", "prepare", "lag_name", "unrolled_name", "read_columns"]
@@ -325,6 +325,7 @@ def prepare(data: Any, targets: Any = None, *, knowledge: Knowledge | None = Non
                 "give more rows, or fewer interventions on it"
             )
         col = X[free, i] if i >= len(context) else X[:, i]
+        check_magnitude(v, X[:, i])  # values whose squares overflow or underflow: a clear error, not a NaN score
         if float(std_all[i]) == 0.0 or (col.numel() > 1 and float(col.std()) == 0.0):
             raise InsufficientDataError(
                 f"{v!r} is constant on the rows where it was not intervened; a constant column has no "

@@ -32,7 +32,7 @@ from causalworld.errors import (
     UnknownVariableError,
 )
 from causalworld.scm import graph as graphs
-from causalworld.scm.values import column_to_tensor
+from causalworld.scm.values import check_magnitude, column_to_tensor
 from causalworld.scm.devices import as_device
 from causalworld.scm.labels import check_labels
 from causalworld.scm.mechanisms import (
@@ -572,7 +572,7 @@ def fit_scm(
         elif kinds[v][0]:
             m, acc = fit_discrete(X, y, kinds[v][1])  # type: ignore[arg-type]
         else:
-            _check_magnitude(v, y)
+            check_magnitude(v, y)
             if float(y.std()) == 0.0:
                 raise InsufficientDataError(f"{v!r} is constant on the rows used to fit it; drop it or vary it")
             if not ps:
@@ -610,24 +610,6 @@ def fit_scm(
     scm = SCM(g, fitted, dtype=dtype, device=device, fitted_ranges=ranges, labels=labels)
     scm.fit_summary = pd.DataFrame(rows, columns=["variable", "mechanism", "rows", "r2", "noise_std", "accuracy"])
     return scm
-
-
-def _check_magnitude(name: str, y: torch.Tensor) -> None:
-    """Refuse a continuous column whose values a fit cannot work with in its dtype: so large that
-    their squares (variances, least squares) overflow, or so small (yet not all zero) that they
-    underflow, which would otherwise surface as an infinite noise scale or a "constant" column."""
-    info = torch.finfo(y.dtype)
-    big, small = info.max ** 0.5 / 1e3, info.tiny ** 0.5 * 1e3
-    top = float(y.abs().max()) if y.numel() else 0.0
-    if top > big:
-        raise OutOfRangeError(
-            f"{name!r} has values up to {top:.3g}: their squares overflow {y.dtype} (largest {info.max:.3g}), so "
-            f"no fit can use them; rescale the column (divide it by {10 ** round(math.log10(top)):.0e}, say) before "
-            "fitting")
-    if 0.0 < top < small:
-        raise OutOfRangeError(
-            f"{name!r} has values no larger than {top:.3g}: their squares underflow {y.dtype}, so it would look "
-            f"constant; rescale the column (multiply it by {10 ** -round(math.log10(top)):.0e}, say) before fitting")
 
 
 def _warn_poor_fit(variable: str, parents: list[str], r2: float, kind: str) -> None:

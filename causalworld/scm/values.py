@@ -7,6 +7,7 @@ Discrete variables travel as int64 codes in tensors and as pandas categoricals i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,7 +27,8 @@ from causalworld.errors import (
 )
 from causalworld.scm.labels import categorical, default_labels, encode
 
-__all__ = ["to_tensors", "to_frame", "column_to_tensor", "check_finite", "batch_length", "check_count", "missing_hint"]
+__all__ = ["to_tensors", "to_frame", "column_to_tensor", "check_finite", "check_magnitude", "batch_length", "check_count",
+           "missing_hint"]
 
 
 def check_count(n: Any, what: str) -> int:
@@ -63,6 +65,32 @@ def missing_hint(missing: Sequence[str], others: Sequence[Any]) -> str:
 
 def _same_device(a: torch.device, b: torch.device) -> bool:
     return a.type == b.type and (a.index is None or b.index is None or a.index == b.index)
+
+
+def check_magnitude(name: str, y: Tensor) -> None:
+    """Refuse a continuous column whose values a fit cannot work with in its dtype: so large that
+    their squares (variances, least squares) overflow, or so small (yet not all zero) that they
+    underflow, which would otherwise surface as an infinite noise scale or a "constant" column.
+
+    Examples
+    --------
+    >>> check_magnitude("a", torch.tensor([1.0, 2e300], dtype=torch.float64))
+    Traceback (most recent call last):
+    ...
+    causalworld.errors.OutOfRangeError: 'a' has values up to 2e+300: their squares overflow torch.float64 ...
+    """
+    info = torch.finfo(y.dtype)
+    big, small = info.max ** 0.5 / 1e3, info.tiny ** 0.5 * 1e3
+    top = float(y.abs().max()) if y.numel() else 0.0
+    if top > big:
+        raise OutOfRangeError(
+            f"{name!r} has values up to {top:.3g}: their squares overflow {y.dtype} (largest {info.max:.3g}), so "
+            f"no fit can use them; rescale the column (divide it by {10 ** round(math.log10(top)):.0e}, say) before "
+            "fitting")
+    if 0.0 < top < small:
+        raise OutOfRangeError(
+            f"{name!r} has values no larger than {top:.3g}: their squares underflow {y.dtype}, so it would look "
+            f"constant; rescale the column (multiply it by {10 ** -round(math.log10(top)):.0e}, say) before fitting")
 
 
 def column_to_tensor(

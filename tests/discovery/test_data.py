@@ -88,3 +88,22 @@ def test_a_variable_intervened_in_almost_every_row_is_refused():
 def test_read_columns_keeps_order_and_float64():
     cols = read_columns(pd.DataFrame({"b": [1.5, 2.0], "a": [0.0, 1.0]}), allow_2d=False)
     assert list(cols) == ["b", "a"] and cols["a"].dtype == torch.float64
+
+
+@pytest.mark.parametrize("scale, words", [(1e300, "overflow"), (1e160, "overflow"), (1e-300, "underflow")])
+def test_every_learner_refuses_values_it_cannot_square(scale, words):
+    # Values near 1e300 (or 1e160, whose Gram matrix overflows) used to give NaN scores: an empty
+    # graph with infinite noise, or a search that never ended; near 1e-300 "constant". Now the
+    # column is named with the fix, before any search.
+    import causalworld as cw
+    from causalworld.discovery import LEARNERS
+    from causalworld.errors import OutOfRangeError
+
+    truth = cw.random_scm(3, seed=0, dtype=torch.float64)
+    data = truth.sample(200, seed=0)
+    data["x0"] = data["x0"] * scale
+    assert len(LEARNERS) >= 5
+    for name, cls in LEARNERS.items():
+        learner = cls(progress=False) if "progress" in cls().get_params() else cls()
+        with pytest.raises(OutOfRangeError, match=rf"'x0' has values .*{words}.*rescale"):
+            learner.fit(data)
