@@ -45,10 +45,12 @@ def test_ambient_is_the_background(lights):
     assert torch.allclose(corner, torch.tensor([[20.0] * 3, [220.0] * 3]))
 
 
-def test_the_default_world_is_fast_at_32px():
+def test_the_default_world_draws_32px_episodes_that_vary():
+    # (its speed is measured in benchmarks/worlds.py, not here)
     world = cw.make("lights", image_size=32)
     eps = world.rollout(64, seed=0)
-    assert eps.frames.shape == (64, 8, 3, 32, 32)
+    assert eps.frames.shape == (64, 8, 3, 32, 32) and eps.frames.dtype == torch.uint8
+    assert len({bytes(f.numpy()) for f in eps.frames[:, 0]}) == 64  # every episode draws its own first frame
 
 
 def test_laws_round_trip_their_config():
