@@ -157,8 +157,9 @@ def peaks() -> dict:
     measured here with the threads in use: the bounds each throughput row is set against."""
     a = torch.randn(1024, 1024, dtype=torch.float64)
     flops = 2 * 1024 ** 3 / median_time(lambda: a @ a, 5)
-    big = torch.empty(32 * 2 ** 20, dtype=torch.float64)  # 256 MiB
-    bandwidth = 2 * big.numel() * 8 / median_time(lambda: big.clone(), 3)  # read + write
+    src = torch.ones(32 * 2 ** 20, dtype=torch.float64)  # 256 MiB, copied into memory already touched
+    dst = torch.zeros_like(src)
+    bandwidth = 2 * src.numel() * 8 / median_time(lambda: dst.copy_(src), 5)  # read + write
     return {"fp64_flops": flops, "copy_bytes_per_s": bandwidth}
 
 
