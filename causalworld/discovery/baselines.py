@@ -577,8 +577,8 @@ class SortRegressLearner(Learner):
         return adjacency, timed_out
 
     def _learn(self, problem: Problem) -> Learned:
-        if not 0 < self.alpha < 1:
-            raise OutOfRangeError(f"alpha must be in (0, 1), got {self.alpha!r}")
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float, np.floating)) or not 0 < self.alpha < 1:
+            raise OutOfRangeError(f"alpha must be a number in (0, 1), got {self.alpha!r}")
         if isinstance(self.n_bootstrap, bool) or not isinstance(self.n_bootstrap, (int, np.integer)) or self.n_bootstrap < 0:
             raise OutOfRangeError(f"n_bootstrap must be an int >= 0, got {self.n_bootstrap!r}")
         adjacency, timed_out = self._one(problem, np.arange(problem.n))

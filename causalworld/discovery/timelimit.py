@@ -8,6 +8,7 @@ import math
 import multiprocessing as mp
 import pickle
 import sys
+import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,17 @@ def _child(conn: Any, fn: Callable[..., Any], args: tuple) -> None:
         conn.send_bytes(pickle.dumps(("error", e, [])))
     finally:
         conn.close()
+
+
+def _poll(conn: Any, seconds: float) -> bool:
+    """``conn.poll(seconds)`` for any length of time (one poll takes at most ~24 days)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if conn.poll(max(0.0, min(left, 86_400.0))):
+            return True
+        if left <= 86_400.0:
+            return False
 
 
 def call_with_timeout(fn: Callable[..., Any], args: tuple, seconds: float | None) -> tuple[Any, bool]:
@@ -55,7 +67,7 @@ def call_with_timeout(fn: Callable[..., Any], args: tuple, seconds: float | None
     proc.start()
     send.close()
     try:
-        if recv.poll(max(seconds, 0.0)):
+        if _poll(recv, max(seconds, 0.0)):
             try:
                 status, value, caught = pickle.loads(recv.recv_bytes())
             except EOFError:
