@@ -22,7 +22,7 @@ from causalworld.discovery.exact import ExactLearner
 from causalworld.discovery.gradient import GradientLearner
 from causalworld.discovery.graphs import MixedGraph, consistent_extension, essential_graph
 from causalworld.discovery.knowledge import Knowledge
-from causalworld.discovery.scores import BGeScore, BICScore, make_score
+from causalworld.discovery.scores import BGeScore, BICScore, RFFScore, make_score
 
 __all__ = [
     "Learner",
@@ -41,5 +41,6 @@ __all__ = [
     "Knowledge",
     "BICScore",
     "BGeScore",
+    "RFFScore",
     "make_score",
 ]

@@ -45,7 +45,7 @@ from causalworld.scm.intervention import Intervention, apply_callable
 from causalworld.scm.labels import check_labels, default_labels, is_default
 from causalworld.scm.linear_form import CACHE_ROWS, LinearForm, affine_columns
 from causalworld.scm.mechanisms import GaussianRoot, LinearGaussian, Mechanism
-from causalworld.scm.seeding import as_generator
+from causalworld.scm.seeding import SEED_MAX, as_generator
 
 __all__ = ["SCM", "as_generator"]
 
@@ -859,7 +859,12 @@ class SCM:
         seed
             Seed or generator for the posterior draws; the same seed gives the same numbers.
         chunk_size
-            Rows per chunk (default: chosen so each chunk's working set is about 512 MiB).
+            Rows per chunk when no random draws are needed (default: for a linear-Gaussian model
+            a working set of about 512 MiB; otherwise cache-sized blocks of 16,384 rows times
+            ``num_samples``). A counterfactual that draws random numbers (discrete noise
+            posteriors, the noise of variables set in the factual model) goes block by block,
+            ``max(256, 16384 // num_samples)`` rows a block, each block with a generator of its
+            own, so ``chunk_size`` does not change its answer.
 
         Examples
         --------
@@ -907,17 +912,28 @@ class SCM:
             chunk_size = self._default_chunk(num_samples)
         elif not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
             raise ArgumentError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
+        if g is not None:
+            # Random draws (discrete noise posteriors, the prior noise of factually set variables)
+            # come per block of rows, each block from a generator of its own, so the
+            # answer does not depend on chunk_size: the rows are processed block by block.
+            chunk_size = max(256, CACHE_ROWS // num_samples)  # the cache-sized default of non-linear models
         if n <= chunk_size:
             return self._check_outputs(self._counterfactual_chunk(acted, values, n, num_samples, g), "counterfactual")
         out: Values | None = None
-        for start in range(0, n, chunk_size):
+        base: int | None = None
+        for block, start in enumerate(range(0, n, chunk_size)):
             stop = min(n, start + chunk_size)
             part = {v: t[start:stop] for v, t in values.items()}
             sub = acted._copy()
             for v, iv in acted._interventions.items():
                 if iv.kind == "tensor":
                     sub._interventions[v] = Intervention(v, "tensor", iv.value[start:stop])
-            res = self._counterfactual_chunk(sub, part, stop - start, num_samples, g)
+            gen = g
+            if g is not None and block > 0:
+                if base is None:  # drawn once the first block (which uses g itself) is done
+                    base = int(torch.randint(0, 2**62, (1,), generator=g, device=g.device))
+                gen = torch.Generator(device=g.device).manual_seed((base + block * 0x9E3779B97F4A7C15) & SEED_MAX)
+            res = self._counterfactual_chunk(sub, part, stop - start, num_samples, gen)
             if out is None:
                 out = {v: torch.empty((num_samples * n,) + t.shape[1:], dtype=t.dtype, device=t.device)
                        for v, t in res.items()}

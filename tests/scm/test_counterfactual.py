@@ -94,17 +94,21 @@ def test_tensor_intervention_per_row_and_num_samples_layout():
 
 @pytest.mark.parametrize("mechanism", ["linear", "mlp", "discrete"])
 def test_chunked_equals_unchunked(mechanism):
+    # 20,000 rows and 2 samples: more than one block of random draws (8,192 rows here), so the
+    # chunk sizes below really split the work, and the same seed must give the same answer.
     scm = cw.random_scm(6, mechanism=mechanism, seed=1, cardinality=3, dtype=torch.float64)
-    obs = scm.sample(1000, seed=0)
+    obs = scm.sample(20_000, seed=0)
     do = {scm.variables[1]: 1 if mechanism == "discrete" else 0.7}
     whole = scm.counterfactual(obs, do, num_samples=2, seed=5)
-    parts = scm.counterfactual(obs, do, num_samples=2, seed=5, chunk_size=1000)
-    for v in scm.variables:
-        assert torch.equal(whole[v], parts[v])
-    if mechanism != "discrete":  # exact abduction: any chunking gives the same numbers
-        small = scm.counterfactual(obs, do, num_samples=2, seed=5, chunk_size=97)
+    for chunk_size in (97, 5_000, 20_000, 10**6):
+        parts = scm.counterfactual(obs, do, num_samples=2, seed=5, chunk_size=chunk_size)
         for v in scm.variables:
-            assert torch.allclose(whole[v], small[v], atol=1e-12)
+            assert torch.equal(whole[v], parts[v]), (chunk_size, v)
+    if mechanism == "discrete":  # and the draws are draws: another seed gives other counterfactuals
+        other = scm.counterfactual(obs, do, num_samples=2, seed=6)
+        assert any(not torch.equal(whole[v], other[v]) for v in scm.variables)
+    one = scm.counterfactual(obs, do, chunk_size=97, seed=5)  # one sample (the linear model: no draws at all)
+    assert all(torch.allclose(one[v], scm.counterfactual(obs, do, seed=5)[v], atol=1e-12) for v in scm.variables)
 
 
 def test_float32_and_float64_agree():
