@@ -215,3 +215,17 @@ def test_replay_and_counterfactual_on_cuda(mechanism, card):
     do = {scm.variables[0]: 1 if mechanism == "discrete" else 0.3}
     assert_same(pyro_counterfactual(scm, obs, do, num_samples=2, seed=4),
                 scm.counterfactual(obs, do, num_samples=2, seed=4), scm.variables)
+
+
+def test_pyro_counterfactual_of_a_linear_scm_equals_the_closed_form():
+    # Abduction by hand (no causalworld.abduct): u_z = z, u_x = x - z, u_y = y - 2x - z. Conditioning
+    # the exported model's noise sites on them and setting x = 1.5 must give the textbook answer
+    # x' = 1.5, z' = z, y' = y + 2 (1.5 - x).
+    scm = confounded_scm()
+    obs = scm.sample(300, seed=4)
+    z, x, y = obs["z"], obs["x"], obs["y"]
+    noise = {"z": z, "x": x - z, "y": y - 2 * x - z}
+    cf = poutine.do(poutine.condition(scm.to_pyro(), data=noise_data(noise)), data={"x": torch.tensor(1.5)})(300)
+    assert torch.allclose(cf["z"], z, atol=1e-12)
+    assert torch.allclose(cf["x"], torch.full_like(x, 1.5), atol=1e-12)
+    assert torch.allclose(cf["y"], y + 2 * (1.5 - x), atol=1e-12)
