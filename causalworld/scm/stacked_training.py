@@ -2,9 +2,9 @@
 
 :meth:`causalworld.SCM.fit` gives every continuous variable with parents an additive-noise MLP
 (and averages several *members* per variable). Each network is small (a few inputs, two 32-unit
-layers), so trained one after another the CPU spends each step on a little arithmetic and a lot
-of per-call overhead. Here every member of every variable is one slice of a stacked network
-(weights ``[k, in, out]``, batched matrix products), so each optimiser step serves all of them.
+layers). Here every member of every variable is one slice of a stacked network (weights
+``[k, in, out]``, batched matrix products), so each optimiser step serves all of them, and members
+whose training is over leave the stack.
 
 Each member keeps what it would have alone: its initial weights (drawn from its seed, as
 :class:`~causalworld.scm.mechanisms.AdditiveNoiseMLP` draws them), its rows, its held-out rows,
@@ -15,9 +15,11 @@ with zero columns whose first-layer weights start at zero and, with zero gradien
 
 Training is by Adam on the mean squared error of standardised targets, on mini-batches of
 ``batch_size`` rows drawn with replacement (full batch for members with fewer rows), with a cosine
-learning rate over ``steps`` and early stopping on held-out rows; with ``refit`` the network is
-then trained again from the same initial weights on all rows for the number of steps held-out
-error picked.
+learning rate over ``steps``. What counts is the running average of the weights over the last ~50
+steps (it takes out the mini-batch noise): held-out error is measured on it every ``check_every``
+steps, training stops after ``patience`` checks without improvement, and the result is the
+average at the best held-out error. With ``refit`` the network is instead trained again from the
+same initial weights on all rows for the number of steps held-out error picked.
 """
 
 from __future__ import annotations
