@@ -42,7 +42,7 @@ from causalworld.scm.values import check_count, column_to_tensor, to_frame, to_t
 from causalworld.scm.evaluation_plan import EvaluationPlan
 from causalworld.scm.devices import as_device
 from causalworld.scm.intervention import Intervention, apply_callable
-from causalworld.scm.labels import check_labels, default_labels, is_default
+from causalworld.scm.labels import check_labels, default_labels, encode, is_default
 from causalworld.scm.linear_form import CACHE_ROWS, LinearForm, affine_columns
 from causalworld.scm.mechanisms import GaussianRoot, LinearGaussian, Mechanism
 from causalworld.scm.seeding import SEED_MAX, as_generator
@@ -56,6 +56,18 @@ _CHUNK_BYTES = 1 << 29
 
 # The float dtypes a model computes in (see SCM.__init__ for why half precision is refused).
 _DTYPES = (torch.float32, torch.float64)
+
+
+def _holds_labels(column: Any) -> bool:
+    """Whether a noise column holds labels (strings, booleans, a pandas categorical), not numbers."""
+    dtype = getattr(column, "dtype", None)
+    if isinstance(column, Tensor):
+        return False
+    if dtype is None:
+        column = np.asarray(column)
+        dtype = column.dtype
+    return isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype) \
+        or pd.api.types.is_string_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
 
 
 def _row_frame(row: pd.Series) -> pd.DataFrame:
@@ -719,20 +731,47 @@ class SCM:
         out: Values = {}
         n = None
         for v in self._variables:
+            if self._mechanisms[v].discrete and len(self._mechanisms[v].noise_shape) == 1 and _holds_labels(noise[v]):
+                out[v] = self._root_label_noise(v, noise[v])
+                if n is None:
+                    n = out[v].shape[0]
+                continue
             # The same column checks as data (types, devices, finiteness): NaN noise would
             # otherwise come back as NaN values with nothing said.
             t = column_to_tensor(f"noise of {v}", noise[v], dtype=self._dtype, device=self._device,
                                  allow_2d=bool(self._mechanisms[v].noise_shape))
             if n is None:
                 n = t.shape[0]
-            if t.shape[:1] != (n,) or t.shape[1:] != self._mechanisms[v].noise_shape:
+            mech = self._mechanisms[v]
+            if t.dim() == 1 and len(mech.noise_shape) == 1 and hasattr(mech, "from_uniform") and t.shape[0] == n:
+                # a categorical's noise as DoWhy gives it: one uniform value per row
+                if bool(((t < 0) | (t > 1)).any()):
+                    raise OutOfRangeError(
+                        f"noise of {v!r} is one value per row, read as DoWhy's uniform noise of a categorical "
+                        f"variable, so it must lie in [0, 1]; or give a [{n}, {mech.noise_shape[0]}] Gumbel vector per row")
+                out[v] = t
+                continue
+            if t.shape[:1] != (n,) or t.shape[1:] != mech.noise_shape:
                 raise ShapeError(
-                    f"noise of {v!r} has shape {tuple(t.shape)}; expected [{n}, *{self._mechanisms[v].noise_shape}]"
+                    f"noise of {v!r} has shape {tuple(t.shape)}; expected [{n}, *{mech.noise_shape}]"
                 )
             out[v] = t
         for k in noise:
             if k not in self._index:
                 raise UnknownVariableError.of(k, self._variables)
+        return out
+
+    def _root_label_noise(self, v: str, column: Any) -> Tensor:
+        """The noise of a discrete root given as its labels, as DoWhy gives a root's noise (its
+        value): a Gumbel vector per row that selects that label's category."""
+        if self.parents(v):
+            raise DTypeError(
+                f"noise of {v!r} holds labels, but only a root's noise is its value; give the noise of a discrete "
+                f"variable with parents as one uniform value in [0, 1] per row (DoWhy's form) or a Gumbel vector per row")
+        k = self._mechanisms[v].noise_shape[0]
+        codes = torch.from_numpy(encode(f"noise of {v}", column, self.labels[v])).to(self._device)
+        out = torch.full((codes.shape[0], k), -1e30, dtype=self._dtype, device=self._device)
+        out[torch.arange(codes.shape[0], device=self._device), codes] = 0.0
         return out
 
     def _check_tensor_interventions(self, n: int, repeat: int = 1) -> None:

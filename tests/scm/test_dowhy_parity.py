@@ -15,7 +15,7 @@ from dowhy import gcm
 from dowhy.gcm.ml.regression import LinearRegressionWithFixedParameter
 
 import causalworld as cw
-from causalworld.errors import ConversionError, DeviceError, ExtrapolationWarning, MissingVariableError
+from causalworld.errors import ConversionError, DeviceError, ExtrapolationWarning, MissingVariableError, OutOfRangeError
 
 gcm.config.disable_progress_bars()
 
@@ -204,3 +204,24 @@ def test_extrapolation_warns_through_dowhys_verbs():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a soft shift inside the data is no extrapolation
         cw.interventional_samples(fitted, {"x": lambda x: 0.0}, num_samples_to_draw=5, seed=0)
+
+
+def test_counterfactuals_from_dowhys_noise_of_categorical_nodes(smokers):
+    # DoWhy's noise of a ClassifierFCM is one uniform value per row (the class whose cumulative
+    # probability first reaches it) and a root's noise is its value (a label): noise_data written
+    # for DoWhy gives DoWhy's answers, categories and all.
+    model, ours, data = smokers
+    rng = np.random.default_rng(5)
+    noise = pd.DataFrame({"smoker": rng.choice(["no", "yes"], 200), "tar": rng.normal(size=200),
+                          "cancer": rng.uniform(size=200)})
+    for interventions in ({"tar": lambda t: t + 1.5}, {"smoker": lambda s: "yes"}, {}):
+        theirs = quietly(gcm.counterfactual_samples, model, interventions, noise_data=noise)
+        mine = cw.counterfactual_samples(ours, interventions, noise_data=noise)
+        assert list(mine["cancer"].astype(str)) == list(theirs["cancer"].astype(str))
+        assert list(mine["smoker"].astype(str)) == list(theirs["smoker"].astype(str))
+        np.testing.assert_allclose(mine["tar"].to_numpy(), theirs["tar"].to_numpy(), atol=1e-9)
+    flipped = (cw.counterfactual_samples(ours, {"tar": lambda t: t + 1.5}, noise_data=noise)["cancer"].astype(str)
+               != cw.counterfactual_samples(ours, {}, noise_data=noise)["cancer"].astype(str))
+    assert flipped.any()  # the intervention does move some of them
+    with pytest.raises(OutOfRangeError, match=r"\[0, 1\]"):
+        cw.counterfactual_samples(ours, {}, noise_data=noise.assign(cancer=noise["cancer"] + 1))

@@ -201,7 +201,25 @@ class Categorical(Mechanism):
         return parents @ self.weight + self.bias
 
     def forward(self, parents: Tensor, noise: Tensor) -> Tensor:
+        if noise.dim() == 1:  # DoWhy's form: one uniform value per row, read through the class CDF
+            return self.from_uniform(parents, noise)
         return torch.argmax(self.logits(parents) + noise, dim=-1)
+
+    def from_uniform(self, parents: Tensor, u: Tensor) -> Tensor:
+        """The category whose cumulative probability (in code order) first reaches ``u`` (``[N]``,
+        in [0, 1]): how DoWhy's ``ClassifierFCM`` reads its noise, so ``noise_data`` written for
+        DoWhy gives DoWhy's answers.
+
+        Examples
+        --------
+        >>> m = Categorical(0, 3, bias=torch.log(torch.tensor([0.2, 0.3, 0.5])))
+        >>> m.from_uniform(torch.empty(4, 0), torch.tensor([0.1, 0.2, 0.45, 0.9])).tolist()
+        [0, 0, 1, 2]
+        """
+        cdf = torch.softmax(self.logits(parents), dim=-1).cumsum(-1)
+        # cdf >= u, as DoWhy compares, up to the rounding of the softmax in this dtype
+        below = (cdf < u.to(cdf.dtype).unsqueeze(-1) - 8 * torch.finfo(cdf.dtype).eps).sum(-1)
+        return below.clamp_max(self._k - 1)
 
     def _gumbel(self, shape: tuple[int, ...], generator) -> Tensor:
         return -torch.log(-torch.log(self._rand(shape, generator)))
