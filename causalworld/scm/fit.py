@@ -129,8 +129,15 @@ def _integer_column(col: Any, name: str) -> tuple[bool, int | None, tuple[Any, .
             f"as a pandas categorical or pass discrete={{{name!r}: True}}; cast it to float to silence this",
             IntegerColumnWarning, stacklevel=4)
         return False, None, None
-    if len(distinct) and distinct[0] >= 0 and distinct[-1] < MAX_INTEGER_CATEGORIES:
-        return True, int(max(2, distinct[-1] + 1)), None  # codes 0..K-1 (K - 1 the largest seen)
+    return _integer_categories(distinct, name, codes=bool(len(distinct)) and distinct[0] >= 0
+                               and distinct[-1] < MAX_INTEGER_CATEGORIES)
+
+
+def _integer_categories(distinct: np.ndarray, name: str, *, codes: bool) -> tuple[bool, int, tuple[Any, ...] | None]:
+    """The categories of an integer column with these sorted ``distinct`` values: codes
+    ``0..K-1`` (``K - 1`` the largest seen) when ``codes``, else the values as labels."""
+    if codes:
+        return True, int(max(2, distinct[-1] + 1)), None
     if len(distinct) < 2:
         raise InsufficientDataError(f"{name!r} takes the one value {distinct[0] if len(distinct) else None!r}; "
                                     "a discrete variable needs two or more (or cast it to float)")
@@ -158,12 +165,8 @@ def _kind(col: Any, name: str, override: bool | None) -> tuple[bool, int | None,
             raise DTypeError(f"discrete={{{name!r}: True}} but {name!r} has non-integer or missing values; "
                              "give integer codes, labels or a pandas categorical")
         distinct = np.unique(values.astype(np.int64))
-        if len(distinct) and distinct[0] >= 0 and distinct[-1] == len(distinct) - 1:
-            return True, int(max(2, len(distinct))), None
-        if len(distinct) < 2:
-            raise InsufficientDataError(f"{name!r} takes one value; a discrete variable needs two or more")
-        labels = tuple(int(x) for x in distinct)
-        return True, len(labels), check_labels(name, labels, len(labels))
+        return _integer_categories(distinct, name, codes=bool(len(distinct)) and distinct[0] >= 0
+                                   and distinct[-1] == len(distinct) - 1)
     return _is_discrete(col, name)
 
 

@@ -947,15 +947,15 @@ class SCM:
         # Exact abduction in matrix form needs no random draws: skip making a generator.
         exact = num_samples == 1 and not self._interventions and self._fast_linear() and acted._fast_linear()
         g = None if exact else as_generator(seed, self._device)
-        if chunk_size is None:
-            chunk_size = self._default_chunk(num_samples)
-        elif not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+        if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1):
             raise ArgumentError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
         if g is not None:
             # Random draws (discrete noise posteriors, the prior noise of factually set variables)
             # come per block of rows, each block from a generator of its own, so the
             # answer does not depend on chunk_size: the rows are processed block by block.
             chunk_size = max(256, CACHE_ROWS // num_samples)  # the cache-sized default of non-linear models
+        elif chunk_size is None:
+            chunk_size = self._default_chunk(num_samples)
         if n <= chunk_size:
             return self._check_outputs(self._counterfactual_chunk(acted, values, n, num_samples, g), "counterfactual")
         out: Values | None = None
