@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "torch==2.13.0"
-	$(PY) -m pip install -q -e ".[test,serve,docs,notebooks,distributed]"
+	$(PY) -m pip install -q -e ".[test,serve,docs,notebooks,distributed,datasets]"
 	touch $(STAMP)
 
 setup: $(STAMP)

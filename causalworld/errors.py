@@ -240,3 +240,16 @@ class MemoryLimitError(CausalWorldError, MemoryError):
 
 
 __all__ += ["MemoryLimitError"]
+
+
+class MissingDependencyError(CausalWorldError, ImportError):
+    """An optional package a feature needs is not installed; the message names the extra to install.
+
+    Examples
+    --------
+    >>> isinstance(MissingDependencyError('pip install "causalworld[datasets]"'), ImportError)
+    True
+    """
+
+
+__all__ += ["MissingDependencyError"]

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from causalworld.discovery.base import Learned, Learner, out_of_time, register_learner
 from causalworld.discovery.data import Problem
+from causalworld.discovery.score_choice import choose_score
 from causalworld.discovery.scores import make_score
 from causalworld.errors import ArgumentError, OutOfRangeError
 from causalworld.memory import check_memory
@@ -93,10 +94,14 @@ class ExactLearner(Learner):
     Parameters
     ----------
     score_func
-        ``"bic"`` (Gaussian BIC), ``"bge"`` (Bayesian Gaussian equivalent: the log marginal
-        likelihood under a normal-Wishart prior) or ``"rff"`` (a nonlinear regression score,
-        :class:`~causalworld.discovery.scores.RFFScore`, for nonlinear mechanisms: slower, one
-        small ridge regression per parent set; with it the edge posteriors are a pseudo-posterior).
+        ``"auto"`` (default), ``"bic"`` (Gaussian BIC), ``"bge"`` (Bayesian Gaussian equivalent:
+        the log marginal likelihood under a normal-Wishart prior) or ``"rff"`` (a nonlinear
+        regression score, :class:`~causalworld.discovery.scores.RFFScore`, for nonlinear
+        mechanisms: slower, one small ridge regression per parent set; with it the edge
+        posteriors are a pseudo-posterior). ``"auto"`` picks the RFF score when some variable's
+        relation to another is clearly nonlinear on held-out rows, else the BIC
+        (:func:`~causalworld.discovery.score_choice.choose_score`, about 1 s at 10 variables,
+        3-4 s at 20); ``fit_info_["score_func"]`` and ``fit_info_["score_choice"]`` say which and why.
     structure_prior
         ``"fanin"`` (default): a prior uniform over each node's number of parents, then over the
         parent sets of that size (Friedman & Koller 2003), which adds ``-log C(m, k)`` to a node
@@ -104,12 +109,20 @@ class ExactLearner(Learner):
         chance edges; ``"uniform"``: no structure prior.
     max_parents
         Most parents per node (``"auto"``: no limit when a node has at most 10 candidate parents,
-        else 5; ``None``: no limit). Every parent set within it is scored; a fit that would
+        else 5; with the RFF score, whose parent sets cost a regression each, no limit up to 6
+        candidates, else 3; ``None``: no limit). Every parent set within it is scored; a fit that would
         score more than ``MAX_PARENT_SETS`` of them (20 million with BIC / BGe, 50,000 with RFF)
         is refused up front with an ``OutOfRangeError`` naming the count and a ``max_parents``
         that fits.
     bic_penalty, alpha_mu
         Options of the BIC (penalty multiplier) and BGe (prior equivalent sample size) scores.
+    min_explained
+        The least share of a node's remaining variance (a partial R²) a parent must explain to be
+        worth adding, whatever the number of rows: each parent pays ``-n / 2 * log(1 -
+        min_explained)`` nats on top of the score's own penalty (every score; ``0`` turns it
+        off). BIC's ``log n`` penalty vanishes relative to the gain of a weak dependence, which
+        grows with ``n`` under a misspecified model, so on thousands of real rows it keeps
+        nearly every pair; the default ``0.01`` does not let it (see ``docs/discovery.md``).
     interventions
         ``"hard"`` (perfect interventions: a node is scored only on the rows where it was not
         intervened) or ``"soft"`` (interventions change the targeted node's mechanism and keep its
@@ -156,8 +169,8 @@ class ExactLearner(Learner):
 
     supports_lags = True
 
-    def __init__(self, *, score_func: str = "bic", structure_prior: str = "fanin", max_parents: int | str | None = "auto",
-                 bic_penalty: float = 1.0,
+    def __init__(self, *, score_func: str = "auto", structure_prior: str = "fanin", max_parents: int | str | None = "auto",
+                 bic_penalty: float = 1.0, min_explained: float = 0.01,
                  alpha_mu: float = 1.0, interventions: str = "hard", exact_posterior_max: int = 16, n_posterior_samples: int = 2000,
                  forbidden: Any = None, required: Any = None, tiers: Any = None, mechanisms: Any = None,
                  max_time: float | None = None, progress: bool = True, seed: int = 0) -> None:
@@ -165,6 +178,7 @@ class ExactLearner(Learner):
         self.structure_prior = structure_prior
         self.max_parents = max_parents
         self.bic_penalty = bic_penalty
+        self.min_explained = min_explained
         self.alpha_mu = alpha_mu
         self.interventions = interventions
         self.exact_posterior_max = exact_posterior_max
@@ -178,14 +192,21 @@ class ExactLearner(Learner):
         self.seed = seed
 
     def default_mechanisms(self) -> str:
-        """``"mlp"`` with the nonlinear RFF score, else ``"linear"`` (BIC and BGe are linear-Gaussian).
+        """``"mlp"`` with the nonlinear RFF score, else ``"linear"`` (BIC and BGe are linear-Gaussian);
+        with ``score_func="auto"``, after the score chosen in the last ``fit`` (before it: linear).
 
         Examples
         --------
-        >>> ExactLearner().default_mechanisms(), ExactLearner(score_func="rff").default_mechanisms()
+        >>> ExactLearner(score_func="bic").default_mechanisms(), ExactLearner(score_func="rff").default_mechanisms()
         ('linear', 'mlp')
         """
-        return "mlp" if self.score_func == "rff" else "linear"
+        return "mlp" if self._score_name() == "rff" else "linear"
+
+    def _score_name(self) -> str:
+        """The score of the last fit (``score_func``, or what ``"auto"`` chose)."""
+        if self.score_func == "auto":
+            return getattr(self, "_chosen_score", "bic")
+        return self.score_func
 
     def min_rows(self, d: int) -> int:
         """Fewest rows per variable: three more than the largest parent set scored (at least 5).
@@ -198,26 +219,28 @@ class ExactLearner(Learner):
         k = self.max_parents if isinstance(self.max_parents, int) and not isinstance(self.max_parents, bool) else min(d, 10)
         return max(5, k + 3)
 
-    def _options(self) -> dict[str, Any]:
+    def _options(self, score_func: str) -> dict[str, Any]:
         if self.interventions not in ("hard", "soft"):
             raise ArgumentError(f"interventions must be 'hard' or 'soft', got {self.interventions!r}")
         soft = self.interventions == "soft"
-        if self.score_func == "bic":
+        if score_func == "bic":
             pen = self.bic_penalty
             if isinstance(pen, bool) or not isinstance(pen, (int, float, np.integer, np.floating)) or not 0 <= pen < math.inf:
                 raise OutOfRangeError(f"bic_penalty must be a finite number >= 0 (1.0 is BIC's), got {pen!r}")
-            return {"penalty": float(pen), "soft": soft}
-        if self.score_func == "bge":
+            return {"penalty": float(pen), "soft": soft, "min_explained": self.min_explained}
+        if score_func == "bge":
             am = self.alpha_mu
             if isinstance(am, bool) or not isinstance(am, (int, float, np.integer, np.floating)) or not 0 < am < math.inf:
                 raise OutOfRangeError(f"alpha_mu must be a finite number > 0, got {am!r}")
-            return {"alpha_mu": float(am), "soft": soft}
-        if self.score_func == "rff":
-            return {"seed": int(self.seed), "soft": soft}
-        raise ArgumentError(f"score_func must be 'bic', 'bge' or 'rff', got {self.score_func!r}")
+            return {"alpha_mu": float(am), "soft": soft, "min_explained": self.min_explained}
+        if score_func == "rff":
+            return {"seed": int(self.seed), "soft": soft, "min_explained": self.min_explained}
+        raise ArgumentError(f"score_func must be 'auto', 'bic', 'bge' or 'rff', got {self.score_func!r}")
 
-    def _cap(self, n_candidates: int) -> int:
+    def _cap(self, n_candidates: int, score_func: str = "bic") -> int:
         mp = self.max_parents
+        if mp == "auto" and score_func == "rff":
+            return n_candidates if n_candidates <= 6 else 3
         if mp == "auto":
             return n_candidates if n_candidates <= 10 else 5
         if mp is None:
@@ -247,7 +270,12 @@ class ExactLearner(Learner):
                      per_item=per_draw, fix="draw {fit} posterior samples (the edge frequencies settle long before)")
         if self.structure_prior not in ("fanin", "uniform"):
             raise ArgumentError(f"structure_prior must be 'fanin' or 'uniform', got {self.structure_prior!r}")
-        scorer = make_score(self.score_func, problem.X.numpy(), problem.mask.numpy(), context=c, **self._options())
+        score_func, why = self.score_func, "set by score_func"
+        if score_func == "auto":
+            score_func, why = choose_score(problem.X.numpy(), problem.mask.numpy(), seed=int(self.seed))
+        options = self._options(score_func)  # checks score_func and the score's settings
+        self._chosen_score = score_func
+        scorer = make_score(score_func, problem.X.numpy(), problem.mask.numpy(), context=c, **options)
         allowed, required = problem.allowed(), problem.required()
         tables = _Tables(d)
         plans = []
@@ -255,7 +283,7 @@ class ExactLearner(Learner):
             col = c + j
             req = np.flatnonzero(required[:, col])
             free = np.flatnonzero(allowed[:, col] & ~required[:, col])
-            cap = self._cap(len(req) + len(free))
+            cap = self._cap(len(req) + len(free), score_func)
             if len(req) > cap:
                 raise ArgumentError(
                     f"{problem.names[j]!r} has {len(req)} required parents but max_parents={cap}; raise max_parents"
@@ -265,13 +293,13 @@ class ExactLearner(Learner):
             tables.scored.append(np.zeros(0, dtype=np.int64))
             tables.scores.append(np.zeros(0))
         planned = sum(math.comb(len(free), s) for _, _, free, extra in plans for s in range(extra + 1))
-        limit = MAX_PARENT_SETS.get(self.score_func, MAX_PARENT_SETS["bic"])
+        limit = MAX_PARENT_SETS.get(score_func, MAX_PARENT_SETS["bic"])
         if planned > limit:
             suggest = next((k for k in range(max((pl[3] for pl in plans), default=0), -1, -1)
                             if sum(math.comb(len(free), s) for _, _, free, extra in plans
                                    for s in range(min(extra, k) + 1)) <= limit), 0)
             raise OutOfRangeError(
-                f"ExactLearner would score {planned:,} parent sets with score_func={self.score_func!r} (at most "
+                f"ExactLearner would score {planned:,} parent sets with score_func={score_func!r} (at most "
                 f"{limit:,} are scored in one fit: beyond that it runs for hours); pass max_parents={suggest} or "
                 "lower, forbid edges, or use GESLearner / GradientLearner")
         max_extra = max((pl[3] for pl in plans), default=0)
@@ -302,7 +330,7 @@ class ExactLearner(Learner):
                 if timed_out:
                     break
         adjacency, best = self._map_graph(tables, c, p)
-        info: dict[str, Any] = {"score": best, "n_parent_sets": n_sets, "score_func": self.score_func,
+        info: dict[str, Any] = {"score": best, "n_parent_sets": n_sets, "score_func": score_func, "score_choice": why,
                                 "interventions": self.interventions,
                                 "max_parents": [pl[3] + len(pl[1]) for pl in plans]}
         if timed_out or out_of_time(problem):

@@ -214,6 +214,11 @@ class GradientLearner(Learner):
         conditionals, RFF with MLP ones) or ``None``. A thresholded read-out misses edges whose effect is weak or shows
         mostly in interactions; a few scored moves recover them. ``edge_probs_`` then come from
         the same score around the refined graph (see above).
+    min_explained
+        The refinement score's sparsity prior: the least share of a node's remaining variance a
+        parent must explain to be kept, whatever the number of rows (see
+        :class:`~causalworld.discovery.exact.ExactLearner`; ``0`` turns it off). Without a
+        refinement it has no effect.
     refine_orders
         After the edge moves, also search over causal orders
         (:func:`causalworld.discovery.search.order_search`, then edge moves again; from the
@@ -270,12 +275,13 @@ class GradientLearner(Learner):
                  min_steps: int = 400, warmup_steps: int = 100, batch_size: int = 256, graph_batch_size: int = 64,
                  holdout: float = 0.0, lr: float = 5e-3,
                  lr_gamma: float = 5e-2, lr_theta: float = 5e-2, threshold: float = 0.5, check_every: int = 50,
-                 patience: int = 6, device: str | None = "cpu", refine: str | None = "auto",
+                 patience: int = 6, device: str | None = "cpu", refine: str | None = "auto", min_explained: float = 0.01,
                  refine_orders: str | bool = "auto", interventions: str = "hard",
                  forbidden: Any = None, required: Any = None,
                  tiers: Any = None, mechanisms: Any = None, max_time: float | None = None,
                  progress: bool = True, seed: int = 0) -> None:
         self.conditionals = conditionals
+        self.min_explained = min_explained
         self.hidden = hidden
         self.lambda_sparse = lambda_sparse
         self.max_steps = max_steps
@@ -506,9 +512,10 @@ class GradientLearner(Learner):
             # recover the weak edges a thresholded read-out misses.
             start = adjacency.copy()
             if refine == "bic":
-                scorer: LocalScore = BICScore(problem.X, problem.mask, soft=soft)
+                scorer: LocalScore = BICScore(problem.X, problem.mask, soft=soft, min_explained=self.min_explained)
             else:
-                scorer = RFFScore(problem.X, problem.mask, seed=int(self.seed), soft=soft, **_RFF_REFINE)
+                scorer = RFFScore(problem.X, problem.mask, seed=int(self.seed), soft=soft, min_explained=self.min_explained,
+                                  **_RFF_REFINE)
             moves = {"allowed": problem.allowed(), "required": required_np, "deadline": problem.deadline}
             memo: dict = {}  # the scorer's local scores, shared by its edge moves and pair_posterior
             adjacency, late = hill_climb(scorer, adjacency, **moves, cache=memo)
@@ -529,7 +536,8 @@ class GradientLearner(Learner):
                 # With the RFF score the order search moves on a lighter copy (fewer features and
                 # rows: ~4x cheaper regressions); the edge moves after it use the full score.
                 searcher = scorer if refine == "bic" else RFFScore(
-                    problem.X, problem.mask, seed=int(self.seed), soft=soft, **_RFF_ORDER_SEARCH)
+                    problem.X, problem.mask, seed=int(self.seed), soft=soft, min_explained=self.min_explained,
+                    **_RFF_ORDER_SEARCH)
                 for origin in origins:
                     found, late = order_search(searcher, origin, **moves)
                     if not late:

@@ -862,7 +862,11 @@ class SCM:
                 noise[v] = m.sample_noise(n * k, g)
                 continue
             try:
-                noise[v] = m.abduct(self._parent_matrix(values, v, n), values[v], num_samples=k, generator=g)
+                if m.invertible and k > 1:  # exact: one abduction, repeated for the k samples
+                    noise[v] = Mechanism._repeat(m.abduct(self._parent_matrix(values, v, n), values[v], num_samples=1,
+                                                          generator=g), k)
+                else:
+                    noise[v] = m.abduct(self._parent_matrix(values, v, n), values[v], num_samples=k, generator=g)
             except NotInvertibleError as e:
                 raise NotInvertibleError(f"variable {v!r}: {e}") from None
             except OutOfRangeError as e:

@@ -61,6 +61,7 @@ STATUSES: dict[type[BaseException], Status] = {
     E.PolicyCheckError: Status(422, 1),
     E.MissingFFmpegError: Status(500, 3),
     E.MemoryLimitError: Status(413, 2),  # asks for more than fits: smaller chunks get under it
+    E.MissingDependencyError: Status(500, 3),  # the installation lacks an extra: the server's problem
 }
 
 

@@ -111,7 +111,7 @@ def test_refined_edge_probs_are_the_bic_pair_posterior_of_graph_(toy):
     A = np.zeros((len(names), len(names)), bool)
     for u, v in fitted.graph_.edges:
         A[names.index(u), names.index(v)] = True
-    expected = pair_posterior(BICScore(X, mask), A)
+    expected = pair_posterior(BICScore(X, mask, min_explained=fitted.min_explained), A)
     assert fitted.fit_info_["edge_probs"] == "pair_posterior"
     assert np.allclose(fitted.edge_probs_.to_numpy(), expected, atol=1e-9)
 

@@ -326,3 +326,23 @@ def test_rff_score_of_a_constant_column_does_not_crash():
     X[:, 2] = 1.0
     s = RFFScore(X)
     assert math.isfinite(s.local_one(2, [])) and math.isfinite(s.local_one(2, [0]))
+
+
+@pytest.mark.parametrize("cls", [BICScore, BGeScore, RFFScore])
+def test_min_explained_charges_each_parent_its_share_of_the_rows(cls):
+    # The sparsity prior adds exactly -n_j/2 log(1 - s) nats per parent to any score, with
+    # interventions (n_j: the node's unintervened rows) and without.
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(300, 3, generator=g, dtype=torch.float64)
+    mask = torch.zeros(300, 3, dtype=torch.bool)
+    mask[:50, 2] = True
+    plain, prior = cls(X, mask), cls(X, mask, min_explained=0.05)
+    for node, parents, n_j in [(2, [0, 1], 250), (0, [2], 300), (1, [], 300)]:
+        expected = plain.local_one(node, parents) + len(parents) * n_j / 2 * math.log(1 - 0.05)
+        assert prior.local_one(node, parents) == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.0, float("nan"), True, "0.01"])
+def test_min_explained_out_of_range_is_refused(bad):
+    with pytest.raises(OutOfRangeError, match="min_explained"):
+        BICScore(torch.zeros(10, 2, dtype=torch.float64), min_explained=bad)

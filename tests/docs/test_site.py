@@ -36,6 +36,7 @@ API_PAGES = {
     "causalworld.errors": "api/causalworld.errors",
     "causalworld.episodes": "api/causalworld.episodes",
     "causalworld.metrics": "api/causalworld.metrics",
+    "causalworld.datasets": "api/causalworld.datasets",
     "interventions": "api/interventions",
 }
 

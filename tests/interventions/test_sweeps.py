@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+import pandas as pd
 import pytest
 
 from causalworld.errors import ArgumentError, DTypeError
@@ -21,7 +22,10 @@ def test_a_sweep_on_ray_equals_its_experiments_run_one_by_one():
     finally:
         ray.shutdown()
     one_by_one = sweep(GRID, ray=False, progress=False)
-    assert on_ray.drop(columns="seconds").equals(one_by_one.drop(columns="seconds"))
+    # Every column equal; a float metric to 1e-12: its last bit follows the BLAS thread count,
+    # which a Ray worker and this process need not share (0.23713585828795178 against ...180).
+    pd.testing.assert_frame_equal(on_ray.drop(columns="seconds"), one_by_one.drop(columns="seconds"),
+                                  check_exact=False, rtol=1e-12, atol=0)
     assert list(on_ray["policy"]) == ["random", "info-gain"] and (on_ray["shd"] >= 0).all()
 
 

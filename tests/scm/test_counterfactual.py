@@ -307,3 +307,37 @@ def test_a_series_row_or_a_dataframe_gets_a_dataframe_with_the_observed_index():
     assert list(draws.index) == ["a", "b", "c", "a", "b", "c"]
     with pytest.raises(ShapeError, match="index"):
         scm.counterfactual(df, {"x": pd.Series([1.0, 2.0, 3.0], index=[0, 1, 2])})
+
+
+class _CountingShift(Mechanism):
+    """``x = parent + u``: claims to be invertible and records the ``num_samples`` it is asked for."""
+
+    invertible = True
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.asked: list[int] = []
+
+    def forward(self, parents, noise):
+        return parents[:, 0] + noise
+
+    def sample_noise(self, n, generator=None):
+        return self._randn((n,), generator)
+
+    def abduct(self, parents, value, *, num_samples=1, generator=None):
+        self.asked.append(num_samples)
+        return self._repeat(value - parents[:, 0], num_samples)
+
+    def log_prob(self, value, parents):
+        return -0.5 * (value - parents[:, 0]) ** 2
+
+    def get_config(self):
+        return {}
+
+
+def test_an_invertible_mechanism_is_abducted_once_and_its_noise_repeated():
+    shift = _CountingShift()
+    scm = cw.SCM({"x": [], "y": ["x"]}, {"x": GaussianRoot(), "y": shift})
+    noise = scm.abduct({"x": [0.0, 1.0], "y": [0.5, 3.0]}, num_samples=4)
+    assert shift.asked == [1]  # the flag is what the SCM reads: one exact abduction
+    assert torch.equal(noise["y"], torch.tensor([0.5, 2.0] * 4))

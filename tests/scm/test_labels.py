@@ -1,6 +1,8 @@
 """Discrete variables keep their labels (strings, booleans, a pandas categorical's categories) in
 and out of every verb, checked against the codes the same model gives for the same rows."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,3 +86,12 @@ def test_encode_decode_round_trip_for_each_kind_of_label():
         codes = encode("v", np.array(values, dtype=object), labels)
         assert decode(codes, labels).tolist() == values
         assert categorical(codes, labels).tolist() == values
+
+
+@pytest.mark.parametrize("value", [2.0 ** 63, 1e300, -2.0 ** 70])
+def test_a_huge_float_code_is_out_of_range_before_any_cast(value):
+    # 2**63 does not fit int64: casting it first would warn and wrap around.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(OutOfRangeError, match="codes 0..1"):
+            encode("x", np.array([value]), ["a", "b"])

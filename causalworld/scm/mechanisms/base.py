@@ -107,7 +107,10 @@ class Mechanism(nn.Module, metaclass=abc.ABCMeta):
         JSON-able constructor arguments; the tensors are the module's ``state_dict``.
 
     Class attributes say what the mechanism is: ``discrete`` (int64 codes out),
-    ``invertible`` (abduction is exact rather than a posterior draw), ``noise_shape``.
+    ``invertible`` (abduction is exact rather than a posterior draw: :meth:`~causalworld.scm.model.SCM.abduct`
+    then abducts once and repeats the noise for
+    ``num_samples``, so a custom mechanism that sets it must be exactly invertible),
+    ``noise_shape``.
 
     Constructors take a keyword-only ``dtype`` (default: torch's default dtype) and build every
     parameter in it, so a float64 model's values are never rounded through float32; a value

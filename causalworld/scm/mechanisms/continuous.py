@@ -447,7 +447,9 @@ class PostNonlinear(_AdditiveFamily):
     """``x = g(f(parents) + u)``, ``u ~ N(0, noise_std^2)``, with ``g`` an invertible link.
 
     ``f`` is the prediction of an inner :class:`LinearGaussian` or :class:`AdditiveNoiseMLP`
-    (``inner``); ``g`` is one of :data:`LINKS` (``"sinh"``, ``"asinh"``, ``"cube"``, ``"exp"``).
+    (``inner``): only its prediction is used; its own ``noise_std`` and ``noise_mean`` are not (the
+    noise is this mechanism's ``noise_std`` and ``noise_mean``). ``g`` is one of :data:`LINKS`
+    (``"sinh"``, ``"asinh"``, ``"cube"``, ``"exp"``).
     The noise enters before the link, so it is not additive in ``x``, yet abduction stays exact.
 
     Examples
