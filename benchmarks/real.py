@@ -44,6 +44,7 @@ import pandas as pd
 import torch
 
 import causalworld as cw
+from causalworld.atomic import write_atomic
 from causalworld.datasets import sachs, tuebingen_pairs
 from causalworld.discovery import pairwise
 from causalworld.metrics import shd
@@ -219,12 +220,10 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(args.threads)
     rows = (run_pairs(args) if "tuebingen" in args.data else []) + (run_sachs(args) if "sachs" in args.data else [])
     result = {"machine": machine(), "args": asdict(args), "rows": rows}
-    print(report(rows))
-    print(f"\nmachine: {result['machine']}")
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2))
+    print(report(rows) + f"\n\nmachine: {result['machine']}")
+    if args.out:  # atomically: a killed run leaves the previous table whole
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(args.out, (json.dumps(result, indent=2) + "\n").encode())
     return result
 
 

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from causalworld.discovery.base import Learned, Learner, out_of_time, register_learner
 from causalworld.discovery.data import Problem
 from causalworld.discovery.score_choice import choose_score
-from causalworld.discovery.scores import make_score
+from causalworld.discovery.scores import check_min_explained, make_score
 from causalworld.errors import ArgumentError, OutOfRangeError
 from causalworld.memory import check_memory
 
@@ -271,6 +271,7 @@ class ExactLearner(Learner):
         if self.structure_prior not in ("fanin", "uniform"):
             raise ArgumentError(f"structure_prior must be 'fanin' or 'uniform', got {self.structure_prior!r}")
         score_func, why = self.score_func, "set by score_func"
+        check_min_explained(self.min_explained)
         if score_func == "auto":
             score_func, why = choose_score(problem.X.numpy(), problem.mask.numpy(), seed=int(self.seed))
         options = self._options(score_func)  # checks score_func and the score's settings

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from causalworld.discovery.base import Learned, Learner, out_of_time, register_learner
 from causalworld.discovery.data import Problem
-from causalworld.discovery.scores import BICScore, LocalScore, RFFScore
+from causalworld.discovery.scores import BICScore, LocalScore, RFFScore, check_min_explained
 from causalworld.discovery.consensus import adjacency_probs, median_graph
 from causalworld.discovery.search import hill_climb, order_search, pair_posterior, search_objective
 from causalworld.scm.seeding import SEED_MAX
@@ -325,6 +325,7 @@ class GradientLearner(Learner):
         return "linear" if self._linear_conditionals() else "mlp"
 
     def _check_settings(self) -> torch.device:
+        check_min_explained(self.min_explained)  # before training, not at the refinement after it
         for name in ("hidden", "max_steps", "batch_size", "graph_batch_size", "check_every", "patience"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:

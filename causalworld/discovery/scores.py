@@ -38,6 +38,21 @@ _AUTO_SCALES = (1.0,)
 _MEDIAN_ROWS = 500  # a soft regime's rows count only with this many, and 2 per possible parameter
 
 
+def check_min_explained(value: Any) -> float:
+    """``value`` as a float in ``[0, 1)``, the share of variance of the sparsity prior, else
+    :class:`~causalworld.errors.OutOfRangeError`.
+
+    Examples
+    --------
+    >>> check_min_explained(0.01)
+    0.01
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not 0 <= value < 1:
+        raise OutOfRangeError(f"min_explained must be a number in [0, 1) (a share of variance; 0 turns it off), "
+                              f"got {value!r}")
+    return float(value)
+
+
 class LocalScore:
     """Base class of decomposable interventional scores.
 
@@ -94,11 +109,7 @@ class LocalScore:
                  context: int = 0, min_explained: float = 0.0) -> None:
         if not isinstance(soft, (bool, np.bool_)):
             raise ArgumentError(f"soft must be True or False, got {soft!r}")
-        if (isinstance(min_explained, bool) or not isinstance(min_explained, (int, float, np.integer, np.floating))
-                or not 0 <= min_explained < 1):
-            raise OutOfRangeError(f"min_explained must be a number in [0, 1) (a share of variance; 0 turns it off), "
-                                  f"got {min_explained!r}")
-        self.min_explained = float(min_explained)
+        self.min_explained = check_min_explained(min_explained)
         self._row_cost = -0.5 * math.log1p(-self.min_explained)  # nats per row and parent
         X = _numpy(X, "X")
         if X.ndim != 2:

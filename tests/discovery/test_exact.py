@@ -497,3 +497,9 @@ def test_default_score_is_chosen_from_the_data(design):
     assert auto.fit_info_["score_func"] == "bic" and "close to linear" in auto.fit_info_["score_choice"]
     assert np.array_equal(auto.edge_probs_.to_numpy(), bic.edge_probs_.to_numpy())
     assert shd(scm.graph, auto.graph_) == 0
+
+
+def test_bad_min_explained_is_refused(design):
+    _, data, targets = design(0, d=4, n_obs=100, n_int=20)
+    with pytest.raises(OutOfRangeError, match="min_explained"):
+        ExactLearner(progress=False, min_explained=1.5).fit(data, targets)

@@ -255,3 +255,10 @@ def test_a_search_over_the_memory_limit_is_refused_before_allocating(toy, monkey
     monkeypatch.setenv(MAX_BYTES_ENV, "100k")  # 4096 hidden units per node: megabytes of weights
     with pytest.raises(MemoryLimitError, match=f"hidden=4096.*smaller hidden.*raise {MAX_BYTES_ENV}"):
         GradientLearner(hidden=4096, conditionals="mlp", progress=False).fit(data, targets)
+
+
+@pytest.mark.parametrize("bad", [-0.5, 1.0, float("nan"), "0.01"])
+def test_bad_min_explained_is_refused_before_training(toy, bad):
+    _, data, targets = toy
+    with pytest.raises(OutOfRangeError, match="min_explained"):
+        GradientLearner(progress=False, max_steps=10**6, min_explained=bad).fit(data, targets)
