@@ -43,16 +43,14 @@ from causalworld.scm.evaluation_plan import EvaluationPlan
 from causalworld.scm.devices import as_device
 from causalworld.scm.intervention import Intervention, apply_callable
 from causalworld.scm.labels import check_labels, default_labels, encode, is_default
-from causalworld.scm.linear_form import CACHE_ROWS, LinearForm, affine_columns
+from causalworld.scm.linear_form import LinearForm, affine_columns
 from causalworld.scm.mechanisms import GaussianRoot, LinearGaussian, Mechanism
-from causalworld.scm.seeding import SEED_MAX, as_generator
+from causalworld.scm.row_blocks import default_rows, in_row_blocks
+from causalworld.scm.seeding import as_generator
 
 __all__ = ["SCM", "as_generator"]
 
 Values = dict[str, Tensor]
-
-# Rows per chunk are chosen so that one chunk's working set stays near this many bytes.
-_CHUNK_BYTES = 1 << 29
 
 # The float dtypes a model computes in (see SCM.__init__ for why half precision is refused).
 _DTYPES = (torch.float32, torch.float64)
@@ -608,28 +606,15 @@ class SCM:
         return self._evaluation  # type: ignore[return-value]
 
     def _default_chunk(self, num_samples: int) -> int:
-        """Rows per chunk: a linear model's matrix path streams large blocks (bounded by
-        ``_CHUNK_BYTES``); mechanism-by-mechanism evaluation keeps each block's intermediates
-        (hidden layers of every stacked MLP) in cache, which is several times faster."""
-        if self._fast_linear():
-            return max(1, _CHUNK_BYTES // (8 * max(len(self._variables), 1) * 8 * num_samples))
-        return max(256, CACHE_ROWS // num_samples)
+        """Rows per block (:func:`causalworld.scm.row_blocks.default_rows`)."""
+        return default_rows(self._fast_linear(), len(self._variables), num_samples)
 
     def _propagate_chunked(self, noise: Values, n: int) -> Values:
-        """:meth:`_propagate` over row chunks, so large tables keep a bounded working set."""
+        """:meth:`_propagate` over row blocks, so large tables keep a bounded working set."""
         rows = self._default_chunk(1)
         if n <= rows or any(iv.kind == "tensor" for iv in self._interventions.values()):
             return self._propagate(noise, n)
-        out: Values | None = None
-        for start in range(0, n, rows):
-            stop = min(n, start + rows)
-            part = self._propagate({v: t[start:stop] for v, t in noise.items()}, stop - start)
-            if out is None:
-                out = {v: torch.empty((n,), dtype=t.dtype, device=t.device) for v, t in part.items()}
-            for v, t in part.items():
-                out[v][start:stop] = t
-        assert out is not None
-        return out
+        return in_row_blocks(lambda a, b, _: self._propagate({v: t[a:b] for v, t in noise.items()}, b - a), n, rows)
 
     # ------------------------------------------------------------------ sampling and likelihood
     def sample_noise(self, n: int, seed: int | torch.Generator | None = None) -> Values:
@@ -957,33 +942,21 @@ class SCM:
             # Random draws (discrete noise posteriors, the prior noise of factually set variables)
             # come per block of rows, each block from a generator of its own, so the
             # answer does not depend on chunk_size: the rows are processed block by block.
-            chunk_size = max(256, CACHE_ROWS // num_samples)  # the cache-sized default of non-linear models
+            chunk_size = default_rows(False, len(self._variables), num_samples)  # the cache-sized blocks
         elif chunk_size is None:
             chunk_size = self._default_chunk(num_samples)
         if n <= chunk_size:
             return self._check_outputs(self._counterfactual_chunk(acted, values, n, num_samples, g), "counterfactual")
-        out: Values | None = None
-        base: int | None = None
-        for block, start in enumerate(range(0, n, chunk_size)):
-            stop = min(n, start + chunk_size)
-            part = {v: t[start:stop] for v, t in values.items()}
-            sub = acted._copy()
+
+        def block(start: int, stop: int, gen: torch.Generator | None) -> Values:
+            sub = acted._copy()  # per-row intervention values: this block's rows
             for v, iv in acted._interventions.items():
                 if iv.kind == "tensor":
                     sub._interventions[v] = Intervention(v, "tensor", iv.value[start:stop])
-            gen = g
-            if g is not None and block > 0:
-                if base is None:  # drawn once the first block (which uses g itself) is done
-                    base = int(torch.randint(0, 2**62, (1,), generator=g, device=g.device))
-                gen = torch.Generator(device=g.device).manual_seed((base + block * 0x9E3779B97F4A7C15) & SEED_MAX)
-            res = self._counterfactual_chunk(sub, part, stop - start, num_samples, gen)
-            if out is None:
-                out = {v: torch.empty((num_samples * n,) + t.shape[1:], dtype=t.dtype, device=t.device)
-                       for v, t in res.items()}
-            for v, t in res.items():
-                out[v].view(num_samples, n, *t.shape[1:])[:, start:stop] = t.view(num_samples, stop - start, *t.shape[1:])
-        assert out is not None
-        return self._check_outputs(out, "counterfactual")
+            part = {v: t[start:stop] for v, t in values.items()}
+            return self._counterfactual_chunk(sub, part, stop - start, num_samples, gen)
+
+        return self._check_outputs(in_row_blocks(block, n, chunk_size, repeat=num_samples, generator=g), "counterfactual")
 
     def _counterfactual_chunk(self, acted: "SCM", values: Values, n: int, k: int, g: torch.Generator | None) -> Values:
         if k == 1 and self._fast_linear() and acted._fast_linear():
