@@ -34,11 +34,12 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from causalworld.discovery.scores import RFFScore
+from causalworld.discovery.scores import RFFScore, _numpy
 
 __all__ = ["nonlinear_gain", "choose_score", "NONLINEAR_THRESHOLD"]
 
@@ -47,10 +48,12 @@ _ROWS = 600  # rows per variable the check regresses on (a fixed random subset b
 _MIN_DISTINCT = 10  # a column with fewer distinct values is an input of the check, never its target
 
 
-def nonlinear_gain(X: Any, mask: Any = None, *, max_rows: int = _ROWS, n_features: int = 50, seed: int = 0) -> np.ndarray:
+def nonlinear_gain(X: Any, mask: Any = None, *, max_rows: int = _ROWS, n_features: int = 50, seed: int = 0,
+                   targets: Sequence[int] | None = None) -> np.ndarray:
     """``[p, p]``: entry ``[i, j]`` is how many nats per row the RFF regression of column ``j`` on
     column ``i`` alone gains over the straight line, both by leave-one-out residuals on the rows
-    where ``j`` was not intervened (at most ``max_rows`` of them, a fixed random subset).
+    where ``j`` was not intervened (at most ``max_rows`` of them, a fixed random subset). Only
+    the columns ``targets`` (default: all) are regressed; the others' columns stay 0.
 
     Examples
     --------
@@ -63,7 +66,7 @@ def nonlinear_gain(X: Any, mask: Any = None, *, max_rows: int = _ROWS, n_feature
     score = RFFScore(X, mask, max_rows=max_rows, n_features=n_features, seed=seed)
     p = score.n_vars
     gain = np.zeros((p, p))
-    for j in range(p):
+    for j in range(p) if targets is None else targets:
         rows = score._scored_rows(j)
         n = len(rows)
         others = np.array([i for i in range(p) if i != j], dtype=np.int64)
@@ -102,18 +105,18 @@ def choose_score(X: Any, mask: Any = None, *, threshold: float = NONLINEAR_THRES
     >>> name, why.startswith("a variable on one other")
     ('rff', True)
     """
-    X = np.asarray(X.detach().cpu() if hasattr(X, "detach") else X, dtype=np.float64)
-    free = np.ones(X.shape, bool) if mask is None else ~np.asarray(mask.detach().cpu() if hasattr(mask, "detach") else mask, bool)
+    X = _numpy(X, "X").astype(np.float64)
+    free = np.ones(X.shape, bool) if mask is None else ~_numpy(mask, "mask").astype(bool)
     rows = np.minimum(free.sum(0), _ROWS)
-    gain = nonlinear_gain(X, mask, max_rows=_ROWS, seed=seed)
     # Few rows make the held-out gain noisy (up to 0.066 nats per row on 100 rows of linear data,
     # 0.14 on 40 rows of independent noise): the bar is raised by 10 nats spread over the node's
     # rows, and a node with fewer than 50 rows does not count.
     # A column with few distinct values (a switch, a label's codes) is not judged as a target: a
     # Gaussian score of a near-discrete column rewards predicting it from its effects (a binary
     # cause whose effect separates its two values is an almost noise-free step the wrong way).
-    few = np.array([len(np.unique(X[:, j])) < _MIN_DISTINCT for j in range(X.shape[1])])
-    counted = (rows >= 50) & ~few
+    # Columns that do not count are not regressed at all.
+    counted = (rows >= 50) & np.array([len(np.unique(X[:, j])) >= _MIN_DISTINCT for j in range(X.shape[1])])
+    gain = nonlinear_gain(X, mask, max_rows=_ROWS, seed=seed, targets=np.flatnonzero(counted).tolist())
     margin = np.where(counted[None, :], gain - 10.0 / np.maximum(rows, 1)[None, :], -np.inf)
     i, j = np.unravel_index(int(np.argmax(margin)), margin.shape)
     best = float(gain[i, j])

@@ -131,17 +131,13 @@ def encode(name: str, values: Any, labels: Sequence[Any]) -> np.ndarray:
                 raise NonFiniteError(f"{name!r} has NaN or infinite values; drop or impute those rows first")
             if not bool((arr == np.round(arr)).all()):
                 raise DTypeError(f"{name!r} is discrete ({k} categories) but got non-integer values; give labels or codes")
-            if arr.size and (float(arr.min()) < 0 or float(arr.max()) >= k):  # before a cast that could overflow
-                bad = arr[(arr < 0) | (arr >= k)][0]
-                raise OutOfRangeError(
-                    f"{name!r} is discrete with codes 0..{k - 1} (labels {list(labels)}) but got {bad:g}")
-        codes = arr.astype(np.int64)
-        if codes.size and (int(codes.min()) < 0 or int(codes.max()) >= k):
-            bad = codes[(codes < 0) | (codes >= k)][0]
+        if arr.size and (arr.min() < 0 or arr.max() >= k):  # checked before the cast, which could overflow
+            bad = arr[(arr < 0) | (arr >= k)][0]
             raise OutOfRangeError(
-                f"{name!r} is discrete with codes 0..{k - 1} (labels {list(labels)}) but got {int(bad)}"
+                f"{name!r} is discrete with codes 0..{k - 1} (labels {list(labels)}) but got "
+                f"{bad.item() if arr.dtype.kind in 'iub' else format(bad, 'g')}"
             )
-        return codes
+        return arr.astype(np.int64)
     if arr.dtype.kind in "mMcV":
         raise DTypeError(f"{name!r} holds {arr.dtype} values; give its labels {list(labels)} or codes 0..{k - 1}")
     return _lookup(name, arr, labels)
