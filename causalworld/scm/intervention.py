@@ -8,6 +8,7 @@ call it with numpy arrays; :func:`apply_callable` serves both.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -238,8 +239,10 @@ def apply_callable(iv: Intervention, would_be: Tensor, *, labels: Sequence[Any] 
     except Exception:  # noqa: BLE001 - some callables only take single values; try those below
         out = None
     result: Tensor | None = None
+    finite = False
     try:
         if out is not None and _is_scalar(out):
+            finite = math.isfinite(float(out))  # one number: no pass over the broadcast column
             result = torch.full((n,), float(out), dtype=would_be.dtype if would_be.dtype.is_floating_point else torch.float64,
                                 device=would_be.device)
         elif out is not None and np.shape(out) == (n,):
@@ -273,7 +276,7 @@ def apply_callable(iv: Intervention, would_be: Tensor, *, labels: Sequence[Any] 
                     f"the intervention on {iv.variable!r} returned {y!r}, not a real number ({e})"
                 ) from None
         result = torch.tensor(values, dtype=torch.float64, device=would_be.device)
-    if result.dtype.is_floating_point and not bool(torch.isfinite(result).all()):
+    if result.dtype.is_floating_point and not finite and not bool(torch.isfinite(result).all()):
         raise InterventionError(f"the intervention on {iv.variable!r} returned NaN or infinite values")
     return result
 

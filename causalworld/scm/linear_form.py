@@ -1,57 +1,26 @@
 """The matrix form of a linear-Gaussian SCM: the fast path of its queries.
 
 For ``x = x W + b + u`` (``W`` strictly upper triangular in topological order) sampling is
-``x = (b + u)(I - W)^-1`` and a counterfactual under hard interventions folds abduction, action and
-prediction into one affine map of the observed rows, ``x'^T = A x^T + r`` (:meth:`LinearForm.folded`).
+``x = (b + u)(I - W)^-1``, and a counterfactual under hard interventions needs no abduction at all:
+holding every noise term fixed, only the set columns' descendants move, each by a fixed multiple of
+how far the set columns moved (:meth:`LinearForm.counterfactual`), one pass over memory per column.
 :class:`causalworld.SCM` builds one :class:`LinearForm` per model when every mechanism is linear and
 Gaussian, and shares its cached solves with every model ``do`` makes from it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
 from torch import Tensor
 
-__all__ = ["LinearForm", "affine_columns", "keep_vector", "CACHE_ROWS"]
+from causalworld.scm.mechanisms import GaussianRoot, LinearGaussian, Mechanism
 
-CACHE_ROWS = 16384  # rows per block of the affine map: a block's [d, rows] stays in cache
+__all__ = ["LinearForm", "CACHE_ROWS"]
 
-
-def affine_columns(A: Tensor, r: Tensor, columns: list[Tensor]) -> Tensor:
-    """``A @ stack(columns) + r`` as a ``[d, n]`` tensor, in cache-sized blocks of rows for large
-    tables (one pass over memory instead of a [d, n] copy followed by a large matmul).
-
-    Examples
-    --------
-    >>> A, r = torch.tensor([[1.0, 0.0], [2.0, 1.0]]), torch.tensor([[0.0], [1.0]])
-    >>> affine_columns(A, r, [torch.tensor([1.0, 2.0]), torch.tensor([0.0, 1.0])])
-    tensor([[1., 2.],
-            [3., 6.]])
-    """
-    n = columns[0].shape[0]
-    if n <= 2 * CACHE_ROWS:
-        return torch.addmm(r, A, torch.stack(columns, 0))
-    out = torch.empty((A.shape[0], n), dtype=A.dtype, device=A.device)
-    for start in range(0, n, CACHE_ROWS):
-        stop = min(n, start + CACHE_ROWS)
-        torch.addmm(r, A, torch.stack([c[start:stop] for c in columns], 0), out=out[:, start:stop])
-    return out
-
-
-def keep_vector(like: Tensor, cut: frozenset[int]) -> Tensor:
-    """Ones, with zeros at the ``cut`` positions.
-
-    Examples
-    --------
-    >>> keep_vector(torch.zeros(4), frozenset({1, 3}))
-    tensor([1., 0., 1., 0.])
-    """
-    keep = torch.ones_like(like)
-    if cut:
-        keep[sorted(cut)] = 0.0
-    return keep
+CACHE_ROWS = 16384  # rows per block of the batched passes: a block's [d, rows] stays in cache
 
 
 class LinearForm:
@@ -61,10 +30,37 @@ class LinearForm:
     Examples
     --------
     >>> form = LinearForm(torch.tensor([[0.0, 2.0], [0.0, 0.0]]), torch.tensor([0.0, 1.0]))  # y = 2x + 1 + u
-    >>> A, r = form.folded({0: 3.0})  # had x been 3: y' = y + 2 (3 - x)
-    >>> (A @ torch.tensor([[1.0], [4.0]]) + r).squeeze(1)  # observed x = 1, y = 4
-    tensor([3., 8.])
+    >>> bM, M = form.solved(frozenset())  # x = u_x, y = 2 u_x + u_y + 1
+    >>> M.tolist(), bM.tolist()
+    ([[1.0, 2.0], [0.0, 1.0]], [[0.0, 1.0]])
     """
+
+    @classmethod
+    def of(cls, variables: Sequence[str], parents: Mapping[str, Sequence[str]], mechanisms: Mapping[str, Mechanism],
+           *, dtype: torch.dtype, device: torch.device) -> "LinearForm | None":
+        """The matrix form of a model whose every mechanism is linear-Gaussian (columns in
+        ``variables`` order, a topological one), else None.
+
+        Examples
+        --------
+        >>> y = LinearGaussian(1)  # y = w x + b + u
+        >>> form = LinearForm.of(["x", "y"], {"x": [], "y": ["x"]}, {"x": GaussianRoot(), "y": y},
+        ...                      dtype=torch.float32, device=torch.device("cpu"))
+        >>> torch.equal(form.W[0, 1], y.weight.detach()[0])
+        True
+        """
+        if not all(type(m) in (LinearGaussian, GaussianRoot) for m in mechanisms.values()):
+            return None
+        index = {v: j for j, v in enumerate(variables)}
+        d = len(variables)
+        W = torch.zeros(d, d, dtype=dtype, device=device)
+        b = torch.zeros(d, dtype=dtype, device=device)
+        for j, v in enumerate(variables):
+            m = mechanisms[v]
+            if isinstance(m, LinearGaussian):
+                W[[index[p] for p in parents[v]], j] = m.weight.detach()
+                b[j] = m.bias.detach()
+        return cls(W, b)
 
     def __init__(self, W: Tensor, b: Tensor) -> None:
         d = W.shape[0]
@@ -74,39 +70,97 @@ class LinearForm:
         self.minus_b = -b.unsqueeze(0)
         self._cache: dict[Any, Any] = {}
 
-    def folded(self, values: dict[int, float]) -> tuple[Tensor, Tensor]:
-        """``(A, r)`` with ``X'^T = A X^T + r`` for hard ``do`` of column ``j`` to ``values[j]``.
+    def effects(self, cols: tuple[int, ...]) -> tuple[Tensor, list[list[float]], list[int]]:
+        """How the columns move when the set columns ``cols`` move, every noise term held fixed.
 
-        Abduct ``U^T = (I - W)^T X^T - b``, act ``U'^T = P U^T + v`` (``P`` zeroes the set rows,
-        ``v`` holds the set values), predict ``X'^T = M^T U'^T + (b' M)^T``: so
-        ``A = M^T P (I - W)^T`` and ``r = r0 + M^T[:, set] v[set]`` with ``r0 = (b' M)^T - M^T P b``;
-        ``A``, ``r0`` and ``M^T[:, set]`` are cached per set of columns, only the last product is
-        computed per call.
+        Returns ``(K, weights, moved)``: ``moved`` lists the columns (not set) that depend on a set
+        column once the set columns' own parents are cut; row ``i`` of ``K`` (``[len(moved),
+        len(cols)]``, also as Python floats in ``weights``) holds how much column ``moved[i]`` moves
+        per unit each set column moves. ``K`` is ``M'[cols][:, moved]^T`` with
+        ``M' = (I - W')^-1``; cached per set of columns.
+
+        Examples
+        --------
+        >>> form = LinearForm(torch.tensor([[0.0, 2.0, 0.0], [0.0, 0.0, 3.0], [0.0, 0.0, 0.0]]), torch.zeros(3))
+        >>> K, weights, moved = form.effects((1,))  # x -> y -> z: setting y moves z only, 3 per unit
+        >>> moved, weights
+        ([2], [[3.0]])
+        """
+        key = ("effects", cols)
+        hit = self._cache.get(key)
+        if hit is None:
+            _, M = self.solved(frozenset(cols))
+            rows = M[list(cols)]  # (len(cols), d): row s is the total effect of set column s
+            depends = (rows != 0).any(0)
+            depends[list(cols)] = False
+            moved = depends.nonzero().flatten().tolist()
+            K = rows[:, moved].T.contiguous()
+            hit = (K, K.tolist(), moved)
+            if len(self._cache) < 512:
+                self._cache[key] = hit
+        return hit
+
+    def counterfactual(self, columns: list[Tensor], values: dict[int, float | Tensor]) -> list[Tensor]:
+        """Every column's counterfactual under hard ``do`` of column ``j`` to ``values[j]`` (a number or
+        one value per row), each observed row keeping its own noise.
+
+        With every noise term held, ``x' - x`` is zero outside the set columns and their
+        descendants, and there it is ``(v - x_S) K`` (:meth:`effects`): abduction, action and
+        prediction need no solve per row, only one pass over each column that moves. The result is
+        one new tensor per column, row by row the same whatever the number of rows.
+
+        Examples
+        --------
+        >>> form = LinearForm(torch.tensor([[0.0, 2.0], [0.0, 0.0]]), torch.tensor([0.0, 1.0]))  # y = 2x + 1 + u
+        >>> form.counterfactual([torch.tensor([1.0]), torch.tensor([4.0])], {0: 3.0})  # had x been 3: y + 2 (3 - x)
+        [tensor([3.]), tensor([8.])]
+        """
+        cols = tuple(sorted(values))
+        if not cols:
+            return [c.clone() for c in columns]
+        n = columns[0].shape[0]
+        K, weights, moved = self.effects(cols)
+        shifts = [values[s] - columns[s] for s in cols]  # how far each set column moves, per row
+        out = list(columns)
+        if len(cols) > 1:
+            stacked = torch.stack(shifts, 1)  # (n, len(cols))
+        for i, j in enumerate(moved):
+            if len(cols) == 1:
+                out[j] = torch.add(columns[j], shifts[0], alpha=weights[i][0])
+            else:
+                out[j] = torch.addmv(columns[j], stacked, K[i])
+        for s in cols:
+            v = values[s]
+            out[s] = v.to(columns[s].dtype).clone() if isinstance(v, Tensor) else torch.full(
+                (n,), v, dtype=columns[s].dtype, device=columns[s].device)
+        changed = set(moved) | set(cols)
+        return [t.clone() if j not in changed else t for j, t in enumerate(out)]
+
+    def abduct(self, Xt: Tensor) -> Tensor:
+        """The noise ``U^T = (I - W)^T X^T - b`` of observed rows given as columns ``Xt`` ``[d, N]``.
 
         Examples
         --------
         >>> form = LinearForm(torch.tensor([[0.0, 2.0], [0.0, 0.0]]), torch.tensor([0.0, 1.0]))
-        >>> A, r = form.folded({})  # nothing set: every row is its own counterfactual
-        >>> torch.equal(A, torch.eye(2)), r.squeeze(1).tolist()
-        (True, [0.0, 0.0])
+        >>> form.abduct(torch.tensor([[1.0], [4.0]])).squeeze(1)  # u_y = 4 - 2 * 1 - 1
+        tensor([1., 1.])
         """
-        cols = sorted(values)
-        key = ("folded", tuple(cols))
-        hit = self._cache.get(key)
-        if hit is None:
-            cut = frozenset(cols)
-            bM, M = self.solved(cut)
-            keep = keep_vector(self.b, cut)
-            A = M.T @ (keep.unsqueeze(1) * self.eye_minus_W.T)
-            r0 = (bM.squeeze(0) - M.T @ (keep * self.b)).unsqueeze(1)
-            hit = (A, r0, M.T[:, cols].contiguous() if cols else None)
-            if len(self._cache) < 512:
-                self._cache[key] = hit
-        A, r0, Mcols = hit
-        if Mcols is None:
-            return A, r0
-        vals = torch.tensor([values[j] for j in cols], dtype=A.dtype, device=A.device)
-        return A, torch.addmv(r0.squeeze(1), Mcols, vals).unsqueeze(1)
+        return torch.addmm(self.minus_b.T, self.eye_minus_W.T, Xt)
+
+    def predict(self, Ut: Tensor, sets: Mapping[int, Tensor]) -> Tensor:
+        """Every column from the noise ``Ut`` ``[d, N]`` (overwritten where columns are set) with
+        column ``j`` set to ``sets[j]``: ``X'^T = M'^T (U' + b')^T``.
+
+        Examples
+        --------
+        >>> form = LinearForm(torch.tensor([[0.0, 2.0], [0.0, 0.0]]), torch.tensor([0.0, 1.0]))
+        >>> form.predict(torch.tensor([[1.0], [1.0]]), {0: torch.tensor([3.0])}).squeeze(1)  # y = 2 * 3 + 1 + 1
+        tensor([3., 8.])
+        """
+        bM, M = self.solved(frozenset(sets))
+        for j, v in sets.items():
+            Ut[j] = v
+        return torch.addmm(bM.T, M.T, Ut) if Ut.shape[1] else Ut
 
     def solved(self, cut: frozenset[int]) -> tuple[Tensor, Tensor]:
         """``(b' M, M)`` with ``M = (I - W')^-1``, ``W'`` and ``b'`` zero on the ``cut`` columns.

@@ -5,8 +5,8 @@ simulate from one, the learners produce one, and counterfactual answers are comp
 Queries are batched over rows (one tensor op per variable, in topological order), run on any
 device and dtype, and take a seed. ``do`` returns a new SCM; ``counterfactual`` reads as three
 steps: abduct, act, predict. The fast paths live in modules of their own: a purely linear-Gaussian
-model takes the matrix path of :mod:`causalworld.scm.linear_form` (a counterfactual is one folded
-affine map), MLP mechanisms of one shape are evaluated together by
+model takes the matrix path of :mod:`causalworld.scm.linear_form` (a counterfactual moves only the
+set variables' descendants, one pass per column), MLP mechanisms of one shape are evaluated together by
 :mod:`causalworld.scm.evaluation_plan`.
 """
 
@@ -43,7 +43,7 @@ from causalworld.scm.evaluation_plan import EvaluationPlan
 from causalworld.scm.devices import as_device
 from causalworld.scm.intervention import Intervention, apply_callable
 from causalworld.scm.labels import check_labels, default_labels, encode, is_default
-from causalworld.scm.linear_form import LinearForm, affine_columns
+from causalworld.scm.linear_form import LinearForm
 from causalworld.scm.mechanisms import GaussianRoot, LinearGaussian, Mechanism
 from causalworld.scm.row_blocks import default_rows, in_row_blocks
 from causalworld.scm.seeding import as_generator
@@ -533,36 +533,20 @@ class SCM:
     def _linear_form(self) -> "LinearForm | None":
         """The matrix form ``x = x @ W + b + u`` when every mechanism is linear-Gaussian, else None."""
         if self._linear is False:
-            ok = all(type(m) in (LinearGaussian, GaussianRoot) for m in self._mechanisms.values())
-            if not ok:
-                self._linear = None
-            else:
-                d = len(self._variables)
-                W = torch.zeros(d, d, dtype=self._dtype, device=self._device)
-                b = torch.zeros(d, dtype=self._dtype, device=self._device)
-                for j, v in enumerate(self._variables):
-                    m = self._mechanisms[v]
-                    if isinstance(m, LinearGaussian):
-                        idx = [self._index[p] for p in self._parents[v]]
-                        W[idx, j] = m.weight.detach()
-                        b[j] = m.bias.detach()
-                self._linear = LinearForm(W, b)
-        return self._linear or None
+            self._linear = LinearForm.of(self._variables, self._parents, self._mechanisms, dtype=self._dtype,
+                                         device=self._device)
+        return self._linear
 
     def _fast_linear(self) -> bool:
         return self._linear_form() is not None and all(iv.hard for iv in self._interventions.values())
 
     def _propagate_matrix(self, Ut: Tensor, repeat: int) -> Tensor:
-        """Linear-Gaussian predict step on a noise matrix ``Ut`` (d, n), variables as rows:
-        ``X' = (U' + b') (I - W')^-1``, computed transposed so each variable's row is contiguous."""
+        """The linear-Gaussian predict step on a noise matrix ``Ut`` ``[d, N]`` (a fresh tensor of the caller's)."""
         form = self._linear_form()
         assert form is not None
         n = Ut.shape[1]
-        bM, M = form.solved(frozenset(self._index[v] for v in self._interventions))
-        if self._interventions:  # Ut is always a fresh tensor of the caller's: write in place
-            for v, iv in self._interventions.items():
-                Ut[self._index[v]] = iv.materialize(n, dtype=self._dtype, device=self._device, repeat=repeat)
-        return torch.addmm(bM.T, M.T, Ut) if n else Ut  # (d, n)
+        return form.predict(Ut, {self._index[v]: iv.materialize(n, dtype=self._dtype, device=self._device, repeat=repeat)
+                                 for v, iv in self._interventions.items()})
 
     def _propagate(self, noise: Values, n: int, *, repeat: int = 1) -> Values:
         """Predict: compute every variable from its parents and noise, applying interventions."""
@@ -692,6 +676,10 @@ class SCM:
     def _check_outputs(self, values: Values, what: str) -> Values:
         """Raise when a query's values overflowed: finite inputs and parameters can still
         multiply past the dtype's range (``do(x=3e38)`` through a weight of 2 in float32)."""
+        floats = [values[v] for v in self._variables if values[v].dtype.is_floating_point]
+        if floats and floats[0].numel() * len(floats) <= 4096 and len({t.dtype for t in floats}) == 1:
+            if bool(torch.isfinite(torch.stack(floats).sum())):  # a small table: one reduction for all
+                return values
         for v in self._variables:
             t = values[v]
             # a sum is finite when every term is (one reduction); an overflowing sum falls through
@@ -918,15 +906,15 @@ class SCM:
         n = next(iter(values.values())).shape[0]
         self._check_rows(n * num_samples, f"counterfactual of {n} row(s) with num_samples={num_samples}",
                          "ask for fewer num_samples, or pass fewer observed rows at a time ({fit} rows and draws fit)")
-        out = self._counterfactual(values, n, do, num_samples, seed, chunk_size)
+        out = self._counterfactual(values, n, self.do(do), num_samples, seed, chunk_size)
         if index is None:
             return out
         rows = index if num_samples == 1 else index[np.tile(np.arange(n), num_samples)]
         return self.to_frame(out, index=rows)
 
-    def _counterfactual(self, values: Values, n: int, do: Mapping[str, Any], num_samples: int,
+    def _counterfactual(self, values: Values, n: int, acted: "SCM", num_samples: int,
                         seed: int | torch.Generator | None, chunk_size: int | None) -> Values:
-        acted = self.do(do)  # act
+        """Abduct from ``values`` and predict under ``acted`` (this model after the act), in blocks of rows."""
         for iv in acted._interventions.values():
             if iv.kind == "tensor" and iv.value.shape[0] != n:
                 raise ShapeError(
@@ -944,7 +932,8 @@ class SCM:
             # answer does not depend on chunk_size: the rows are processed block by block.
             chunk_size = default_rows(False, len(self._variables), num_samples)  # the cache-sized blocks
         elif chunk_size is None:
-            chunk_size = self._default_chunk(num_samples)
+            # exact and linear, a counterfactual's working set is its output: no blocks needed
+            chunk_size = n if exact else self._default_chunk(num_samples)
         if n <= chunk_size:
             return self._check_outputs(self._counterfactual_chunk(acted, values, n, num_samples, g), "counterfactual")
 
@@ -962,13 +951,12 @@ class SCM:
         if k == 1 and self._fast_linear() and acted._fast_linear():
             form = self._linear_form()
             assert form is not None
-            if not self._interventions and all(iv.kind == "value" for iv in acted._interventions.values()):
-                # abduct, act and predict folded into one affine map: X'^T = A X^T + r
-                idx = {self._index[v]: float(iv.value) for v, iv in acted._interventions.items()}
-                A, r = form.folded(idx)
-                return dict(zip(self._variables, affine_columns(A, r, [values[v] for v in self._variables]).unbind(0)))
-            Xt = torch.stack([values[v] for v in self._variables], dim=0)  # (d, n)
-            Ut = torch.addmm(form.minus_b.T, form.eye_minus_W.T, Xt)  # abduct: u = x (I - W) - b
+            if not self._interventions:
+                # every noise term held: only the set columns' descendants move, in proportion
+                sets = {self._index[v]: float(iv.value) if iv.kind == "value" else
+                        iv.materialize(n, dtype=self._dtype, device=self._device) for v, iv in acted._interventions.items()}
+                return dict(zip(self._variables, form.counterfactual([values[v] for v in self._variables], sets)))
+            Ut = form.abduct(torch.stack([values[v] for v in self._variables], dim=0))  # abduct, (d, n)
             if self._interventions:  # noise of variables set in the factual world: from the prior
                 assert g is not None
                 for v in self._interventions:

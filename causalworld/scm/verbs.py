@@ -145,8 +145,13 @@ def _all_observed(scm: SCM, data: Any, what: str) -> Values:
             and all(isinstance(d, np.dtype) and d.kind == "f" for d in set(data.dtypes))):
         position = {c: i for i, c in enumerate(data.columns)}
         if len(position) == len(scm.variables) and all(v in position for v in scm.variables):
-            # (d, N), one writable copy; pandas keeps a float frame as one (d, N) block, so this is a memcpy
-            t = torch.from_numpy(np.array(data.to_numpy(dtype=np_dtype).T, order="C", copy=True))
+            table = data.to_numpy(dtype=np_dtype).T  # (d, N): pandas keeps a float frame as one such block
+            if len(data) >= SHARED_ROWS and table.flags.c_contiguous:
+                # a large table is read where it lies (DLPack carries pandas' read-only view; no
+                # query writes to its inputs, and _frame copies any column it would hand back)
+                t = torch.from_dlpack(table)
+            else:  # one writable copy, a memcpy
+                t = torch.from_numpy(np.array(table, order="C", copy=True))
             # NaN and inf survive a sum, so one reduction screens the table without a mask; a finite
             # sum that overflows only sends the frame down the checked path below
             if bool(torch.isfinite(t.sum())):
@@ -159,26 +164,42 @@ def _columns(variables: tuple[str, ...]) -> pd.Index:
     return pd.Index(variables)  # immutable, so shared by every frame over these variables
 
 
-def _frame(scm: SCM, values: Values, index: Any = None) -> pd.DataFrame:
-    """``values`` as a DataFrame in variable order: one 2-D block when every variable is continuous."""
+SHARED_ROWS = 1 << 16  # from this many rows a continuous table is read and answered without a copy
+
+
+def _frame(scm: SCM, values: Values, index: Any = None, inputs: Values | None = None) -> pd.DataFrame:
+    """``values`` as a DataFrame in variable order: one 2-D block when every variable is continuous.
+
+    From :data:`SHARED_ROWS` rows on, the frame holds the computed columns themselves, one block
+    per column (stacking a million-row table into one block costs more than the query), except
+    a column that is one of the ``inputs``' tensors, which is copied so that the answer never
+    shares memory with the caller's data.
+    """
     if scm.discrete:
         return scm.to_frame(values, index=index)
+    n = next(iter(values.values())).shape[0] if values else 0
+    if n >= SHARED_ROWS and scm.device.type == "cpu":
+        taken = {t.untyped_storage().data_ptr() for t in inputs.values()} if inputs else set()
+        columns = {v: (values[v].clone() if values[v].untyped_storage().data_ptr() in taken else values[v]).numpy()
+                   for v in scm.variables}
+        return pd.DataFrame(columns, index=index, copy=False)
     Xt = torch.stack([values[v] for v in scm.variables], dim=0)  # (d, N): pandas' own block layout
     return pd.DataFrame(Xt.detach().cpu().numpy().T, columns=_columns(scm.variables), index=index, copy=False)
 
 
-def _answer(scm: SCM, values: Values, observed: Any, affected: set[str]) -> pd.DataFrame:
+def _answer(scm: SCM, values: Values, observed: Any, affected: set[str], inputs: Values) -> pd.DataFrame:
     """The answer to a query on ``observed`` rows, shaped as DoWhy shapes it.
 
     A DataFrame of exactly the variables gets every computed column, in its own column order and
     with its index. Any other DataFrame is copied, with the ``affected`` variables written in
     (added at the end, in topological order, when it lacked them) and every other column as it
-    was. A dict of columns gets a new frame in variable order.
+    was. A dict of columns gets a new frame in variable order. ``inputs`` are the tensors the
+    query read ``observed`` into (no answer column shares memory with them).
     """
     if not isinstance(observed, pd.DataFrame):
-        return _frame(scm, values)
+        return _frame(scm, values, inputs=inputs)
     if _exactly_variables(scm, observed):
-        frame = _frame(scm, values, index=observed.index)
+        frame = _frame(scm, values, index=observed.index, inputs=inputs)
         return frame if list(frame.columns) == list(observed.columns) else frame[list(observed.columns)]
     out = observed.copy()
     written = [v for v in scm.variables if v in affected]
@@ -295,7 +316,7 @@ def interventional_samples(
     observed = _observed(scm, observed_data, "observed_data", _needed(scm, acted, counterfactual=False))
     n = next(iter(observed.values())).shape[0]
     values = _interventional(scm, acted, observed, n, as_generator(seed, scm.device))
-    return _answer(scm, values, observed_data, _affected(scm, acted._interventions))
+    return _answer(scm, values, observed_data, _affected(scm, acted._interventions), observed)
 
 
 def counterfactual_samples(
@@ -331,13 +352,11 @@ def counterfactual_samples(
         return _frame(scm, acted.from_noise(noise_data))
     observed = _observed(scm, observed_data, "observed_data", _needed(scm, acted, counterfactual=True))
     n = next(iter(observed.values())).shape[0]
-    # a linear-Gaussian model abducts exactly, in matrix form, with no random draw: no generator
-    g = None if not scm._interventions and scm._fast_linear() else as_generator(seed, scm.device)
     with torch.no_grad():
-        if _matrix_path(scm, acted):  # exact abduction: every pass sees the same noise
-            acted = _resolved(scm, acted, lambda r: scm._counterfactual_chunk(r, observed, n, 1, g), n, observed)
-        values = scm._check_outputs(scm._counterfactual_chunk(acted, observed, n, 1, g), "counterfactual_samples")
-    return _answer(scm, values, observed_data, _affected(scm, acted._interventions))
+        if _matrix_path(scm, acted):  # exact abduction, no random draw: every pass sees the same noise
+            acted = _resolved(scm, acted, lambda r: scm._counterfactual_chunk(r, observed, n, 1, None), n, observed)
+        values = scm._counterfactual(observed, n, acted, 1, seed, None)  # in cache-sized blocks of rows
+    return _answer(scm, values, observed_data, _affected(scm, acted._interventions), observed)
 
 
 def average_causal_effect(
