@@ -208,7 +208,7 @@ class SCM:
         self._fitted_ranges = dict(fitted_ranges or {})
         self._labels = self._checked_labels(labels or {})
         self._linear: LinearForm | None | bool = False  # False: not computed yet
-        self._evaluation: EvaluationPlan | None | bool = False  # False: not built yet
+        self._plans: dict[frozenset[str] | None, EvaluationPlan | None] = {}  # per set of variables evaluated
         self.fit_summary: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ structure
@@ -548,15 +548,17 @@ class SCM:
         return form.predict(Ut, {self._index[v]: iv.materialize(n, dtype=self._dtype, device=self._device, repeat=repeat)
                                  for v, iv in self._interventions.items()})
 
-    def _propagate(self, noise: Values, n: int, *, repeat: int = 1) -> Values:
-        """Predict: compute every variable from its parents and noise, applying interventions."""
-        if self._fast_linear():
+    def _propagate(self, noise: Values, n: int, *, repeat: int = 1, given: Values | None = None,
+                   names: Sequence[str] | None = None) -> Values:
+        """Predict: compute every variable (or only ``names``, a topologically ordered subset,
+        the others read from ``given``) from its parents and noise, applying interventions."""
+        if self._fast_linear() and names is None:
             Ut = torch.stack([noise[v] for v in self._variables], dim=0)  # (d, n)
             return dict(zip(self._variables, self._propagate_matrix(Ut, repeat).unbind(0)))
-        values: Values = {}
-        plan = self._plan()
+        values: Values = dict(given or {})
+        plan = self._plan(names)
         if plan is None:
-            for v in self._variables:
+            for v in self._variables if names is None else names:
                 self._predict_one(v, values, noise, n, repeat)
             return values
         for stacks, singles in plan.levels:  # one batched pass per topological level
@@ -581,13 +583,19 @@ class SCM:
         x = self._mechanisms[v](self._parent_matrix(values, v, n), noise[v])
         values[v] = self._intervene(iv, x, n, repeat) if iv is not None else x
 
-    def _plan(self) -> "EvaluationPlan | None":
-        """The batched evaluation plan (stacked MLPs per level), or None when nothing stacks."""
-        if self._evaluation is False:
-            plan = EvaluationPlan(graphs.topological_levels(self._graph, self._variables), self._mechanisms,
-                                  self._parents, self._variables)
-            self._evaluation = plan if plan.useful else None
-        return self._evaluation  # type: ignore[return-value]
+    def _plan(self, names: Sequence[str] | None = None) -> "EvaluationPlan | None":
+        """The batched evaluation plan (stacked MLPs per level) over ``names`` (None: every
+        variable), or None when nothing stacks. Shared by the models ``do`` makes."""
+        key = None if names is None else frozenset(names)
+        if key not in self._plans:
+            levels = graphs.topological_levels(self._graph, self._variables)
+            order: Sequence[str] = self._variables
+            if key is not None:
+                levels = [kept for kept in ([v for v in level if v in key] for level in levels) if kept]
+                order = [v for v in self._variables if v in key]
+            plan = EvaluationPlan(levels, self._mechanisms, self._parents, order)
+            self._plans[key] = plan if plan.useful else None
+        return self._plans[key]
 
     def _default_chunk(self, num_samples: int) -> int:
         """Rows per block (:func:`causalworld.scm.row_blocks.default_rows`)."""
@@ -813,10 +821,11 @@ class SCM:
     def _check_num_samples(num_samples: int) -> int:
         return check_count(num_samples, "num_samples")
 
-    def _abduct(self, values: Values, n: int, k: int, g: torch.Generator) -> Values:
+    def _abduct(self, values: Values, n: int, k: int, g: torch.Generator, names: Sequence[str] | None = None) -> Values:
+        """The noise of every variable (or only of ``names``) behind the observed ``values``, ``k`` draws a row."""
         noise: Values = {}
-        order: Sequence[str] = self._variables
-        plan = None if self._interventions else self._plan()
+        order: Sequence[str] = self._variables if names is None else names
+        plan = None if self._interventions else self._plan(names)
         if plan is not None:  # every parent is observed: all stacked MLPs in one pass
             for stack in plan.abduct_stacks:
                 out = stack.predict(values, n)  # (k, n)
@@ -963,8 +972,24 @@ class SCM:
                     Ut[self._index[v]] = self._mechanisms[v].sample_noise(n, g)
             return dict(zip(self._variables, acted._propagate_matrix(Ut, 1).unbind(0)))  # predict
         assert g is not None
+        if k == 1 and not self._interventions and all(m.invertible for m in self._mechanisms.values()):
+            # exact abduction: what is not downstream of a target keeps its observed value, so
+            # only the targets and their descendants are abducted and predicted again
+            moved = acted._downstream()
+            hard = {v for v, iv in acted._interventions.items() if iv.hard}
+            noise = self._abduct(values, n, 1, g, names=[v for v in moved if v not in hard])
+            kept = {v: values[v].clone() for v in self._variables if v not in moved}
+            out = acted._propagate(noise, n, given=kept, names=moved)
+            return {v: out[v] for v in self._variables}
         noise = self._abduct(values, n, k, g)  # abduct
         return acted._propagate(noise, n * k, repeat=k)  # predict under the act
+
+    def _downstream(self) -> tuple[str, ...]:
+        """The intervened variables and their descendants, in topological order."""
+        moved = set(self._interventions)
+        for v in self._interventions:
+            moved |= nx.descendants(self._graph, v)
+        return tuple(v for v in self._variables if v in moved)
 
     @torch.no_grad()
     def counterfactual_distribution(
