@@ -314,8 +314,9 @@ def _mlp(node: str, sk: Any, idx: list[int], noise_std: float, shift: float) -> 
     return m
 
 
-def _noise_law(node: str, noise_model: Any) -> tuple[float, float]:
-    """``(mean, std)`` of a non-root's noise model: normal, or empirical (its moments)."""
+def _noise_law(node: str, noise_model: Any) -> tuple[float, float, np.ndarray | None]:
+    """``(mean, std, data)`` of a non-root's noise model: normal (``data`` None), or empirical (its
+    moments and its data, which sampling resamples)."""
     if isinstance(noise_model, ScipyDistribution) and noise_model.scipy_distribution is stats.norm:
         params = noise_model.parameters
         if not params:
@@ -326,17 +327,19 @@ def _noise_law(node: str, noise_model: Any) -> tuple[float, float]:
             raise ConversionError(f"{node!r}: its noise model (EmpiricalDistribution) is not fitted; call gcm.fit first")
         data = np.asarray(noise_model.data, dtype=np.float64).reshape(-1)
         mean, std = float(data.mean()), float(data.std())
+        if np.isfinite(mean) and np.isfinite(std) and std > 0:
+            return mean, std, data
     else:
         name = getattr(getattr(noise_model, "scipy_distribution", None), "name", None)
         what = f"ScipyDistribution({name})" if name else type(noise_model).__name__
         raise ConversionError(
             f"cannot import the noise of {node!r}: {what} is not supported; causalworld's additive and "
-            "post-nonlinear mechanisms have normal noise (ScipyDistribution(stats.norm) or an "
-            "EmpiricalDistribution, replaced by a normal of the same mean and std)"
+            "post-nonlinear mechanisms take normal noise (ScipyDistribution(stats.norm)) or an "
+            "EmpiricalDistribution's data"
         )
     if not (np.isfinite(mean) and np.isfinite(std) and std > 0):
         raise ConversionError(f"{node!r}: its noise has mean {mean} and std {std}; a positive, finite std is needed")
-    return mean, std
+    return mean, std, None
 
 
 def _import_labelled_root(node: str, data: np.ndarray) -> tuple[Mechanism, tuple[Any, ...]]:
@@ -364,16 +367,12 @@ def _import_root(node: str, m: Any) -> Mechanism:
             root.high.fill_(loc + scale)
         return root
     if isinstance(m, EmpiricalDistribution) and m.data is not None:
-        # Sampling changes (a normal of the same moments); counterfactuals do not: a root's noise
-        # is its observed value whatever its law.
+        # sampling resamples the data, as DoWhy does; a root's noise is its value
         data = np.asarray(m.data, dtype=np.float64).reshape(-1)
-        std = float(data.std())
-        if not std > 0:
-            raise ConversionError(f"root {node!r}: its EmpiricalDistribution is constant; a normal needs std > 0")
-        root = GaussianRoot(0.0, 1.0).to(torch.float64)
-        root.mean.fill_(float(data.mean()))
-        root.std.fill_(std)
-        return root
+        if not (np.isfinite(data).all() and data.std() > 0):
+            raise ConversionError(f"root {node!r}: its EmpiricalDistribution is constant or not finite; "
+                                  "a root needs finite values that vary")
+        return GaussianRoot(0.0, 1.0).to(torch.float64).set_empirical_noise(data)
     if isinstance(m, ScipyDistribution):
         name = getattr(m.scipy_distribution, "name", None)
         why = "it is not fitted" if not m.parameters else f"ScipyDistribution({name}) is not supported"
@@ -517,20 +516,20 @@ def _import_node(node: str, mech: Any, dowhy_parents: list[str], ours: list[str]
             f"cannot import {node!r}: its invertible function {type(fn).__name__} has no causalworld link; "
             f"causalworld links are {sorted(LINKS)}"
         )
-    mean, std = _noise_law(node, mech.noise_model)
+    mean, std, data = _noise_law(node, mech.noise_model)
     # DoWhy's noise is kept as it is, mean included (x = g(f(pa) + u), u ~ N(mean, std^2)), so a
     # noise table means the same in both libraries.
     f = _import_prediction(node, mech.prediction_model, dowhy_parents, ours, std, 0.0, labels)
     f.noise_mean.fill_(mean)
     if link == "identity":
-        return f
+        return f.set_empirical_noise(data) if data is not None else f
     if isinstance(f, WrappedRegressor):
         raise ConversionError(f"cannot import {node!r}: a post-nonlinear model around a {f.what} has no causalworld "
                               "counterpart (only around a linear regressor or an MLPRegressor)")
     pnl = PostNonlinear(LinearGaussian(len(ours)), link=link, noise_std=std, noise_mean=mean).to(torch.float64)
     pnl.inner = f
     pnl.noise_std.fill_(std)
-    return pnl
+    return pnl.set_empirical_noise(data) if data is not None else pnl
 
 
 def from_dowhy(model: Any, *, dtype: torch.dtype = torch.float64) -> SCM:
@@ -539,13 +538,13 @@ def from_dowhy(model: Any, *, dtype: torch.dtype = torch.float64) -> SCM:
     Every mechanism ``gcm.auto.assign_causal_mechanisms`` assigns converts:
 
     - roots: ``ScipyDistribution`` of ``stats.norm`` or ``stats.uniform`` (exact), and
-      ``EmpiricalDistribution``: of numbers, a normal of the data's mean and std (this changes
-      sampling but not counterfactuals, where a root's noise is its observed value); of labels
+      ``EmpiricalDistribution``: of numbers, a ``GaussianRoot`` that keeps the data and
+      resamples them when sampling, as DoWhy does (``set_empirical_noise``); of labels
       (strings, booleans), a :class:`~causalworld.scm.mechanisms.Categorical` root with the
       labels' frequencies;
     - ``AdditiveNoiseModel`` and ``PostNonlinearModel`` (link identity, exp, or one exported by
       :func:`to_dowhy`) whose noise is ``ScipyDistribution(stats.norm)`` (exact) or
-      ``EmpiricalDistribution`` (a normal of its mean and std: counterfactuals unchanged). The
+      ``EmpiricalDistribution`` (its residuals kept and resampled when sampling). The
       noise is DoWhy's, mean included, so ``noise_data`` means the same in both libraries. The
       prediction model becomes a native mechanism when it has one: a
       ``LinearRegressionWithFixedParameter`` or a sklearn linear regressor (``LinearRegression``,

@@ -2,7 +2,9 @@
 form of linear SCMs and the forward pass with the true noise; conversions refuse what they cannot
 carry with a ConversionError naming the node."""
 
+import tempfile
 import warnings
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -339,6 +341,40 @@ def test_empirical_root_becomes_a_gaussian_with_its_moments(mlp_data):
     assert isinstance(ours.mechanisms[r], GaussianRoot)
     assert float(ours.mechanisms[r].mean) == pytest.approx(df[r].mean(), rel=1e-12)
     assert float(ours.mechanisms[r].std) == pytest.approx(df[r].std(ddof=0), rel=1e-12)
+    assert ours.mechanisms[r].empirical  # and keeps the data, which sampling resamples
+
+
+def test_skewed_empirical_noise_samples_as_dowhy_samples():
+    # exponential root and noise: DoWhy resamples the data and residuals; a normal of the same
+    # moments would have no skew and negative values the data never have
+    rng = np.random.default_rng(0)
+    x = rng.exponential(1.0, 3_000)
+    y = 2.0 * x + rng.exponential(0.5, 3_000)
+    df = pd.DataFrame({"x": x, "y": y})
+    model = gcm.InvertibleStructuralCausalModel(nx.DiGraph([("x", "y")]))
+    model.set_causal_mechanism("x", gcm.EmpiricalDistribution())
+    model.set_causal_mechanism("y", gcm.AdditiveNoiseModel(SklearnRegressionModel(LinearRegression())))
+    gcm.fit(model, df)
+    ours = cw.SCM.from_dowhy(model)
+    assert ours.mechanisms["x"].empirical and ours.mechanisms["y"].empirical
+    mine = cw.draw_samples(ours, 20_000, seed=0)
+    theirs = gcm.draw_samples(model, 20_000)
+    for v in ("x", "y"):
+        assert stats.ks_2samp(mine[v], theirs[v]).pvalue > 1e-3, v
+        assert stats.skew(mine[v]) == pytest.approx(stats.skew(df[v]), abs=0.3)
+    assert set(mine["x"]) <= set(df["x"])  # a root's draws are its data, resampled
+    # an intervention resamples the child's residuals too
+    do_theirs = gcm.interventional_samples(model, {"x": lambda v: 1.0}, num_samples_to_draw=20_000)
+    do_mine = cw.interventional_samples(ours, {"x": lambda v: 1.0}, num_samples_to_draw=20_000, seed=1)
+    assert stats.ks_2samp(do_mine["y"], do_theirs["y"]).pvalue > 1e-3
+    # counterfactuals stay exact
+    obs = df.iloc[:50]
+    cf = cw.counterfactual_samples(ours, {"x": lambda v: v + 1.0}, observed_data=obs)
+    np.testing.assert_allclose(cf["y"].to_numpy(), gcm.counterfactual_samples(
+        model, {"x": lambda v: v + 1.0}, observed_data=obs)["y"].to_numpy(), rtol=1e-10)
+    ours_back = cw.SCM.load(ours.save(Path(tempfile.mkdtemp()) / "m"))  # the values travel with the model
+    assert torch.equal(ours_back.mechanisms["y"].noise_values, ours.mechanisms["y"].noise_values)
+    assert torch.equal(ours_back.sample(100, seed=3)["y"], ours.sample(100, seed=3)["y"])
 
 
 # ----------------------------------------------------------------------------- from_dowhy: refusals

@@ -84,6 +84,68 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
+class _EmpiricalNoise(Mechanism):
+    """A mechanism whose noise may be drawn from stored values rather than from its normal law.
+
+    A model read from DoWhy keeps an ``EmpiricalDistribution``'s data this way (a root's values,
+    an additive noise model's residuals): sampling resamples them with replacement, as DoWhy
+    does, so the draws keep their skew and heavy tails. Abduction is unchanged (exact). The
+    mean and std stay those of the values, and ``log_prob`` and ``noise_distribution`` (so
+    ``to_pyro``) use the normal with them, since a set of values has no density.
+    """
+
+    def set_empirical_noise(self, values: Any) -> "_EmpiricalNoise":
+        """Draw the noise from ``values`` (1-D, finite, not all equal) from now on, and set the
+        noise's mean and std to theirs; returns the mechanism.
+
+        Examples
+        --------
+        >>> m = GaussianRoot().set_empirical_noise([0.0, 10.0])
+        >>> sorted(set(m.sample_noise(50, torch.Generator().manual_seed(0)).tolist())), m.get_config()["mean"]
+        ([0.0, 10.0], 5.0)
+        """
+        values = torch.as_tensor(values, dtype=self.dtype, device=self.device).reshape(-1)
+        if not bool(torch.isfinite(values).all()):
+            raise NonFiniteError("empirical noise values hold NaN or infinity; drop those values first")
+        std = float(values.std(correction=0)) if values.numel() else 0.0
+        if not std > 0:
+            raise OutOfRangeError(f"empirical noise needs values that vary, got {values.numel()} equal value(s)")
+        self._set_moments(float(values.mean()), std)
+        self.register_buffer("noise_values", values.clone())
+        return self
+
+    def _set_moments(self, mean: float, std: float) -> None:
+        raise NotImplementedError
+
+    @property
+    def empirical(self) -> bool:
+        """Whether the noise is drawn from stored values (:meth:`set_empirical_noise`)."""
+        return "noise_values" in self._buffers
+
+    def _empirical_config(self) -> dict[str, Any]:
+        return {"empirical_noise": int(self.noise_values.shape[0])} if self.empirical else {}
+
+    def _resample(self, n: int, generator: torch.Generator | None) -> Tensor:
+        idx = torch.randint(self.noise_values.shape[0], (n,), generator=generator, device=self.device)
+        return self.noise_values[idx]
+
+    def _empirical_text(self) -> str:
+        return f"empirical: {self.noise_values.shape[0]} values" if self.empirical else ""
+
+    @classmethod
+    def _with_empirical(cls, m: "_EmpiricalNoise", count: int | None) -> "_EmpiricalNoise":
+        """``m`` with room for ``count`` stored noise values (filled by ``load_state_dict``)."""
+        if count:
+            m.register_buffer("noise_values", torch.zeros(int(count), dtype=m.dtype, device=m.device))
+        return m
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Mechanism":
+        config = dict(config)
+        count = config.pop("empirical_noise", None)
+        return cls._with_empirical(cls(**config), count)
+
+
 class _Root(Mechanism):
     """A variable without parents whose noise is its value."""
 
@@ -103,7 +165,7 @@ class _Root(Mechanism):
 
 
 @register_mechanism
-class GaussianRoot(_Root):
+class GaussianRoot(_EmpiricalNoise, _Root):
     """A root variable ``x = u``, ``u ~ N(mean, std^2)``.
 
     Examples
@@ -124,6 +186,8 @@ class GaussianRoot(_Root):
         _check_scale(self.std, "GaussianRoot std")
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        if self.empirical:
+            return self._resample(n, generator)
         return self.mean + self.std * self._randn((n,), generator)
 
     def log_prob(self, value: Tensor, parents: Tensor) -> Tensor:
@@ -133,10 +197,17 @@ class GaussianRoot(_Root):
         return torch.distributions.Normal(self.mean, self.std)
 
     def get_config(self) -> dict[str, Any]:
-        return {"mean": float(self.mean), "std": float(self.std)}
+        return {"mean": float(self.mean), "std": float(self.std), **self._empirical_config()}
+
+    def _set_moments(self, mean: float, std: float) -> None:
+        self.mean.fill_(mean)
+        self.std.fill_(std)
 
     def equation(self, name: str, parents: list[str]) -> str:
-        return f"{name} := u_{name},  u_{name} ~ N({_fmt(float(self.mean))}, {_fmt(float(self.std))}^2)"
+        law = f"N({_fmt(float(self.mean))}, {_fmt(float(self.std))}^2)"
+        if self.empirical:
+            law = f"{self._empirical_text()}, mean {_fmt(float(self.mean))}, std {_fmt(float(self.std))}"
+        return f"{name} := u_{name},  u_{name} ~ {law}"
 
 
 @register_mechanism
@@ -240,7 +311,7 @@ LINKS: dict[str, tuple[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor], C
 """Invertible links ``g`` available to :class:`PostNonlinear`: name -> (g, g^-1, log|dg^-1/dx|)."""
 
 
-class _AdditiveFamily(Mechanism):
+class _AdditiveFamily(_EmpiricalNoise):
     """``x = g(f(parents) + u)``, ``u ~ N(noise_mean, noise_std^2)``; ``g`` is the identity unless
     post-nonlinear.
 
@@ -259,12 +330,18 @@ class _AdditiveFamily(Mechanism):
         self.register_buffer("noise_std", _as_param(_scale(noise_std, "noise_std"), (), 1.0, self.dtype, "noise_std"))
         self.register_buffer("noise_mean", _as_param(noise_mean, (), 0.0, self.dtype, "noise_mean"), persistent=False)
 
+    def _set_moments(self, mean: float, std: float) -> None:
+        self.noise_mean.fill_(mean)
+        self.noise_std.fill_(std)
+
     def _noise_config(self) -> dict[str, Any]:
         mean = float(self.noise_mean)
-        return {"noise_mean": mean} if mean else {}
+        return ({"noise_mean": mean} if mean else {}) | self._empirical_config()
 
     def _noise_text(self, name: str) -> str:
         mean = float(self.noise_mean)
+        if self.empirical:
+            return f"u_{name} ~ {self._empirical_text()}, mean {_fmt(mean)}, std {_fmt(float(self.noise_std))}"
         return f"u_{name} ~ N({_fmt(mean) if mean else 0}, {_fmt(float(self.noise_std))}^2)"
 
     def check_parameters(self) -> None:
@@ -283,6 +360,8 @@ class _AdditiveFamily(Mechanism):
         return z if self.link_name == "identity" else self._link()[0](z)
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        if self.empirical:
+            return self._resample(n, generator)
         return torch.addcmul(self.noise_mean, self.noise_std, self._randn((n,), generator))
 
     def _unlink(self, value: Tensor) -> Tensor:
@@ -500,8 +579,9 @@ class PostNonlinear(_AdditiveFamily):
         True
         """
         inner_cls = _INNER[config["inner"]["class"]]
-        return cls(inner_cls(**config["inner"]["config"]), link=config["link"], noise_std=config["noise_std"],
-                   noise_mean=config.get("noise_mean", 0.0))
+        m = cls(inner_cls(**config["inner"]["config"]), link=config["link"], noise_std=config["noise_std"],
+                noise_mean=config.get("noise_mean", 0.0))
+        return cls._with_empirical(m, config.get("empirical_noise"))
 
     def equation(self, name: str, parents: list[str]) -> str:
         inner = self.inner.equation(name, parents).split(":=", 1)[1].split(f"+ u_{name}", 1)[0].strip()
