@@ -884,10 +884,10 @@ class SCM:
         seed
             Seed or generator for the posterior draws; the same seed gives the same numbers.
         chunk_size
-            Rows per chunk when no random draws are needed (default: for a linear-Gaussian model
-            a working set of about 512 MiB; otherwise cache-sized blocks of 16,384 rows times
-            ``num_samples``). A counterfactual that draws random numbers (discrete noise
-            posteriors, the noise of variables set in the factual model) goes block by block,
+            Rows per chunk when no random draws are needed, as for a linear-Gaussian model with
+            ``num_samples=1`` (default: no chunks, its only working set is its output). A
+            counterfactual that draws random numbers (discrete noise posteriors, the noise of
+            variables set in the factual model) goes block by block,
             ``max(256, 16384 // num_samples)`` rows a block, each block with a generator of its
             own, so ``chunk_size`` does not change its answer.
 
