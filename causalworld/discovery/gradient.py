@@ -38,6 +38,18 @@ _RFF_ORDER_SEARCH = {"n_features": 50, "max_rows": 2000, "lengthscale": 1.0}
 # Both keep the length-scale 1.0 (times sqrt(k)) the benchmarks were measured with, not the
 # score's per-parent "auto" default (not yet measured on the 20-100-node designs).
 _RFF_REFINE = {"n_features": 200, "lengthscale": 1.0}
+# Above this many variables with the RFF score (the order search is off there) the edge moves score
+# exactly only a shortlist of each node's possible new parents (hill_climb's shortlist: its
+# _RFF_SHORTLIST best by RFFScore.addition_gains, and any it rates above zero): a round of
+# exact scores is ~10,000 regressions at 100 variables, minutes on one core.
+_RFF_SHORTLIST_MIN_VARIABLES = 50
+_RFF_SHORTLIST = 6
+# max_steps="auto": the steps of training, and above _RFF_SHORTLIST_MIN_VARIABLES with the RFF
+# edge moves fewer, since the moves repair the read-out anyway and each step costs d^2: at 100
+# variables (ER-2 MLP seed 0) the read-out's SHD is 37 after 500 steps and 28 after 3,000 (2-5
+# minutes more on one core), and the shortlisted moves take the first to SHD 5.
+_MAX_STEPS = 3000
+_MAX_STEPS_LARGE = 500
 # Elements of one [rows, d, d, hidden] block when scoring every edge toggle: on the CPU a block
 # that stays in cache (~1 MB) makes its five elementwise passes ~3x faster at 100 variables (175
 # -> 55 ms per 64 rows, near tanh's own cost); on CUDA large blocks keep the device busy.
@@ -183,7 +195,10 @@ class GradientLearner(Learner):
     lambda_sparse
         Sparsity penalty added to every edge's likelihood difference (nats per row).
     max_steps
-        Most training steps.
+        Most training steps; ``"auto"``: 3,000, or 500 above 50 variables when the edge moves
+        use the RFF score (``refine="auto"`` with MLP conditionals, or ``"rff"``), which repair
+        the read-out anyway (at 100 variables the read-out gains little after 500 steps, and each
+        step scores ``d^2`` edge toggles).
     min_steps
         Fewest training steps before the early stop may trigger.
     warmup_steps
@@ -210,7 +225,10 @@ class GradientLearner(Learner):
         Polish the read-out graph by greedy single-edge moves under a decomposable interventional
         score (:func:`causalworld.discovery.search.hill_climb`, obeying the knowledge): ``"bic"``
         (the linear-Gaussian BIC), ``"rff"`` (:class:`~causalworld.discovery.scores.RFFScore`, a
-        nonlinear regression score, here with 200 features), ``"auto"`` (BIC with linear
+        nonlinear regression score, here with 200 features; above 50 variables only a shortlist
+        of each node's possible new parents, the 6 best by the score's cheap estimate
+        :meth:`~causalworld.discovery.scores.RFFScore.addition_gains` and any it rates above
+        zero, is scored exactly: hill_climb's ``shortlist``), ``"auto"`` (BIC with linear
         conditionals, RFF with MLP ones) or ``None``. A thresholded read-out misses edges whose effect is weak or shows
         mostly in interactions; a few scored moves recover them. ``edge_probs_`` then come from
         the same score around the refined graph (see above).
@@ -271,7 +289,7 @@ class GradientLearner(Learner):
     True
     """
 
-    def __init__(self, *, conditionals: str = "auto", hidden: int = 32, lambda_sparse: float = 0.004, max_steps: int = 3000,
+    def __init__(self, *, conditionals: str = "auto", hidden: int = 32, lambda_sparse: float = 0.004, max_steps: int | str = "auto",
                  min_steps: int = 400, warmup_steps: int = 100, batch_size: int = 256, graph_batch_size: int = 64,
                  holdout: float = 0.0, lr: float = 5e-3,
                  lr_gamma: float = 5e-2, lr_theta: float = 5e-2, threshold: float = 0.5, check_every: int = 50,
@@ -328,8 +346,11 @@ class GradientLearner(Learner):
         check_min_explained(self.min_explained)  # before training, not at the refinement after it
         for name in ("hidden", "max_steps", "batch_size", "graph_batch_size", "check_every", "patience"):
             v = getattr(self, name)
+            if name == "max_steps" and isinstance(v, str) and v == "auto":
+                continue
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise OutOfRangeError(f"{name} must be a positive int, got {v!r}")
+                kind = "a positive int or 'auto'" if name == "max_steps" else "a positive int"
+                raise OutOfRangeError(f"{name} must be {kind}, got {v!r}")
         if self.hidden > MAX_HIDDEN:
             raise OutOfRangeError(
                 f"hidden={self.hidden} is more than MAX_HIDDEN = {MAX_HIDDEN} units per node (each step costs "
@@ -444,14 +465,17 @@ class GradientLearner(Learner):
             train, held = (~split).nonzero().squeeze(1).to(device), split.nonzero().squeeze(1).to(device)
         else:
             train = held = torch.arange(n, device=device)
+        refine = ("bic" if linear else "rff") if self.refine == "auto" else self.refine
+        large = refine == "rff" and d > _RFF_SHORTLIST_MIN_VARIABLES  # the scalable path (see the constants)
+        max_steps = (_MAX_STEPS_LARGE if large else _MAX_STEPS) if self.max_steps == "auto" else int(self.max_steps)
         B = int(min(self.batch_size, n))
         Bg = int(min(self.graph_batch_size, B))
         prev: np.ndarray | None = None
         stable, step, timed_out = 0, 0, False
         last_nll = float("nan")
         lam = float(self.lambda_sparse)
-        with tqdm(total=int(self.max_steps), desc="GradientLearner", disable=not problem.progress, leave=False) as bar:
-            for step in range(1, int(self.max_steps) + 1):
+        with tqdm(total=max_steps, desc="GradientLearner", disable=not problem.progress, leave=False) as bar:
+            for step in range(1, max_steps + 1):
                 if out_of_time(problem):
                     timed_out = True
                     break
@@ -507,7 +531,7 @@ class GradientLearner(Learner):
         P_np = probs().cpu().numpy().astype(float)
         adjacency = _read_out(P_np, float(self.threshold), required_np)
         refined, ran_orders = 0, False
-        refine = ("bic" if linear else "rff") if self.refine == "auto" else self.refine
+        shortlist = _RFF_SHORTLIST if large else None
         if refine is not None:
             # Polish the read-out with a score matching the conditionals: a few single-edge moves
             # recover the weak edges a thresholded read-out misses.
@@ -519,7 +543,7 @@ class GradientLearner(Learner):
                                   **_RFF_REFINE)
             moves = {"allowed": problem.allowed(), "required": required_np, "deadline": problem.deadline}
             memo: dict = {}  # the scorer's local scores, shared by its edge moves and pair_posterior
-            adjacency, late = hill_climb(scorer, adjacency, **moves, cache=memo)
+            adjacency, late = hill_climb(scorer, adjacency, **moves, cache=memo, shortlist=shortlist)
             orders = self.refine_orders is True or (
                 self.refine_orders == "auto" and (refine == "bic" or d <= _RFF_ORDER_MAX_VARIABLES))
             if orders and not late:
@@ -542,7 +566,7 @@ class GradientLearner(Learner):
                 for origin in origins:
                     found, late = order_search(searcher, origin, **moves)
                     if not late:
-                        found, late = hill_climb(scorer, found, **moves, cache=memo)
+                        found, late = hill_climb(scorer, found, **moves, cache=memo, shortlist=shortlist)
                     best = max(best, (objective(found), found), key=lambda t: t[0])
                     if late:
                         break
@@ -552,7 +576,8 @@ class GradientLearner(Learner):
         if refine is not None and not timed_out:
             # The parameters' probabilities describe the read-out, not the refined graph: the
             # confidences come from the refinement's score around the graph it returns.
-            edge_probs = pair_posterior(scorer, adjacency, allowed=moves["allowed"], required=required_np, cache=memo)
+            edge_probs = pair_posterior(scorer, adjacency, allowed=moves["allowed"], required=required_np, cache=memo,
+                                        shortlist=shortlist)
             source = "pair_posterior"
         else:  # no refinement, or no time left for a round of scores
             edge_probs, source = P_np, "parameters"

@@ -346,3 +346,52 @@ def test_min_explained_charges_each_parent_its_share_of_the_rows(cls):
 def test_min_explained_out_of_range_is_refused(bad):
     with pytest.raises(OutOfRangeError, match="min_explained"):
         BICScore(torch.zeros(10, 2, dtype=torch.float64), min_explained=bad)
+
+
+def _mlp_design(d: int, seed: int, n_obs: int = 500, n_int: int = 150):
+    """A random MLP SCM's rows: ``n_obs`` observational, ``n_int`` per single-node intervention."""
+    truth = cw.random_scm(d, edges_per_node=2, mechanism="mlp", seed=seed)
+    names = list(truth.variables)
+    g = torch.Generator().manual_seed(seed)
+    parts, rows = [truth.sample(n_obs, seed=1)], [set()] * n_obs
+    for i, v in enumerate(names):
+        parts.append(truth.do({v: 2.0 * torch.randn(n_int, generator=g)}).sample(n_int, seed=10 + i))
+        rows += [{v}] * n_int
+    X = np.column_stack([torch.cat([p[v] for p in parts]).numpy() for v in names])
+    return truth, names, X, np.array([[v in r for v in names] for r in rows])
+
+
+def test_rff_addition_gains_rank_a_missing_true_parent_first_interactions_included():
+    # Each node with two or more true parents, one of them left out: among the variables that are
+    # not its descendants, the estimate ranks the missing parent first (MLP mechanisms: its effect
+    # is partly an interaction with the others), as the exact gains do, and the fit it starts from
+    # is the score's own (local_one of the kept parents is unchanged).
+    truth, names, X, mask = _mlp_design(8, seed=1)
+    s, fresh = RFFScore(X, mask, seed=0), RFFScore(X, mask, seed=0)
+    g = truth.graph
+    checked = 0
+    for j, v in enumerate(names):
+        ps = sorted(names.index(u) for u in truth.parents(v))
+        if len(ps) < 2:
+            continue
+        for drop in ps:
+            kept = [i for i in ps if i != drop]
+            below = {names.index(u) for u in nx.descendants(g, v)}
+            cands = [i for i in range(len(names)) if i != j and i not in kept and i not in below]
+            est = s.addition_gains(j, kept, cands)
+            exact = np.array([s.local_one(j, sorted(kept + [c])) - s.local_one(j, kept) for c in cands])
+            assert cands[int(np.argmax(est))] == drop == cands[int(np.argmax(exact))], (v, names[drop])
+            assert s.local_one(j, kept) == pytest.approx(fresh.local_one(j, kept), rel=1e-12)
+            checked += 1
+    assert checked >= 4
+
+
+def test_addition_gains_are_exact_for_the_linear_scores_and_the_soft_rff_score():
+    X = _data(200)
+    mask = np.zeros_like(X, dtype=bool)
+    mask[:50, 0] = True
+    # node 0 has a soft regime (50 rows): the RFF estimate is not made there
+    for s in (BICScore(X, mask), BGeScore(X, mask), RFFScore(X, mask, soft=True, n_features=20)):
+        exact = [s.local_one(0, [1, c]) - s.local_one(0, [1]) for c in (2,)]
+        assert s.addition_gains(0, [1], [2]) == pytest.approx(exact, rel=1e-9)
+    assert BICScore(X).addition_gains(2, [0], []).shape == (0,)
