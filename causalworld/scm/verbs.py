@@ -180,8 +180,8 @@ def _frame(scm: SCM, values: Values, index: Any = None, inputs: Values | None = 
     n = next(iter(values.values())).shape[0] if values else 0
     if n >= SHARED_ROWS and scm.device.type == "cpu":
         taken = {t.untyped_storage().data_ptr() for t in inputs.values()} if inputs else set()
-        columns = {v: (values[v].clone() if values[v].untyped_storage().data_ptr() in taken else values[v]).numpy()
-                   for v in scm.variables}
+        shared = {v for v in scm.variables if values[v].untyped_storage().data_ptr() in taken}
+        columns = {v: (values[v].clone() if v in shared else values[v]).detach().numpy() for v in scm.variables}
         return pd.DataFrame(columns, index=index, copy=False)
     Xt = torch.stack([values[v] for v in scm.variables], dim=0)  # (d, N): pandas' own block layout
     return pd.DataFrame(Xt.detach().cpu().numpy().T, columns=_columns(scm.variables), index=index, copy=False)
