@@ -3,13 +3,15 @@
 Every policy runs the same ``Experiment`` (true values, the default ``ExactLearner``) on the same
 worlds and seeds: an observational round, then ``rounds`` rounds of ``interventions_per_round``
 interventions sharing ``episodes_per_round`` episodes. A world is a registered one (with one
-frame) or ``scmN``: a random linear-Gaussian SCM with N nodes (``random_scm``, one edge per node
-on average) wrapped as a world whose every variable is intervenable inside its 5-95 % range.
+frame), ``scmN``: a random linear-Gaussian SCM with N nodes (``random_scm``, one edge per node
+on average) wrapped as a world whose every variable is intervenable inside its 5-95 % range, or
+``mlpN``: the same with MLP mechanisms.
 Prints mean SHD per number of interventions and, per world, how many interventions each policy
 needs to reach random's final mean SHD; writes JSON and a plot.
 
     python benchmarks/active.py            # 10 seeds on lights and scm8 (a few minutes)
     python benchmarks/active.py --quick    # a smoke run (seconds)
+    python benchmarks/active.py --worlds scm20 mlp20 --rounds 10 --interventions-per-round 5 --episodes-per-round 50
 """
 
 from __future__ import annotations
@@ -48,15 +50,16 @@ class Args:
 
 
 class SCMWorld(World):
-    """A random linear SCM as a world: nothing drawn, every variable intervenable in its 5-95 % range."""
+    """A random SCM (linear-Gaussian or MLP mechanisms) as a world: nothing drawn, every variable
+    intervenable in its 5-95 % range."""
 
     name: ClassVar[str] = "scm"
     default_frames: ClassVar[int] = 1
     channels: ClassVar[int] = 1
-    config_defaults: ClassVar[dict[str, Any]] = {"nodes": 8, "graph_seed": 0}
+    config_defaults: ClassVar[dict[str, Any]] = {"nodes": 8, "graph_seed": 0, "mechanism": "linear"}
 
     def build(self) -> WorldSpec:
-        truth = cw.random_scm(int(self.config["nodes"]), edges_per_node=1.0, mechanism="linear",
+        truth = cw.random_scm(int(self.config["nodes"]), edges_per_node=1.0, mechanism=str(self.config["mechanism"]),
                               seed=int(self.config["graph_seed"]), dtype=torch.float32)
         sample = truth.sample(2000, seed=0)
         ranges = {v: (float(torch.quantile(sample[v], 0.05)), float(torch.quantile(sample[v], 0.95))) for v in truth.variables}
@@ -67,8 +70,9 @@ class SCMWorld(World):
 
 
 def make_world(name: str, seed: int) -> World:
-    if name.startswith("scm"):
-        return SCMWorld(image_size=8, nodes=int(name[3:]), graph_seed=seed)
+    if name.startswith(("scm", "mlp")):
+        return SCMWorld(image_size=8, nodes=int(name[3:]), graph_seed=seed,
+                        mechanism="linear" if name.startswith("scm") else "mlp")
     return cw.make(name, image_size=8, frames=1)
 
 
