@@ -38,7 +38,8 @@ from interventions import Experiment, InfoGainPolicy, RandomPolicy, RoundRobinPo
 class Args:
     worlds: list[str] = field(default_factory=lambda: ["lights", "scm8"])  # registered ids, or scmN
     policies: list[str] = field(default_factory=lambda: ["random", "round-robin", "info-gain"])  # which policies
-    seeds: int = 10  # seeds 0 .. seeds-1 per world and policy
+    seeds: int = 10  # seeds first_seed .. first_seed + seeds - 1 per world and policy
+    first_seed: int = 0  # the first seed (split a long grid over processes)
     rounds: int = 5  # interventional rounds after the observational one
     interventions_per_round: int = 2  # interventions per round (they share the round's episodes)
     episodes_per_round: int = 40  # episodes per interventional round
@@ -84,7 +85,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
     d = Args()
     p.add_argument("--worlds", nargs="+", default=d.worlds)
     p.add_argument("--policies", nargs="+", default=d.policies, choices=sorted(POLICIES))
-    for name in ("seeds", "rounds", "interventions_per_round", "episodes_per_round", "observational", "threads"):
+    for name in ("seeds", "first_seed", "rounds", "interventions_per_round", "episodes_per_round", "observational", "threads"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
     p.add_argument("--out", default=d.out)
     p.add_argument("--plot", default=d.plot)
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rows = []
     for world_name in args.worlds:
         for policy_name in args.policies:
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 world = make_world(world_name, seed)
                 start = time.perf_counter()
                 result = Experiment(world, policy=POLICIES[policy_name](), rounds=args.rounds,
