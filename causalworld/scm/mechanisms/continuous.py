@@ -114,8 +114,9 @@ class _EmpiricalNoise(Mechanism):
         self.register_buffer("noise_values", values.clone())
         return self
 
+    @abc.abstractmethod
     def _set_moments(self, mean: float, std: float) -> None:
-        raise NotImplementedError
+        """Set the noise law's mean and std (each mechanism keeps them in buffers of its own)."""
 
     @property
     def empirical(self) -> bool:
