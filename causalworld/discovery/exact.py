@@ -29,7 +29,7 @@ __all__ = ["ExactLearner"]
 MAX_NODES = 22  # 2^22 subsets per DP table; beyond this the DP does not fit a laptop
 # Most parent sets one fit scores, per score: ~1-10 µs each with BIC / BGe (batched Cholesky)
 # and ~5-50 ms each with RFF (a 100-feature leave-one-out regression on up to 5,000 rows).
-MAX_PARENT_SETS = {"bic": 20_000_000, "bge": 20_000_000, "rff": 50_000}
+MAX_PARENT_SETS = {"bic": 20_000_000, "bge": 20_000_000, "quadratic": 5_000_000, "rff": 50_000}
 
 
 def _compress(masks: np.ndarray, j: int) -> np.ndarray:
@@ -200,7 +200,7 @@ class ExactLearner(Learner):
         >>> ExactLearner(score_func="bic").default_mechanisms(), ExactLearner(score_func="rff").default_mechanisms()
         ('linear', 'mlp')
         """
-        return "mlp" if self._score_name() == "rff" else "linear"
+        return {"rff": "mlp", "quadratic": "quadratic"}.get(self._score_name(), "linear")
 
     def _score_name(self) -> str:
         """The score of the last fit (``score_func``, or what ``"auto"`` chose)."""
@@ -223,7 +223,7 @@ class ExactLearner(Learner):
         if self.interventions not in ("hard", "soft"):
             raise ArgumentError(f"interventions must be 'hard' or 'soft', got {self.interventions!r}")
         soft = self.interventions == "soft"
-        if score_func == "bic":
+        if score_func in ("bic", "quadratic"):
             pen = self.bic_penalty
             if isinstance(pen, bool) or not isinstance(pen, (int, float, np.integer, np.floating)) or not 0 <= pen < math.inf:
                 raise OutOfRangeError(f"bic_penalty must be a finite number >= 0 (1.0 is BIC's), got {pen!r}")
@@ -235,7 +235,7 @@ class ExactLearner(Learner):
             return {"alpha_mu": float(am), "soft": soft, "min_explained": self.min_explained}
         if score_func == "rff":
             return {"seed": int(self.seed), "soft": soft, "min_explained": self.min_explained}
-        raise ArgumentError(f"score_func must be 'auto', 'bic', 'bge' or 'rff', got {self.score_func!r}")
+        raise ArgumentError(f"score_func must be 'auto', 'bic', 'bge', 'quadratic' or 'rff', got {self.score_func!r}")
 
     def _cap(self, n_candidates: int, score_func: str = "bic") -> int:
         mp = self.max_parents

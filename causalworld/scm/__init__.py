@@ -10,6 +10,7 @@ from causalworld.scm.mechanisms import (
     LinearGaussian,
     Mechanism,
     PostNonlinear,
+    QuadraticGaussian,
     UniformRoot,
     register_mechanism,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "UniformRoot",
     "LinearGaussian",
     "AdditiveNoiseMLP",
+    "QuadraticGaussian",
     "PostNonlinear",
     "Binary",
     "Categorical",

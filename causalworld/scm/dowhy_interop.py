@@ -51,6 +51,7 @@ from causalworld.scm.mechanisms import (
     LinearGaussian,
     Mechanism,
     PostNonlinear,
+    QuadraticGaussian,
     UniformRoot,
 )
 from causalworld.scm.mechanisms.continuous import LINKS
@@ -59,7 +60,7 @@ from causalworld.scm.model import SCM
 
 __all__ = ["to_dowhy", "from_dowhy", "CausalWorldPrediction", "CausalWorldLink"]
 
-_SUPPORTED_EXPORT = "GaussianRoot, UniformRoot, LinearGaussian, AdditiveNoiseMLP and PostNonlinear"
+_SUPPORTED_EXPORT = "GaussianRoot, UniformRoot, LinearGaussian, QuadraticGaussian, AdditiveNoiseMLP and PostNonlinear"
 _SUPPORTED_IMPORT = (
     "roots: ScipyDistribution(norm | uniform), EmpiricalDistribution (of numbers or of labels); "
     "non-roots: ClassifierFCM, AdditiveNoiseModel, or PostNonlinearModel (link identity, exp, or one "
@@ -203,7 +204,7 @@ def _export_mechanism(node: str, m: Mechanism, parents: Sequence[str], dowhy_par
         return ScipyDistribution(stats.uniform, loc=float(m.low), scale=float(m.high - m.low))
     if getattr(m, "dowhy_mechanism", None) is not None:  # read from DoWhy: hand back what DoWhy fitted
         return copy.deepcopy(m.dowhy_mechanism)
-    if kind in (LinearGaussian, AdditiveNoiseMLP, PostNonlinear):
+    if kind in (LinearGaussian, QuadraticGaussian, AdditiveNoiseMLP, PostNonlinear):
         prediction = CausalWorldPrediction(m.inner if kind is PostNonlinear else m, node, parents, dowhy_parents)
         noise = ScipyDistribution(stats.norm, loc=float(m.noise_mean), scale=float(m.noise_std))
         if kind is PostNonlinear:

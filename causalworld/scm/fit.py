@@ -42,6 +42,8 @@ from causalworld.scm.mechanisms import (
     GaussianRoot,
     LinearGaussian,
     Mechanism,
+    QuadraticGaussian,
+    quadratic_terms,
 )
 from causalworld.scm.model import SCM
 from causalworld.scm.seeding import SEED_MAX, check_seed
@@ -50,7 +52,7 @@ from causalworld.scm.targets import targets_mask
 
 __all__ = ["fit_scm", "fit_linear", "fit_mlp", "fit_mlps", "fit_discrete", "POOR_FIT_R2", "MAX_INTEGER_CATEGORIES"]
 
-_CHOICES = ("auto", "linear", "mlp")
+_CHOICES = ("auto", "linear", "quadratic", "mlp")
 
 # An integer data column (numpy or pandas) with at most this many distinct values is a category;
 # with more it is a measurement (a year, a count) and is fitted as continuous, with a warning.
@@ -219,6 +221,38 @@ def fit_linear(X: torch.Tensor, y: torch.Tensor) -> tuple[LinearGaussian, float]
     r2 = 1.0 - float(resid.pow(2).sum() / (y - y.mean()).pow(2).sum().clamp_min(1e-300))
     # the parameters are built in the data's dtype: a float64 bias of 1e5 must not round through float32
     m = LinearGaussian(p, weight=sol[:p].detach().cpu(), bias=sol[p].detach().cpu(), noise_std=max(std, 1e-12), dtype=X.dtype)
+    return m.to(device=X.device), r2
+
+
+def fit_quadratic(X: torch.Tensor, y: torch.Tensor) -> tuple[QuadraticGaussian, float]:
+    """Least squares of ``y`` on a second-order polynomial of ``X`` (each standardised column, its
+    square, each pair's product: :class:`~causalworld.scm.mechanisms.QuadraticGaussian`); returns
+    the mechanism (noise std = residual RMS) and R². A square or product that adds nothing (the
+    square of a binary column) gets weight 0.
+
+    Examples
+    --------
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(300, 2, generator=g, dtype=torch.float64)
+    >>> y = X[:, 0] * X[:, 1] + X[:, 0] ** 2 + 0.1 * torch.randn(300, generator=g, dtype=torch.float64)
+    >>> m, r2 = fit_quadratic(X, y)
+    >>> r2 > 0.99, bool(torch.allclose(m.predict(X), X[:, 0] * X[:, 1] + X[:, 0] ** 2, atol=0.05))
+    (True, True)
+    """
+    n, p = X.shape
+    center = X.mean(0)
+    spread = X.std(0, unbiased=False)
+    scale = torch.where(spread > 0, spread, torch.ones_like(spread))
+    A = quadratic_terms((X - center) / scale)
+    A = torch.cat([A, torch.ones(n, 1, dtype=X.dtype, device=X.device)], dim=1).cpu()
+    # 'gelsd' (SVD): a rank-deficient design (a binary column equals its own square) gets the
+    # least-norm solution instead of an error or huge weights
+    sol = torch.linalg.lstsq(A, y.unsqueeze(1).cpu(), driver="gelsd").solution.squeeze(1)
+    resid = y.cpu() - A @ sol
+    std = float(resid.pow(2).mean().sqrt())
+    r2 = 1.0 - float(resid.pow(2).sum() / (y - y.mean()).pow(2).sum().clamp_min(1e-300))
+    m = QuadraticGaussian(p, weight=sol[:-1], bias=sol[-1], noise_std=max(std, 1e-12), center=center.cpu(),
+                          scale=scale.cpu(), dtype=X.dtype)
     return m.to(device=X.device), r2
 
 
@@ -430,8 +464,10 @@ def fit_scm(
         with more distinct values (a year, a count) is continuous, with a warning. The model
         answers with the labels and reads them back (``scm.labels``).
     mechanisms
-        ``"auto"``, ``"linear"``, ``"mlp"``, or a dict ``{variable: "linear" | "mlp" | Mechanism}``
-        (a Mechanism instance is used as given, unfitted). Discrete variables always get a
+        ``"auto"``, ``"linear"``, ``"quadratic"`` (a second-order polynomial of the parents in
+        closed form, :class:`~causalworld.scm.mechanisms.QuadraticGaussian`), ``"mlp"``, or a dict
+        ``{variable: "linear" | "quadratic" | "mlp" | Mechanism}`` (a Mechanism instance is used
+        as given, unfitted). Discrete variables always get a
         logistic Gumbel-max mechanism; continuous roots a Gaussian.
     targets
         Which variables were intervened in each row; a variable is fitted only on rows where it
@@ -582,11 +618,13 @@ def fit_scm(
                 m = GaussianRoot(float(y.mean()), float(y.std(unbiased=False)), dtype=dtype)
             elif choice == "linear":
                 m, r2 = fit_linear(X, y)
+            elif choice == "quadratic":
+                m, r2 = fit_quadratic(X, y)
             elif choice in ("mlp", "auto"):
                 deferred[v] = (X, y, choice)
                 continue
             else:
-                raise ArgumentError(f"mechanism for {v!r} must be 'auto', 'linear', 'mlp' or a Mechanism; got {choice!r}")
+                raise ArgumentError(f"mechanism for {v!r} must be 'auto', 'linear', 'quadratic', 'mlp' or a Mechanism; got {choice!r}")
         fitted[v], scores[v] = m, (r2, acc)
     if deferred:
         # every MLP mechanism (each member of each variable) trains in one stacked network

@@ -15,7 +15,7 @@ from scipy.stats import multivariate_t
 
 import causalworld as cw
 from causalworld.discovery.graphs import MixedGraph, consistent_extension, essential_graph, meek_closure
-from causalworld.discovery.scores import BGeScore, BICScore, RFFScore, make_score
+from causalworld.discovery.scores import BGeScore, BICScore, QuadraticBICScore, RFFScore, make_score
 from causalworld.errors import ArgumentError, InsufficientDataError, OutOfRangeError, ShapeError
 from causalworld.scm.graph import to_adjacency
 
@@ -35,6 +35,43 @@ def test_bic_is_the_least_squares_gaussian_likelihood_minus_the_penalty():
     r = X[:, 2] - A @ np.linalg.lstsq(A, X[:, 2], rcond=None)[0]
     ll = -0.5 * len(X) * (np.log(2 * np.pi * (r @ r) / len(X)) + 1)
     assert s.local_one(2, [0, 1]) == pytest.approx(ll - 0.5 * 4 * np.log(len(X)), rel=1e-10)
+
+
+def test_quadratic_bic_is_the_bic_of_a_least_squares_fit_on_squares_and_products():
+    # The score of each parent set is the Gaussian BIC of the regression of the node on its
+    # parents, their squares and their pairwise products, on the rows where the node was not
+    # intervened; a binary parent's square is the parent itself and is not counted twice.
+    rng = np.random.default_rng(3)
+    n = 400
+    switch = rng.integers(0, 2, n).astype(float)
+    dimmer = rng.uniform(0, 1, n)
+    angle = rng.uniform(0, np.pi, n)
+    lamp = switch * dimmer + 0.05 * rng.normal(size=n)
+    sensor = np.cos(angle) ** 2 * lamp + 0.05 * rng.normal(size=n)
+    X = np.stack([switch, dimmer, angle, lamp, sensor], 1)
+    mask = np.zeros_like(X, dtype=bool)
+    mask[:80, 4] = True
+    s = QuadraticBICScore(X, mask)
+
+    def bic(node, parents):
+        rows = ~mask[:, node]
+        P = X[rows][:, parents]
+        cols = [np.ones(rows.sum()), *P.T, *(P[:, [a]] ** 2 for a in range(len(parents)) if parents[a] != 0),
+                *(P[:, a] * P[:, b] for a, b in itertools.combinations(range(len(parents)), 2))]
+        A = np.column_stack(cols)
+        r = X[rows, node] - A @ np.linalg.lstsq(A, X[rows, node], rcond=None)[0]
+        m = rows.sum()
+        return -0.5 * m * (np.log(2 * np.pi * (r @ r) / m) + 1) - 0.5 * (A.shape[1] + 1) * np.log(m)
+
+    for node, parents in [(3, [0, 1]), (4, [2, 3]), (4, [0, 2, 3]), (4, []), (3, [2])]:
+        assert s.local_one(node, parents) == pytest.approx(bic(node, parents), rel=1e-7), (node, parents)  # Cholesky ridge 1e-10
+    batch = s.local(4, np.array([[2, 3], [3, 2], [0, 1]]))
+    assert batch[0] == pytest.approx(batch[1]) and batch[2] == pytest.approx(s.local_one(4, [0, 1]))
+    # what a line misses: cos^2 of the angle, and a switch that gates a dimmer
+    linear = BICScore(X, mask)
+    assert s.local_one(4, [2, 3]) - s.local_one(4, [3]) > 50 > linear.local_one(4, [2, 3]) - linear.local_one(4, [3])
+    assert s.local_one(3, [0, 1]) - linear.local_one(3, [0, 1]) > 50
+    assert make_score("quadratic", X, mask).local_one(4, [2, 3]) == s.local_one(4, [2, 3])
 
 
 def test_bge_equals_the_normal_wishart_marginal_likelihood_computed_row_by_row():
@@ -328,7 +365,7 @@ def test_rff_score_of_a_constant_column_does_not_crash():
     assert math.isfinite(s.local_one(2, [])) and math.isfinite(s.local_one(2, [0]))
 
 
-@pytest.mark.parametrize("cls", [BICScore, BGeScore, RFFScore])
+@pytest.mark.parametrize("cls", [BICScore, BGeScore, QuadraticBICScore, RFFScore])
 def test_min_explained_charges_each_parent_its_share_of_the_rows(cls):
     # The sparsity prior adds exactly -n_j/2 log(1 - s) nats per parent to any score, with
     # interventions (n_j: the node's unintervened rows) and without.

@@ -7,7 +7,9 @@ from causalworld.scm.mechanisms.continuous import (
     GaussianRoot,
     LinearGaussian,
     PostNonlinear,
+    QuadraticGaussian,
     UniformRoot,
+    quadratic_terms,
 )
 from causalworld.scm.mechanisms.discrete import Binary, Categorical
 
@@ -20,6 +22,8 @@ __all__ = [
     "UniformRoot",
     "LinearGaussian",
     "AdditiveNoiseMLP",
+    "QuadraticGaussian",
+    "quadratic_terms",
     "PostNonlinear",
     "Binary",
     "Categorical",

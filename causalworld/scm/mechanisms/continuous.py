@@ -429,6 +429,85 @@ class LinearGaussian(_AdditiveFamily):
         return f"{name} := {rhs} + u_{name},  {self._noise_text(name)}"
 
 
+def quadratic_terms(u: Tensor) -> Tensor:
+    """The columns of a quadratic regression on ``u`` ``[N, p]``: ``u``, its squares, then the
+    product of each pair ``(a, b)``, ``a < b``, in row-major order: ``[N, 2 p + p (p - 1) / 2]``.
+
+    Examples
+    --------
+    >>> quadratic_terms(torch.tensor([[2.0, 3.0]]))
+    tensor([[2., 3., 4., 9., 6.]])
+    """
+    a, b = torch.triu_indices(u.shape[1], u.shape[1], 1, device=u.device)
+    return torch.cat([u, u * u, u[:, a] * u[:, b]], dim=1)
+
+
+@register_mechanism
+class QuadraticGaussian(_AdditiveFamily):
+    """``x = weight . q((parents - center) / scale) + bias + u``, ``u ~ N(0, noise_std^2)``: a
+    second-order polynomial of the parents, where ``q`` gives each standardised parent, its square
+    and the product of each pair (:func:`quadratic_terms`, ``2 p + p (p - 1) / 2`` weights).
+
+    The mechanism of the quadratic BIC score
+    (:class:`~causalworld.discovery.scores.QuadraticBICScore`), fitted in closed form by least
+    squares (``SCM.fit(..., mechanisms="quadratic")``): it bends where a line cannot (``cos^2`` of
+    an angle, a switch times a dimmer), costs what a linear mechanism does, and abducts its noise
+    exactly. Outside the fitted range it grows as a parabola: an MLP's tanh units level off there.
+
+    Examples
+    --------
+    >>> m = QuadraticGaussian(1, weight=[0.0, 1.0], bias=0.0, noise_std=0.1).requires_grad_(False)  # x = pa^2 + u
+    >>> pa = torch.tensor([[-2.0], [3.0]])
+    >>> x = m(pa, torch.tensor([0.1, 0.0]))
+    >>> x
+    tensor([4.1000, 9.0000])
+    >>> m.abduct(pa, x)
+    tensor([0.1000, 0.0000])
+    """
+
+    def __init__(self, n_parents: int, weight: Sequence[float] | Tensor | None = None, bias: float = 0.0,
+                 noise_std: float = 1.0, *, center: Sequence[float] | Tensor | None = None,
+                 scale: Sequence[float] | Tensor | None = None, dtype: torch.dtype | None = None,
+                 noise_mean: float = 0.0) -> None:
+        super().__init__(n_parents, noise_std, dtype=dtype, noise_mean=noise_mean)
+        n_terms = 2 * n_parents + n_parents * (n_parents - 1) // 2
+        self.weight = nn.Parameter(_as_param(weight, (n_terms,), 0.0, self.dtype, "QuadraticGaussian weight"))
+        self.bias = nn.Parameter(_as_param(bias, (), 0.0, self.dtype, "QuadraticGaussian bias"))
+        self.register_buffer("center", _as_param(center, (n_parents,), 0.0, self.dtype, "QuadraticGaussian center"))
+        self.register_buffer("scale", _as_param(scale, (n_parents,), 1.0, self.dtype, "QuadraticGaussian scale"))
+
+    def check_parameters(self) -> None:
+        super().check_parameters()
+        _check_scale(self.scale, "QuadraticGaussian scale")
+
+    def predict(self, parents: Tensor) -> Tensor:
+        """``w . q((parents - center) / scale) + b``, ``[N]``.
+
+        Examples
+        --------
+        >>> m = QuadraticGaussian(2, weight=[1.0, 0.0, 0.0, 0.0, 2.0], bias=0.5)  # x0 + 2 x0 x1 + 0.5
+        >>> m.predict(torch.tensor([[1.0, 3.0]]))
+        tensor([7.5000], grad_fn=<AddBackward0>)
+        """
+        if self.n_parents == 0:
+            return self.bias.expand(parents.shape[0])
+        return torch.mv(quadratic_terms((parents - self.center) / self.scale), self.weight) + self.bias
+
+    def get_config(self) -> dict[str, Any]:
+        return {"n_parents": self.n_parents, "noise_std": float(self.noise_std), **self._noise_config()}
+
+    def equation(self, name: str, parents: list[str]) -> str:
+        p = self.n_parents
+        u = [f"u({q})" for q in parents]
+        names = u + [f"{a}^2" for a in u] + [f"{u[i]}*{u[j]}" for i in range(p) for j in range(i + 1, p)]
+        terms = [f"{_fmt(w)}*{t}" for w, t in zip(self.weight.tolist(), names) if w != 0.0]
+        terms.append(_fmt(self.bias.item()))
+        rhs = " + ".join(terms).replace("+ -", "- ")
+        scaling = ", ".join(f"u({q}) = ({q} - {_fmt(c)}) / {_fmt(s)}"
+                            for q, c, s in zip(parents, self.center.tolist(), self.scale.tolist()))
+        return f"{name} := {rhs} + u_{name},  {scaling + ',  ' if scaling else ''}{self._noise_text(name)}"
+
+
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "tanh": nn.Tanh,
     "relu": nn.ReLU,

@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from causalworld.errors import NonFiniteError, OutOfRangeError
-from causalworld.scm.mechanisms import AdditiveNoiseMLP, GaussianRoot, LinearGaussian, PostNonlinear
+from causalworld.scm.mechanisms import AdditiveNoiseMLP, GaussianRoot, LinearGaussian, PostNonlinear, QuadraticGaussian
 
 
 @pytest.mark.parametrize("make", [GaussianRoot, lambda: LinearGaussian(1, weight=[2.0]),
-                                  lambda: AdditiveNoiseMLP(1, hidden=(4,)),
+                                  lambda: AdditiveNoiseMLP(1, hidden=(4,)), lambda: QuadraticGaussian(1, weight=[1.0, 0.5]),
                                   lambda: PostNonlinear(LinearGaussian(1, weight=[1.0]), link="cube")])
 def test_empirical_noise_resamples_its_values_and_travels_in_the_config(make):
     values = torch.tensor([-1.0, 0.5, 4.0])
