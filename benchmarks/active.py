@@ -30,6 +30,7 @@ import pandas as pd
 import torch
 
 import causalworld as cw
+from causalworld.discovery import ExactLearner
 from causalworld.envs import World, WorldSpec
 from interventions import Experiment, InfoGainPolicy, RandomPolicy, RoundRobinPolicy
 
@@ -45,6 +46,7 @@ class Args:
     episodes_per_round: int = 40  # episodes per interventional round
     observational: int = 100  # episodes of the observational round
     threads: int = 1  # torch threads
+    score: str = "quadratic"  # ExactLearner's score_func (the experimenter's default learner)
     out: str = "benchmarks/results/active.json"  # where the JSON goes ("" for nowhere)
     plot: str = "benchmarks/results/active.png"  # where the plot goes ("" for none)
     quick: bool = False  # tiny settings for a smoke run
@@ -87,6 +89,8 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--policies", nargs="+", default=d.policies, choices=sorted(POLICIES))
     for name in ("seeds", "first_seed", "rounds", "interventions_per_round", "episodes_per_round", "observational", "threads"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
+    p.add_argument("--score", default=d.score, choices=["quadratic", "bic", "bge", "rff"],
+                   help="the ExactLearner score (the experimenter's default: quadratic)")
     p.add_argument("--out", default=d.out)
     p.add_argument("--plot", default=d.plot)
     p.add_argument("--quick", action="store_true")
@@ -115,6 +119,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                     episodes_per_round=args.episodes_per_round,
                                     interventions_per_round=args.interventions_per_round,
                                     observational=args.observational, seed=seed, threads=args.threads,
+                                    learner=ExactLearner(score_func=args.score, progress=False, seed=seed),
                                     progress=False).run()
                 for rec in result.history.to_dict("records"):
                     rows.append({"world": world_name, "policy": policy_name, "seed": seed, **rec})

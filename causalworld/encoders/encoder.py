@@ -527,13 +527,28 @@ class VideoEncoder:
         return [s & named for s in episodes.target_sets()]
 
     @torch.no_grad()
-    def surprise(self, frames: Any) -> Tensor:
-        """Violation of expectation, ``float [B, T]``: how far each frame's latents lie from what the
-        predictor expected of them from the first frame (0 at frame 0).
+    def surprise(self, frames: Any, *, window: int | None = None) -> Tensor:
+        """Violation of expectation, ``float [B, T]``: a window slides over the video; at each frame
+        ``t`` the predictor expects frame ``t``'s latents from those of frame ``t - window`` (from
+        frame 0 for ``t < window``), and the surprise is the mean squared distance of that
+        expectation from the target encoder's latents of frame ``t`` (0 at frame 0).
+
+        Parameters
+        ----------
+        frames
+            ``uint8 [B, T, C, H, W]``.
+        window
+            Frames between the context and the frame it predicts (default ``None``: half the
+            video, ``max(1, T // 2)``). Only an event that spans more than a window's frames
+            surprises: an object that vanishes behind an occluder is noticed only by a window
+            that reaches back to before it was hidden. ``T - 1`` (or more) predicts every frame
+            from the first.
 
         Raises
         ------
         NotFittedError, DTypeError, ShapeError
+        OutOfRangeError
+            ``window`` is not a positive int.
 
         Examples
         --------
@@ -546,19 +561,29 @@ class VideoEncoder:
         """
         frames = self._check_frames(frames)
         B, T = frames.shape[:2]
-        ctx = self.encode(frames[:, :1])[:, 0]  # (B, d)
+        if window is None:
+            window = max(1, T // 2)
+        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+            raise OutOfRangeError(f"window must be a positive int (frames between context and prediction), got {window!r}")
+        ctx = self.encode(frames)  # (B, T, d)
         tgt = self.encode(frames, target=True)  # (B, T, d)
         pred = self.nets_.predictor
         dev = next(pred.parameters()).device
-        m = self.config_.actions
         out = torch.zeros(B, T)
-        view = torch.zeros(B, len(VIEWS), device=dev)
+        if T == 1:
+            return out
+        # every predicted frame t in one pass: context frame max(t - window, 0), t - context frames ahead
+        t = torch.arange(1, T)
+        src = (t - window).clamp_min(0)
+        n = B * (T - 1)
+        z = ctx[:, src].reshape(n, -1).to(dev)
+        dt = ((t - src).float() / (T - 1)).repeat(B)[:, None].to(dev)
+        view = torch.zeros(n, len(VIEWS), device=dev)
         view[:, VIEWS.index("later")] = 1.0
-        zeros = torch.zeros(B, m, device=dev)
-        for t in range(1, T):
-            dt = torch.full((B, 1), t / max(1, T - 1), device=dev)
-            p = pred(ctx.to(dev), zeros, zeros, view, dt).cpu()
-            out[:, t] = ((p - tgt[:, t]) ** 2).mean(1)
+        zeros = torch.zeros(n, self.config_.actions, device=dev)
+        with torch.no_grad():
+            p = pred(z, zeros, zeros, view, dt).cpu().reshape(B, T - 1, -1)
+        out[:, 1:] = ((p - tgt[:, 1:]) ** 2).mean(2)
         return out
 
     # ------------------------------------------------------------------ files

@@ -214,3 +214,24 @@ def test_unfitted_and_foreign_sources_are_refused():
         VideoEncoder().encode(np.zeros((1, 1, 3, 32, 32), np.uint8))
     with pytest.raises(DTypeError, match="from_arrays"):
         VideoEncoder(progress=False).fit(np.zeros((1, 1, 3, 32, 32), np.uint8))
+
+
+def test_surprise_slides_a_window_over_the_video(sprites_encoder, held_out):
+    # A video of six unrelated frames: frame t is expected from frame t - window (from frame 0
+    # before that), so a frame beyond the window's reach changes nothing after it, and a window of
+    # the whole video expects every frame from the first.
+    video = held_out.frames[:6].transpose(0, 1).contiguous()  # [1, 6, C, H, W]
+    video = torch.cat([video, video.flip(1)])  # two videos
+    s = sprites_encoder.surprise(video, window=2)
+    assert s.shape == (2, 6) and bool((s[:, 0] == 0).all()) and bool((s[:, 1:] > 0).all())
+    changed = video.clone()
+    changed[:, 0] = held_out.frames[10, 0]
+    t = sprites_encoder.surprise(changed, window=2)
+    assert torch.equal(t[:, 3:], s[:, 3:])  # contexts 1..3: frame 0 is out of reach
+    assert not torch.equal(t[:, 1:3], s[:, 1:3])  # frames 1 and 2 are expected from frame 0
+    whole = sprites_encoder.surprise(changed, window=5)
+    assert bool((whole[:, 1:] != sprites_encoder.surprise(video, window=5)[:, 1:]).all())
+    assert torch.equal(sprites_encoder.surprise(video), sprites_encoder.surprise(video, window=3))  # default: T // 2
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(OutOfRangeError, match="window"):
+            sprites_encoder.surprise(video, window=bad)
