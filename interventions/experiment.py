@@ -521,7 +521,8 @@ class Experiment:
 
         scm = SCM.fit(learner.graph_, done.data, targets=done.targets, **{"progress": False, "seed": self.seed, **self.final_fit})
         r = self.rounds
-        done.history[-1]["counterfactual_error"] = counterfactual_error(self.world, scm, probe, seed=_round_seed(self.seed, r))
+        done.history[-1]["counterfactual_error"] = counterfactual_error(self.world, scm, probe, seed=_round_seed(self.seed, r),
+                                                                        observed=self._probe_table(probe))
         self._save(done, scm)
         return scm
 
@@ -532,6 +533,11 @@ class Experiment:
         dos = [iv.to_do() for iv in ivs]  # one mapping per intervention: episodes share its callables
         plan = [dos[i % len(dos)] for i in range(self.episodes_per_round)]
         return self.world.rollout(self.episodes_per_round, do=plan, seed=_round_seed(self.seed, r))
+
+    def _probe_table(self, probe: Any) -> pd.DataFrame | None:
+        """What the model reads of the probe episodes: the encoder's latents of their frames (None:
+        the true values, read by the scoring itself)."""
+        return None if self.encoder is None else as_table(self.encoder.latents(probe))
 
     def _scores(self, r: int, learner: Any, probe: Any, done: _Progress, seconds: float) -> dict[str, Any]:
         """One row of the history: the round's model scored against the world's truth (NaN scores and
@@ -545,7 +551,8 @@ class Experiment:
             "n_interventions": sum(len(ivs) for ivs in done.interventions),
             "n_episodes": int(len(done.data)),
             "shd": int(shd(self.world.graph, graph)),
-            "counterfactual_error": counterfactual_error(self.world, learner.scm_, probe, seed=_round_seed(self.seed, r)),
+            "counterfactual_error": counterfactual_error(self.world, learner.scm_, probe, seed=_round_seed(self.seed, r),
+                                                         observed=self._probe_table(probe)),
             "edges": len(graph.directed) + len(graph.undirected),
             "seconds": seconds,
         }

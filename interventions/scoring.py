@@ -49,14 +49,16 @@ def summary_graph(world: Any, edges: Iterable[tuple[str, str]]) -> MixedGraph:
     return MixedGraph(world.variables, directed, undirected)
 
 
-def counterfactual_error(world: Any, scm: Any, probe: Any, *, seed: int = 0, by_pair: bool = False) -> float | pd.DataFrame:
+def counterfactual_error(world: Any, scm: Any, probe: Any, *, seed: int = 0, by_pair: bool = False,
+                         observed: Any = None) -> float | pd.DataFrame:
     """Mean absolute error of ``scm``'s counterfactual answers against the world's, in std units.
 
     Protocol: for each intervenable variable ``x`` that is a column of ``scm``, every probe
     episode gets its own value of ``x``, drawn uniformly (``seed``) from its intervenable range
     narrowed to the range ``scm`` was fitted on (a discrete ``x``: a code drawn uniformly). The
     truth is ``world.counterfactual_rollout(probe, {x: values})`` (the same exogenous noise);
-    the answer is ``scm.counterfactual(probe's values, {x: values})`` (abduct, act, predict).
+    the answer is ``scm.counterfactual(probe's values, {x: values})`` (abduct, act, predict), or
+    from ``observed``, what the model reads of the probe (an encoder's latents of its frames).
     For each continuous variable ``y`` of the truth that descends from ``x`` in the truth's graph
     or in ``scm``'s, the error is ``mean |answer - truth| / std(y over the probe)``. The result is
     the mean over those ``(x, y)`` pairs; NaN where it cannot be computed: ``scm`` lacks a column
@@ -74,6 +76,10 @@ def counterfactual_error(world: Any, scm: Any, probe: Any, *, seed: int = 0, by_
     by_pair : bool, default=False
         Return a DataFrame with one row per ``(intervened, target)`` pair and its ``error``
         instead of the mean.
+    observed : DataFrame or dict of str to Tensor, default=None
+        The model's columns for the probe episodes, row for row (``encoder.latents(probe)``:
+        named latents in the world's units, unnamed ones ``z0, z1, ...``), abducted instead of the
+        probe's true values; needed when ``scm`` holds columns that are not the truth's.
 
     Examples
     --------
@@ -86,8 +92,12 @@ def counterfactual_error(world: Any, scm: Any, probe: Any, *, seed: int = 0, by_
     truth = world.truth
     if not set(truth.variables) <= set(scm.variables):
         return pd.DataFrame(columns=["intervened", "target", "error"]) if by_pair else float("nan")
-    observed = {v: t.to(device=scm.device, dtype=scm.dtype) for v, t in world.unroll(probe.values).items()}
     probe_values = world.unroll(probe.values)
+    if observed is None:
+        observed = {v: t.to(device=scm.device, dtype=scm.dtype) for v, t in probe_values.items()}
+    elif isinstance(observed, pd.DataFrame):
+        observed = {str(c): torch.from_numpy(observed[c].to_numpy(dtype="float64", copy=True)).to(scm.device, scm.dtype)
+                    for c in observed}
     gen = torch.Generator().manual_seed(int(seed))
     ranges = scm.fitted_ranges
     n = len(probe)

@@ -181,6 +181,36 @@ def test_an_encoders_table_is_learned_from_and_unscored_counterfactuals_are_nan(
     assert result.history["counterfactual_error"].isna().all()  # z is not a column: not computable
 
 
+class _Noisy:
+    """An encoder stand-in that names every variable, reads each with a little noise, and adds an
+    unnamed column ``z0`` (a depicted factor it could not tie to a variable)."""
+
+    def fit(self, episodes):
+        return self
+
+    def latents(self, episodes):
+        g = torch.Generator().manual_seed(len(episodes))
+        read = {v: episodes.values[v].double() + 0.05 * torch.randn(len(episodes), generator=g, dtype=torch.float64)
+                for v in ("x", "y", "z")}
+        return pd.DataFrame({**{v: t.numpy() for v, t in read.items()},
+                             "z0": torch.randn(len(episodes), generator=g, dtype=torch.float64).numpy()})
+
+
+def test_counterfactuals_are_scored_on_what_the_encoder_reads_of_the_probe():
+    # Every variable named, plus an unnamed latent: the model abducts what the encoder reads of the
+    # probe's frames (not the true values, which lack z0), and its error is that reading's error.
+    world = Pair(image_size=8)
+    result = Experiment(world, policy=RoundRobinPolicy(["x", "y", "z"]), rounds=2, episodes_per_round=300,
+                        encoder=_Noisy(), seed=0, progress=False).run()
+    assert "z0" in result.scm.variables and result.history["shd"].iloc[-1] == 0
+    error = result.history["counterfactual_error"].iloc[-1]
+    probe = Experiment(world, policy=RandomPolicy(), rounds=1, episodes_per_round=1, seed=0).probe_episodes()
+    exact = counterfactual_error(world, result.scm, probe, seed=2, observed=_Noisy().latents(probe).assign(z0=0.0))
+    assert 0.0 < error < 0.15 and 0.0 < exact < 0.15  # y's reading is off by 0.05 of a std of about 1
+    with pytest.raises(cw.errors.MissingVariableError, match="z0"):
+        counterfactual_error(world, result.scm, probe)  # the true values alone lack the unnamed column
+
+
 _CHILD = """
 import sys, torch
 torch.set_num_threads(1)
