@@ -33,11 +33,11 @@ from interventions import Experiment, RandomPolicy
 
 
 def run(world_id: str, config: dict, *, pixels: bool, steps: int, rounds: int, episodes: int, seed: int,
-        device: str) -> dict:
+        device: str, targets: int = 1, latent_dim: int = 8) -> dict:
     world = cw.make(world_id, image_size=32, seed=seed, **config)
-    encoder = VideoEncoder(8, steps=steps, batch_size=32, lr=2e-3, device=device, seed=seed, progress=False) if pixels else None
+    encoder = VideoEncoder(latent_dim, steps=steps, batch_size=32, lr=2e-3, device=device, seed=seed, progress=False) if pixels else None
     start = time.perf_counter()
-    result = Experiment(world, policy=RandomPolicy(), rounds=rounds, episodes_per_round=episodes,
+    result = Experiment(world, policy=RandomPolicy(n_targets=targets), rounds=rounds, episodes_per_round=episodes,
                         interventions_per_round=episodes, encoder=encoder, seed=seed, progress=False).run()
     seconds = time.perf_counter() - start
     named = [c for c in result.data.columns if c in world.variables]
@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--episodes", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--latent-dim", type=int, default=8)
+    p.add_argument("--targets", type=int, default=1, help="variables each random intervention sets, independently")
     p.add_argument("--device", default="cpu")
     p.add_argument("--out", default="benchmarks/results/end_to_end.json")
     p.add_argument("--quick", action="store_true")
@@ -70,9 +72,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     torch.set_num_threads(1 if a.device == "cpu" else torch.get_num_threads())
     config = json.loads(a.config)
     rows = [run(a.world, config, pixels=px, steps=a.steps, rounds=a.rounds, episodes=a.episodes, seed=a.seed,
-                device=a.device) for px in (True, False)]
+                device=a.device, targets=a.targets, latent_dim=a.latent_dim) for px in (True, False)]
     print(f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, device {a.device}")
-    print(f"{a.world} {config}: {a.rounds} interventional rounds of {a.episodes} episodes, encoder {a.steps} steps")
+    print(f"{a.world} {config}: {a.rounds} interventional rounds of {a.episodes} episodes setting {a.targets} "
+          f"variable(s) each, encoder {a.steps} steps")
     print(f"{'source':<12} {'seconds':>8} {'SHD':>5} {'SHD named':>9} {'cf error':>9}  identified (held-out R2)")
     for r in rows:
         named = ", ".join(f"{v} ({r['r2'][v]:.2f})" if v in r["r2"] else v for v in r["identified"])

@@ -128,12 +128,17 @@ def _draw(domain: Any, rng: np.random.Generator) -> int | float:
 
 
 class RandomPolicy:
-    """Each intervention sets one variable, drawn uniformly, to a value drawn uniformly from its range.
+    """Each intervention sets one variable (or ``n_targets`` distinct ones), drawn uniformly, each to
+    a value drawn uniformly from its range, independently.
 
     Parameters
     ----------
     variables : list of str, default=None
         The variables it may set (default: every intervenable one).
+    n_targets : int, default=1
+        Variables set by each intervention. Several, set independently, keep a variable's set
+        value apart from its descendants' values in the same episodes (where one variable is set,
+        its children still follow it), which is what an encoder needs to tie a latent to each.
 
     Examples
     --------
@@ -144,11 +149,14 @@ class RandomPolicy:
     (3, True)
     """
 
-    def __init__(self, variables: Sequence[str] | None = None) -> None:
+    def __init__(self, variables: Sequence[str] | None = None, n_targets: int = 1) -> None:
         self.variables = variables
+        self.n_targets = n_targets
 
     def __repr__(self) -> str:
-        return "RandomPolicy()" if self.variables is None else f"RandomPolicy(variables={self.variables!r})"
+        args = ([] if self.variables is None else [f"variables={self.variables!r}"]) + \
+            ([] if self.n_targets == 1 else [f"n_targets={self.n_targets!r}"])
+        return f"RandomPolicy({', '.join(args)})"
 
     def propose(self, state: State, k: int, rng: np.random.Generator) -> list[Intervention]:
         """``k`` random single-variable hard interventions (see the class docstring).
@@ -164,11 +172,17 @@ class RandomPolicy:
         """
         k = _check_k(k)
         names = _variables(state.world, self.variables)
+        m = self.n_targets
+        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not 1 <= m <= len(names):
+            raise OutOfRangeError(f"n_targets must be an int in [1, {len(names)}] (the variables it may set), got {m!r}")
         dom = state.world.intervenable
         out = []
         for _ in range(k):
-            v = names[int(rng.integers(len(names)))]
-            out.append(Intervention(v, _draw(dom[v], rng)))
+            if m == 1:  # the single-target draw, as before n_targets existed
+                picked = [names[int(rng.integers(len(names)))]]
+            else:
+                picked = [names[i] for i in sorted(rng.choice(len(names), size=int(m), replace=False))]
+            out.append(Intervention(picked, [_draw(dom[v], rng) for v in picked]))
         return out
 
 

@@ -86,6 +86,24 @@ def test_random_values_cover_the_intervenable_range(lights):
     assert codes == {0, 1}
 
 
+def test_random_interventions_on_several_targets_set_them_independently(lights):
+    # n_targets distinct variables per intervention, every pair equally often, values drawn
+    # independently (their correlation is near zero), each inside its range
+    names = ["ambient", "dimmer_red", "dimmer_green", "angle"]
+    ivs = RandomPolicy(names, n_targets=2).propose(State(lights), 600, np.random.default_rng(0))
+    assert all(len(set(iv.targets)) == 2 and set(iv.targets) <= set(names) for iv in ivs)
+    pairs = {}
+    for iv in ivs:
+        pairs.setdefault(iv.targets, []).append(iv.values)
+    assert len(pairs) == 6 and all(70 < len(v) < 130 for v in pairs.values())
+    a, b = np.array(pairs[("dimmer_red", "dimmer_green")]).T
+    assert abs(np.corrcoef(a, b)[0, 1]) < 0.2 and a.min() >= 0 and b.max() <= 1
+    for bad in (0, 5, 1.5, True):
+        with pytest.raises(OutOfRangeError, match="n_targets"):
+            RandomPolicy(names, n_targets=bad).propose(State(lights), 1, np.random.default_rng(0))
+    assert repr(RandomPolicy(n_targets=2)) == "RandomPolicy(n_targets=2)"
+
+
 def test_round_robin_continues_its_cycle_from_the_interventions_done(lights):
     policy = RoundRobinPolicy(["ambient", "spin", "angle"])
     first = policy.propose(State(lights), 2, np.random.default_rng(0))
