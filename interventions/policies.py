@@ -159,7 +159,7 @@ class RandomPolicy:
         return f"RandomPolicy({', '.join(args)})"
 
     def propose(self, state: State, k: int, rng: np.random.Generator) -> list[Intervention]:
-        """``k`` random single-variable hard interventions (see the class docstring).
+        """``k`` random hard interventions on ``n_targets`` variables each (see the class docstring).
 
         Examples
         --------

@@ -581,8 +581,7 @@ class VideoEncoder:
         view = torch.zeros(n, len(VIEWS), device=dev)
         view[:, VIEWS.index("later")] = 1.0
         zeros = torch.zeros(n, self.config_.actions, device=dev)
-        with torch.no_grad():
-            p = pred(z, zeros, zeros, view, dt).cpu().reshape(B, T - 1, -1)
+        p = pred(z, zeros, zeros, view, dt).cpu().reshape(B, T - 1, -1)
         out[:, 1:] = ((p - tgt[:, 1:]) ** 2).mean(2)
         return out
 
