@@ -61,6 +61,7 @@ class Args:
     seed: int = 0
     out: str = "benchmarks/results/encoder.json"  # where the JSON goes ("" for nowhere)
     pipeline: bool = True  # after our encoder: learners on its latents (SHD) and counterfactual error
+    score: str = "auto"  # the score of the ExactLearner that learns on the latents
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
@@ -78,6 +79,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--device", choices=["cpu", "cuda"], default=d.device)
     p.add_argument("--threads", type=int, default=d.threads)
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--score", default=d.score, choices=["auto", "bic", "quadratic", "rff"])
     p.add_argument("--out", default=d.out)
     p.add_argument("--no-pipeline", dest="pipeline", action="store_false", default=None)
     p.add_argument("--quick", action="store_true", help="tiny settings: a smoke run")
@@ -177,7 +179,8 @@ def pixels_to_graph(enc: VideoEncoder, world, a: Args) -> dict[str, float]:
     eps = cw.Episodes.concat([obs, exp])
     data = enc.latents(eps)
     data = data[named] if isinstance(data, pd.DataFrame) else pd.DataFrame({v: data[v].float().mean(1).numpy() if data[v].dim() == 2 else data[v].numpy() for v in named})
-    learner = ExactLearner(progress=False, seed=a.seed).fit(data, targets=eps.targets[:, [eps.names.index(v) for v in named]])
+    data = data.astype(float)  # a discrete variable's integer codes, read as numbers (as the experimenter does)
+    learner = ExactLearner(score_func=a.score, progress=False, seed=a.seed).fit(data, targets=eps.targets[:, [eps.names.index(v) for v in named]])
     truth = world.graph.subgraph(named)
     fresh = world.rollout(500, seed=a.seed + 203)
     observed = enc.latents(fresh)
