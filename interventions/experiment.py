@@ -522,7 +522,7 @@ class Experiment:
         scm = SCM.fit(learner.graph_, done.data, targets=done.targets, **{"progress": False, "seed": self.seed, **self.final_fit})
         r = self.rounds
         done.history[-1]["counterfactual_error"] = counterfactual_error(self.world, scm, probe, seed=_round_seed(self.seed, r),
-                                                                        observed=self._probe_table(probe))
+                                                                        observed=self._probe_table(probe, scm))
         self._save(done, scm)
         return scm
 
@@ -534,10 +534,13 @@ class Experiment:
         plan = [dos[i % len(dos)] for i in range(self.episodes_per_round)]
         return self.world.rollout(self.episodes_per_round, do=plan, seed=_round_seed(self.seed, r))
 
-    def _probe_table(self, probe: Any) -> pd.DataFrame | None:
+    def _probe_table(self, probe: Any, scm: Any) -> pd.DataFrame | None:
         """What the model reads of the probe episodes: the encoder's latents of their frames (None:
-        the true values, read by the scoring itself)."""
-        return None if self.encoder is None else as_table(self.encoder.latents(probe))
+        the true values, read by the scoring itself; or a model that lacks a variable of the truth,
+        which is not scored, so nothing is encoded)."""
+        if self.encoder is None or not set(self.world.truth.variables) <= set(scm.variables):
+            return None
+        return as_table(self.encoder.latents(probe))
 
     def _scores(self, r: int, learner: Any, probe: Any, done: _Progress, seconds: float) -> dict[str, Any]:
         """One row of the history: the round's model scored against the world's truth (NaN scores and
@@ -552,7 +555,7 @@ class Experiment:
             "n_episodes": int(len(done.data)),
             "shd": int(shd(self.world.graph, graph)),
             "counterfactual_error": counterfactual_error(self.world, learner.scm_, probe, seed=_round_seed(self.seed, r),
-                                                         observed=self._probe_table(probe)),
+                                                         observed=self._probe_table(probe, learner.scm_)),
             "edges": len(graph.directed) + len(graph.undirected),
             "seconds": seconds,
         }

@@ -126,14 +126,20 @@ class LocalScore:
             raise ShapeError(f"mask has shape {m.shape}; expected {(n, p)}")
         self.mask = m
         self.n_vars = p
-        self._gram = self.X.T @ self.X  # (p, p) raw second moments of all rows
-        self._sum = self.X.sum(0)  # (p,)
+        self._set_design(self.X)
         self._stats: dict[int, tuple[int, np.ndarray]] = {}
         if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or not 0 <= context <= p:
             raise OutOfRangeError(f"context must be an int in [0, {p}] (the number of lagged columns), got {context!r}")
         self.soft, self.context = bool(soft), int(context)
         self._soft_groups: dict[int, list[np.ndarray]] = {}
         self._soft_stats: dict[int, list[tuple[int, np.ndarray]]] = {}
+
+    def _set_design(self, D: np.ndarray) -> None:
+        """The columns the regressions read (the variables themselves here; a basis of them for a
+        score that regresses on one), with their raw moments over all rows."""
+        self._design = D
+        self._gram = D.T @ D  # raw second moments of all rows
+        self._sum = D.sum(0)
 
     def soft_groups(self, node: int) -> list[np.ndarray]:
         """With ``soft``: the row indices of each regime that intervened on ``node`` (rows with
@@ -177,7 +183,7 @@ class LocalScore:
         if node not in self._soft_stats:
             out = []
             for rows in self.soft_groups(node):
-                Xg = self.X[rows]
+                Xg = self._design[rows]
                 Xc = Xg - Xg.mean(0)
                 out.append((len(rows), Xc.T @ Xc))
             self._soft_stats[node] = out
@@ -199,7 +205,8 @@ class LocalScore:
 
     def stats(self, node: int) -> tuple[int, np.ndarray]:
         """``(n_j, S_j)``: the rows where ``node`` was not intervened and their centred scatter
-        matrix ``[p, p]``. Computed from all rows' moments minus the intervened rows', so a node
+        matrix over the regressions' columns (``[p, p]`` for the linear scores; the quadratic
+        score adds squares and products). Computed from all rows' moments minus the intervened rows', so a node
         with few intervened rows costs little.
 
         Examples
@@ -213,7 +220,7 @@ class LocalScore:
         (70, True)
         """
         if node not in self._stats:
-            Xi = self.X[self.mask[:, node]]
+            Xi = self._design[self.mask[:, node]]
             n_j = int(self.X.shape[0] - Xi.shape[0])
             if n_j < 2:
                 raise InsufficientDataError(
@@ -498,41 +505,11 @@ class QuadraticBICScore(BICScore):
         U = (self.X - self.X.mean(0)) / np.where(spread > 0, spread, 1.0)
         squares, self._kept = _squares(U)
         a, b = np.triu_indices(p, 1)
-        # columns: the variables as they are [0, p), their squares [p, 2p), the pairs' products
-        self.F = np.concatenate([self.X, squares, U[:, a] * U[:, b]], 1)
+        # the regressions' columns, which stats() and soft_stats() read: the variables as they are
+        # [0, p), their squares [p, 2p), then each pair's product
+        self._set_design(np.concatenate([self.X, squares, U[:, a] * U[:, b]], 1))
         self._pair = np.zeros((p, p), dtype=np.int64)
         self._pair[a, b] = self._pair[b, a] = 2 * p + np.arange(len(a))
-        self._fgram = self.F.T @ self.F
-        self._fsum = self.F.sum(0)
-
-    def stats(self, node: int) -> tuple[int, np.ndarray]:
-        """``(n_j, S_j)`` as :meth:`LocalScore.stats`, over the regression's columns: the
-        variables ``[0, p)``, their squares ``[p, 2p)``, then each pair's product.
-
-        Examples
-        --------
-        >>> X = torch.randn(100, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-        >>> n_j, S_j = QuadraticBICScore(X).stats(0)
-        >>> n_j, S_j.shape  # 3 variables, 3 squares, 3 pairs
-        (100, (9, 9))
-        """
-        if node not in self._stats:
-            hit = self.mask[:, node]
-            n_j = int(self.X.shape[0] - hit.sum())
-            if n_j < 2:
-                raise InsufficientDataError(
-                    f"variable {node} has {n_j} row(s) where it was not intervened; a score needs at least 2"
-                )
-            Fi = self.F[hit]
-            mean = (self._fsum - Fi.sum(0)) / n_j
-            self._stats[node] = (n_j, self._fgram - Fi.T @ Fi - n_j * np.outer(mean, mean))
-        return self._stats[node]
-
-    def soft_stats(self, node: int) -> list[tuple[int, np.ndarray]]:
-        if node not in self._soft_stats:
-            centred = [(rows, self.F[rows] - self.F[rows].mean(0)) for rows in self.soft_groups(node)]
-            self._soft_stats[node] = [(len(rows), Fc.T @ Fc) for rows, Fc in centred]
-        return self._soft_stats[node]
 
     def local(self, node: int, parents: Any) -> np.ndarray:
         idx = self._parent_sets(node, parents)
