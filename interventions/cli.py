@@ -38,6 +38,7 @@ app.command("serve")(serve)  # the HTTP door (causalworld.cli), beside the exper
 #: The command line's policy names and the classes they stand for.
 POLICY_NAMES = {"random": "RandomPolicy", "round-robin": "RoundRobinPolicy", "info-gain": "InfoGainPolicy"}
 RUN_SETTINGS = "command.json"  # what `run` was asked, so `resume` can rebuild the encoder
+ENCODER_FOLDER = "encoder"  # with --pixels: the encoder the run reads with, saved before its first round
 
 
 def _policy(name: str) -> Any:
@@ -48,13 +49,31 @@ def _policy(name: str) -> Any:
     return getattr(interventions, POLICY_NAMES[name])()
 
 
-def _encoder(settings: dict[str, Any]) -> Any:
+def _world(settings: dict[str, Any]) -> Any:
+    """The run's world, as ``run`` was asked for it."""
+    import causalworld as cw
+
+    return cw.make(settings["world"], image_size=settings["image_size"], frames=settings["frames"],
+                   device=settings["device"], seed=settings["seed"], **settings["config"])
+
+
+def _encoder(settings: dict[str, Any], out: Path) -> Any:
+    """With ``--pixels``: the run's encoder, trained by playing in the world before the experiment
+    (every variable set at random in fresh episodes), checkpointed and saved in ``out/encoder``
+    (so a resumed run reads with the same one); loaded from there when it is already saved."""
     if not settings.get("pixels"):
         return None
     from causalworld.encoders import VideoEncoder
 
-    return VideoEncoder(settings["latent_dim"], steps=settings["encoder_steps"], batch_size=32, lr=2e-3,
-                        device=settings["device"], seed=settings["seed"], progress=settings["progress"])
+    folder = out / ENCODER_FOLDER
+    if (folder / "encoder.json").is_file():
+        return VideoEncoder.load(folder, device=settings["device"])
+    world = _world(settings)
+    enc = VideoEncoder(settings["latent_dim"], steps=settings["encoder_steps"], batch_size=64, device=settings["device"],
+                       seed=settings["seed"], progress=settings["progress"])
+    enc.fit(world, checkpoint=out / "encoder-checkpoint")
+    enc.save(folder)
+    return enc
 
 
 def _latent_r2(result: Any) -> float:
@@ -187,7 +206,8 @@ def run(
     image_size: Annotated[int, typer.Option(help="Frame size in pixels.")] = 32,
     frames: Annotated[int, typer.Option(help="Frames per episode.")] = 1,
     pixels: Annotated[bool, typer.Option(help="Learn the variables from the frames with a VideoEncoder.")] = False,
-    encoder_steps: Annotated[int, typer.Option(help="Training steps of the encoder (with --pixels).")] = 600,
+    encoder_steps: Annotated[int, typer.Option(help="Training steps of the encoder, batches of 64 episodes in which it sets "
+                                                   "every variable at random, before the first round (with --pixels).")] = 2200,
     latent_dim: Annotated[int, typer.Option(help="Latents of the encoder (with --pixels).")] = 16,
     config: Annotated[Optional[list[str]], typer.Option("--config", help="A world setting KEY=VALUE (e.g. n_objects=1); repeat for several.")] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
@@ -195,7 +215,6 @@ def run(
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Run the experimenter on WORLD and write its report to --out."""
-    import causalworld as cw
     from interventions.experiment import Experiment
 
     settings = {"world": world, "policy": policy, "rounds": rounds, "episodes": episodes, "interventions": interventions,
@@ -203,15 +222,16 @@ def run(
                 "latent_dim": latent_dim, "config": _parse_config(config or []), "device": device, "seed": seed,
                 "progress": progress}
     chosen = _policy(policy)
-    w = cw.make(world, image_size=image_size, frames=frames, device=device, seed=seed, **settings["config"])
+    w = _world(settings)
     k = interventions if interventions is not None else (episodes if pixels else min(9, episodes))
-    exp = Experiment(w, policy=chosen, rounds=rounds, episodes_per_round=episodes, interventions_per_round=k,
-                     encoder=_encoder(settings), seed=seed, out=out, progress=progress)
-    if (out / "experiment.json").exists():
+    Experiment(w, policy=chosen, rounds=rounds, episodes_per_round=episodes, interventions_per_round=k, seed=seed)  # checks
+    if (out / "experiment.json").exists() or (out / RUN_SETTINGS).exists():
         raise ArgumentError(f"{out} already holds a run; continue it with `causalworld resume {out}` or give another --out")
     out.mkdir(parents=True, exist_ok=True)
     (out / RUN_SETTINGS).write_text(json.dumps(settings, indent=2) + "\n")
     start = time.perf_counter()
+    exp = Experiment(w, policy=chosen, rounds=rounds, episodes_per_round=episodes, interventions_per_round=k,
+                     encoder=_encoder(settings, out), encoder_rounds=(), seed=seed, out=out, progress=progress)
     result = exp.run()
     _print_report(write_report(result, out, seconds=time.perf_counter() - start))
 
@@ -224,14 +244,22 @@ def resume(
     """Continue a killed run in OUT to the result an uninterrupted one gives, and write its report."""
     from interventions.experiment import Experiment
 
-    if not (out / "experiment.json").exists():
-        raise ArgumentError(f"{out} holds no run (no experiment.json); start one with `causalworld run WORLD --out {out}`")
     settings: dict[str, Any] = {}
     if (out / RUN_SETTINGS).exists():
         settings = json.loads((out / RUN_SETTINGS).read_text())
         settings["progress"] = progress
+    if not (out / "experiment.json").exists() and not settings.get("pixels"):
+        raise ArgumentError(f"{out} holds no run (no experiment.json); start one with `causalworld run WORLD --out {out}`")
     start = time.perf_counter()
-    result = Experiment.resume(out, encoder=_encoder(settings), progress=progress)
+    encoder = _encoder(settings, out)  # killed while it learned to see: its training continues from its checkpoint
+    if not (out / "experiment.json").exists():  # killed before the first round was recorded: start the rounds
+        w = _world(settings)
+        k = settings["interventions"] if settings["interventions"] is not None else settings["episodes"]
+        result = Experiment(w, policy=_policy(settings["policy"]), rounds=settings["rounds"],
+                            episodes_per_round=settings["episodes"], interventions_per_round=k, encoder=encoder,
+                            encoder_rounds=(), seed=settings["seed"], out=out, progress=progress).run()
+    else:
+        result = Experiment.resume(out, encoder=encoder, progress=progress)
     _print_report(write_report(result, out, seconds=time.perf_counter() - start))
 
 

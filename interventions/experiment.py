@@ -310,15 +310,22 @@ class Experiment:
         round 0 alone (watching) names nothing. Before the first fit there is no model: those
         rounds' scores are NaN and the policy proposes as :class:`RandomPolicy` does (a
         :class:`GoalPolicy` needs a model: start it after). More rounds refit it as data grows,
-        e.g. ``(1, 3, 7)``. Unused without an encoder (the true values need no fitting).
+        e.g. ``(1, 3, 7)``. ``()``: never fit it here; the encoder comes fitted (for example a
+        :class:`~causalworld.encoders.VideoEncoder` that learned to see by playing in the world,
+        ``VideoEncoder(...).fit(world)``, setting variables at random), and every round, round 0
+        included, is read with it. Unused without an encoder (the true values need no fitting).
     learner : causalworld.discovery.Learner, default=None
         Cloned and refitted on all data every round (default ``ExactLearner(score_func="quadratic")``
         with this seed: the BIC of a quadratic regression on the parents, their squares and
         pairwise products, which sees the nonlinear mechanisms of the worlds (Malus's ``cos^2``
         on ``lights``, a switch times a dimmer) at close to the linear score's cost, a fraction
         of a second per round on a small world; ``ExactLearner()`` alone would pick the RFF score
-        on ``lights`` and ``falling``, ten times slower per round). Edges from a later frame to an earlier one (``y[2] -> x[1]``) are added to its
-        ``forbidden`` setting: time runs forward.
+        on ``lights`` and ``falling``, ten times slower per round). With an encoder its
+        ``min_explained`` is 0.05, not 0.01: latents are readings with small errors, and an error
+        that moves with another variable (a hue that shifts how big a sprite looks) passes for a
+        weak dependence on it; on one-object ``sprites`` read from pixels, 0.01 kept such an edge
+        (``hue0 -> size0``) in each of three seeds, 0.05 in none. Edges from a later frame to an
+        earlier one (``y[2] -> x[1]``) are added to its ``forbidden`` setting: time runs forward.
     final_fit : dict, default=None
         After the last round, refit the model on the last learned graph with
         ``SCM.fit(graph, data, targets=..., **final_fit)``, e.g. ``{"mechanisms": "mlp",
@@ -386,11 +393,13 @@ class Experiment:
             rounds_list = sorted({_positive_int(r, "an encoder round", low=0) for r in encoder_rounds})
         except TypeError:
             raise DTypeError(f"encoder_rounds must be an int or a sequence of ints, got {encoder_rounds!r}") from None
-        if not rounds_list:
-            raise OutOfRangeError("encoder_rounds is empty; give at least one round to fit the encoder after, e.g. (1,)")
         self.encoder_rounds = tuple(rounds_list)
         self.seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1) if seed is None else int(seed)
-        self.learner = ExactLearner(score_func="quadratic", progress=False, seed=self.seed) if learner is None else learner
+        # latents are readings with errors: an error that moves with another variable passes for a
+        # weak dependence on it, so over an encoder's table a parent must explain 5 % of a node's
+        # remaining variance (1 % over the true values)
+        self.learner = (ExactLearner(score_func="quadratic", min_explained=0.01 if encoder is None else 0.05, progress=False,
+                                     seed=self.seed) if learner is None else learner)
         if final_fit is not None and not isinstance(final_fit, dict):
             raise DTypeError(f"final_fit must be a dict of SCM.fit keywords or None, got {type(final_fit).__name__}")
         self.final_fit = final_fit
@@ -425,7 +434,7 @@ class Experiment:
             # the episodes the encoder will be fitted on: every round up to its last scheduled fit
             # (a resumed run regenerates those it needs from the record)
             fitted = [r for r in schedule if r < done.rounds_done]
-            refits_ahead = schedule[-1] >= done.rounds_done
+            refits_ahead = bool(schedule) and schedule[-1] >= done.rounds_done
             upto = done.rounds_done if refits_ahead else (fitted[-1] + 1 if fitted else 0)
             seen = [self._episodes(r, done.interventions[r]) for r in range(upto)]
             if done.rounds_done:  # resumed: the encoder and the learner as the last round left them
@@ -446,7 +455,7 @@ class Experiment:
                     ivs = [iv.validate(world) for iv in policy.propose(state, k, np.random.default_rng([seed, r]))]
                 # rollout, in one batch
                 episodes = self._episodes(r, ivs)
-                if r <= schedule[-1]:
+                if schedule and r <= schedule[-1]:
                     seen.append(episodes)
                 done.interventions.append(ivs)
                 # encode: (re)fit on everything seen on the schedule, and then re-encode it all
@@ -454,7 +463,9 @@ class Experiment:
                     everything = Episodes.concat(seen)
                     encoder.fit(everything)
                     self._set_table(done, as_table(encoder.latents(everything)), everything)
-                elif r > schedule[0]:
+                elif not schedule and done.data is None:  # an encoder fitted before the run: read round 0 with it
+                    self._set_table(done, as_table(encoder.latents(episodes)), episodes)
+                elif not schedule or r > schedule[0]:
                     self._grow_table(done, as_table(encoder.latents(episodes)), episodes)
                 # fit, and record
                 if done.data is not None:

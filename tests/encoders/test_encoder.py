@@ -32,7 +32,8 @@ def test_named_latents_recover_the_variables_that_were_set(sprites_world, sprite
 
 def test_latents_come_back_in_the_world_units(sprites_world, sprites_encoder, held_out):
     table = sprites_encoder.latents(held_out)
-    assert isinstance(table, pd.DataFrame) and list(table.columns) == sprites_encoder.columns_
+    assert isinstance(table, pd.DataFrame)
+    assert list(table.columns) == [c for c in sprites_encoder.columns_ if c not in sprites_encoder.redundant_]
     for v in sprites_encoder.variables_:
         lo, hi = sprites_world.intervenable[v]
         truth = held_out.values[v].numpy()
@@ -170,6 +171,26 @@ def test_two_thread_counts_give_close_weights():
     one = _weights(VideoEncoder(**settings).fit(world))
     assert all(torch.allclose(one[k], t, rtol=1e-5, atol=1e-5) for k, t in two.items())
     assert any(not torch.equal(one[k], t) for k, t in two.items())  # not bitwise: the sums did differ
+
+
+def test_unnamed_latents_that_copy_the_named_ones_are_left_out_of_the_learners_table(sprites_world, sprites_encoder,
+                                                                                      held_out):
+    from causalworld.encoders.identify import explained_by
+
+    enc = sprites_encoder
+    z = enc.encode(held_out.frames)[:, 0]
+    named = z[:, [enc.columns_.index(v) for v in enc.variables_]]
+    truth = torch.stack([held_out.values[v].float() for v in enc.variables_], 1)
+    free = [c for c in enc.columns_ if c not in enc.variables_]
+    assert enc.redundant_, "with every depicted variable named, spare latents repeat them"
+    for c in free:
+        i = enc.columns_.index(c)
+        from_named = float(explained_by(named, z[:, [i]])[0])
+        if c in enc.redundant_:  # a copy: on fresh episodes too, the true values of the named variables say what it says
+            assert from_named >= 0.8 and float(explained_by(truth, z[:, [i]])[0]) >= 0.7, (c, from_named)
+        else:
+            assert from_named < 0.95, (c, from_named)
+    assert not set(enc.redundant_) & set(enc.latents(held_out[:20]).columns)
 
 
 def test_a_checkpoint_of_other_settings_is_refused(tmp_path):

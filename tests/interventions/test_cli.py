@@ -110,3 +110,12 @@ def test_a_pixel_run_names_variables_from_frames(tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert {"x0", "y0"} <= set(report["identified"])  # the positions, read off the frames
     assert report["latent_r2"] >= 0.5 and report["shd"] is not None
+    # the encoder learned to see before the first round and was saved: a run killed before its
+    # first round was recorded resumes with it, to the same report
+    assert (out / "encoder" / "encoder.json").is_file()
+    for name in ("experiment.json", "report.json"):
+        (out / name).unlink()
+    assert main(["resume", str(out), "--no-progress"]) == 0
+    again = json.loads((out / "report.json").read_text())
+    assert {k: again[k] for k in ("identified", "shd", "counterfactual_error", "latent_r2")} == \
+        {k: report[k] for k in ("identified", "shd", "counterfactual_error", "latent_r2")}

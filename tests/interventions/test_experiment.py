@@ -211,6 +211,44 @@ def test_counterfactuals_are_scored_on_what_the_encoder_reads_of_the_probe():
         counterfactual_error(world, result.scm, probe)  # the true values alone lack the unnamed column
 
 
+class _Fitted(_Noisy):
+    """The noisy reader, fitted before the run: ``fit`` must never be called."""
+
+    def fit(self, episodes):
+        raise AssertionError("an encoder fitted before the run is not refitted")
+
+
+class _SeesAlready(TrueValues):
+    """The true values, as an encoder that learned to see before the run: never refitted."""
+
+    def fit(self, episodes):
+        raise AssertionError("an encoder fitted before the run is not refitted")
+
+
+def test_an_encoder_fitted_before_the_run_reads_every_round_and_is_never_refitted(tmp_path, lights1, monkeypatch):
+    world = Pair(image_size=8)
+    result = Experiment(world, policy=RoundRobinPolicy(["x", "y", "z"]), rounds=2, episodes_per_round=300,
+                        encoder=_Fitted(), encoder_rounds=(), seed=0, progress=False).run()
+    # round 0 (watching) already has a model: the encoder needed none of the run's interventions to read
+    assert result.history["n_episodes"].tolist() == [300, 600, 900]
+    assert not result.history["shd"].isna().any() and result.history["shd"].iloc[-1] == 0
+    assert 0.0 < result.history["counterfactual_error"].iloc[-1] < 0.15
+    # killed after round 1 and resumed with the same encoder: the uninterrupted run's result
+    whole = _small(lights1, tmp_path / "whole", RandomPolicy(), encoder=_SeesAlready(lights1), encoder_rounds=()).run()
+    real_save = Experiment._save
+
+    def save_then_die(self, done, scm):
+        real_save(self, done, scm)
+        if done.rounds_done == 2:
+            raise _Killed
+
+    monkeypatch.setattr(Experiment, "_save", save_then_die)
+    with pytest.raises(_Killed):
+        _small(lights1, tmp_path / "cut", RandomPolicy(), encoder=_SeesAlready(lights1), encoder_rounds=()).run()
+    monkeypatch.setattr(Experiment, "_save", real_save)
+    _same(whole, Experiment.resume(tmp_path / "cut", encoder=_SeesAlready(lights1), progress=False))
+
+
 _CHILD = """
 import sys, torch
 torch.set_num_threads(1)
