@@ -147,7 +147,8 @@ class VideoEncoder:
         (the one whose named latents recover the set values better on held-out episodes).
     redundant_ : dict of str to float
         Unnamed columns that are only a copy of what the named ones say: their held-out R² from
-        the named latents (a quadratic fit on validation episodes) is at least 0.9. :meth:`latents`
+        the named latents (a small MLP on validation episodes,
+        :func:`~causalworld.encoders.identify.explained_by`) is at least 0.9. :meth:`latents`
         leaves them out, so a learner does not take a blurred copy of a variable for a variable
         of its own.
     identifiability_ : dict of str to str
@@ -504,9 +505,9 @@ class VideoEncoder:
         """The bridge to the learners: one row per episode, one column per latent.
 
         Named columns are in the world's units (discrete ones as integer codes); unnamed ones are
-        ``z0, z1, ...``, less those in ``redundant_`` (copies of the named). Static columns are pooled over the frames (a DataFrame when every column
-        is static); time-varying ones are ``[n, T]`` in a ``{name: Tensor}`` dict, as the learners
-        read them with ``lags=1``.
+        ``z0, z1, ...``, less those in ``redundant_`` (copies of the named). Static columns are
+        pooled over the frames (a DataFrame when every column is static); time-varying ones are
+        ``[n, T]`` in a ``{name: Tensor}`` dict, as the learners read them with ``lags=1``.
 
         Raises
         ------
@@ -518,7 +519,8 @@ class VideoEncoder:
         >>> world = cw.make("lights", image_size=16, frames=2)
         >>> enc = VideoEncoder(6, steps=1, batch_size=4, width=8, progress=False, seed=0).fit(world)
         >>> z = enc.latents(world.rollout(3, seed=1))  # lights has time-varying variables: a dict
-        >>> list(z) == [c for c in enc.columns_ if c not in enc.redundant_], {c: tuple(z[c].shape) for c in enc.columns_[:2]}
+        >>> kept = [c for c in enc.columns_ if c not in enc.redundant_]
+        >>> list(z) == kept, {c: tuple(z[c].shape) for c in kept[:2]}
         (True, {'z0': (3, 2), 'z1': (3,)})
         """
         z = self.encode(episodes)  # (n, T, d)
@@ -650,8 +652,8 @@ class VideoEncoder:
                    for k, t in getattr(self.nets_, part).state_dict().items()}
         doc = {"format": _FORMAT, "format_version": _VERSION, "settings": self.get_params(),
                "backbone": self.config_.to_dict(), "actions": self.actions_, "calibration": self.calibration_,
-               "named_index": self._named_index, "columns": self.columns_, "redundant": self.redundant_, "reader": self.reader_,
-               "identifiability": self.identifiability_,
+               "named_index": self._named_index, "columns": self.columns_, "redundant": self.redundant_,
+               "reader": self.reader_, "identifiability": self.identifiability_,
                "time_varying": self.time_varying_, "discrete": self.discrete_, "source": self.source_,
                "calibration_r2": {k: (v if math.isfinite(v) else None) for k, v in self.calibration_r2_.items()},
                "history": self.history_.to_dict("list")}
