@@ -12,6 +12,12 @@ needs to reach random's final mean SHD; writes JSON and a plot.
     python benchmarks/active.py            # 10 seeds on lights and scm8 (a few minutes)
     python benchmarks/active.py --quick    # a smoke run (seconds)
     python benchmarks/active.py --worlds scm20 mlp20 --rounds 10 --interventions-per-round 5 --episodes-per-round 50
+    python benchmarks/active.py --worlds sprites --pixels --out benchmarks/results/active_pixels.json \
+        --plot benchmarks/results/active_pixels.png   # from the frames: one encoder per world, trained by playing
+
+With ``--pixels`` a :class:`~causalworld.encoders.VideoEncoder` learns each world's variables
+from its frames first (``sprites`` with ``--n-objects`` objects, 32x32), and every policy and
+seed reads its episodes with that one encoder: the policies differ only in what they ask.
 """
 
 from __future__ import annotations
@@ -50,6 +56,9 @@ class Args:
     out: str = "benchmarks/results/active.json"  # where the JSON goes ("" for nowhere)
     plot: str = "benchmarks/results/active.png"  # where the plot goes ("" for none)
     quick: bool = False  # tiny settings for a smoke run
+    pixels: bool = False  # learn from the frames: one VideoEncoder per world, trained by playing, read by every run
+    encoder_steps: int = 2200  # with pixels: the encoder's steps (batches of 64)
+    n_objects: int = 1  # sprites' objects
 
 
 class SCMWorld(World):
@@ -72,11 +81,24 @@ class SCMWorld(World):
         out.zero_()
 
 
-def make_world(name: str, seed: int) -> World:
+def make_world(name: str, seed: int, *, image_size: int = 8, n_objects: int = 1) -> World:
     if name.startswith(("scm", "mlp")):
         return SCMWorld(image_size=8, nodes=int(name[3:]), graph_seed=seed,
                         mechanism="linear" if name.startswith("scm") else "mlp")
-    return cw.make(name, image_size=8, frames=1)
+    return cw.make(name, image_size=image_size, frames=1, **({"n_objects": n_objects} if name == "sprites" else {}))
+
+
+def pixel_encoder(world: World, args: Args) -> Any:
+    """One encoder per world, trained by playing in it (every variable set at random in fresh
+    episodes); every policy and seed then reads with it, so they differ only in what they ask."""
+    from causalworld.encoders import VideoEncoder
+
+    torch.set_num_threads(max(args.threads, 2))
+    start = time.perf_counter()
+    enc = VideoEncoder(8, steps=args.encoder_steps, batch_size=64, seed=0, progress=False).fit(world)
+    torch.set_num_threads(args.threads)
+    print(f"{world.name}: encoder trained in {time.perf_counter() - start:.0f} s, named {enc.variables_}", flush=True)
+    return enc
 
 
 POLICIES = {"random": RandomPolicy, "round-robin": RoundRobinPolicy, "info-gain": InfoGainPolicy}
@@ -94,9 +116,13 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--out", default=d.out)
     p.add_argument("--plot", default=d.plot)
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--pixels", action="store_true", help="learn from the frames (registered worlds only)")
+    p.add_argument("--encoder-steps", type=int, default=d.encoder_steps)
+    p.add_argument("--n-objects", type=int, default=d.n_objects)
     args = Args(**vars(p.parse_args(argv)))
     if args.quick:
         args.seeds, args.rounds, args.episodes_per_round, args.observational = 1, 2, 20, 40
+        args.encoder_steps = min(args.encoder_steps, 30)
     return args
 
 
@@ -111,15 +137,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     rows = []
     for world_name in args.worlds:
+        encoder = pixel_encoder(make_world(world_name, 0, image_size=32, n_objects=args.n_objects), args) if args.pixels else None
         for policy_name in args.policies:
             for seed in range(args.first_seed, args.first_seed + args.seeds):
-                world = make_world(world_name, seed)
+                world = make_world(world_name, seed, image_size=32 if args.pixels else 8, n_objects=args.n_objects)
                 start = time.perf_counter()
+                # over an encoder's readings the learner asks a parent to explain 5 % (the experiment's own default)
+                learner = ExactLearner(score_func=args.score, min_explained=0.05 if args.pixels else 0.01, progress=False,
+                                       seed=seed)
                 result = Experiment(world, policy=POLICIES[policy_name](), rounds=args.rounds,
                                     episodes_per_round=args.episodes_per_round,
                                     interventions_per_round=args.interventions_per_round,
                                     observational=args.observational, seed=seed, threads=args.threads,
-                                    learner=ExactLearner(score_func=args.score, progress=False, seed=seed),
+                                    encoder=encoder, encoder_rounds=() if args.pixels else (1,), learner=learner,
                                     progress=False).run()
                 for rec in result.history.to_dict("records"):
                     rows.append({"world": world_name, "policy": policy_name, "seed": seed, **rec})

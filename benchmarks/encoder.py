@@ -96,7 +96,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
     ns = vars(p.parse_args(argv))
     if ns.pop("quick"):
         ns["worlds"] = ns["worlds"] or ["sprites"]
-        ns["n_objects"], ns["seconds"], ns["test_episodes"] = 1, 5.0, 200
+        ns["n_objects"], ns["seconds"], ns["test_episodes"], ns["pipeline_episodes"] = 1, 5.0, 200, 300
     return Args(**{k: v for k, v in ns.items() if v is not None})
 
 
@@ -179,6 +179,9 @@ def score(z, test, world) -> dict[str, float]:
     same over every depicted variable (``*_all``: also the variables no intervention names)."""
     out = {}
     for suffix, names in (("", identifiable(world)), ("_all", list(world.depicted))):
+        if suffix and set(names) == set(identifiable(world)):  # every depicted variable is identifiable: the same scores
+            out |= {f"{k}_all": out[k] for k in ("diag", "sep", "mcc")}
+            continue
         values = {v: (test.values[v][:, 0] if test.values[v].dim() == 2 else test.values[v]) for v in names}
         s = latent_r2(z, values, angles=[v for v in names if v == "angle"])
         out |= {f"diag{suffix}": s.diag, f"sep{suffix}": s.sep, f"mcc{suffix}": s.mcc}
@@ -229,6 +232,11 @@ def pixels_to_graph(enc: VideoEncoder, world, a: Args) -> dict[str, float]:
             continue
         col = obs.values[x].float()
         lo, hi = float(torch.quantile(col, 0.05)), float(torch.quantile(col, 0.95))
+        if x in learner.scm_.fitted_ranges:  # within what the model was fitted on (an encoder's readings may span less)
+            f_lo, f_hi = learner.scm_.fitted_ranges[x]
+            lo, hi = max(lo, float(f_lo)), min(hi, float(f_hi))
+            if hi <= lo:
+                continue
         v = lo + (hi - lo) * torch.rand(500, generator=g)
         answer = learner.scm_.counterfactual({c: torch.tensor(observed[c].to_numpy(copy=True), dtype=learner.scm_.dtype) for c in named},
                                              {x: v.to(learner.scm_.dtype)})

@@ -35,3 +35,16 @@ def test_quick_run_writes_the_table_and_the_plot(bench, tmp_path, capsys):
     assert {r["n_interventions"] for r in saved["rows"]} == {0, 2, 4}
     assert all(r["shd"] >= 0 for r in saved["rows"]) and plot.stat().st_size > 0
     assert [s["policy"] for s in report["summary"]] == ["random", "info-gain"]
+
+
+def test_quick_pixel_run_reads_every_episode_with_one_encoder(bench, capsys):
+    threads = torch.get_num_threads()
+    try:
+        report = bench.main(["--quick", "--pixels", "--encoder-steps", "10", "--worlds", "sprites", "--policies", "random",
+                             "--out", "", "--plot", ""])
+    finally:
+        torch.set_num_threads(threads)
+    assert "sprites: encoder trained" in capsys.readouterr().out
+    assert {r["n_interventions"] for r in report["rows"]} == {0, 2, 4}
+    # round 0 already has a model over what the encoder reads: SHD is scored in every round
+    assert all(r["shd"] >= 0 for r in report["rows"])
