@@ -224,7 +224,8 @@ def run(
     chosen = _policy(policy)
     w = _world(settings)
     k = interventions if interventions is not None else (episodes if pixels else min(9, episodes))
-    Experiment(w, policy=chosen, rounds=rounds, episodes_per_round=episodes, interventions_per_round=k, seed=seed)  # checks
+    # the settings are checked before the encoder spends minutes learning to see, and before anything is written
+    Experiment(w, policy=chosen, rounds=rounds, episodes_per_round=episodes, interventions_per_round=k, seed=seed)
     if (out / "experiment.json").exists() or (out / RUN_SETTINGS).exists():
         raise ArgumentError(f"{out} already holds a run; continue it with `causalworld resume {out}` or give another --out")
     out.mkdir(parents=True, exist_ok=True)
