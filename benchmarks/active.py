@@ -12,8 +12,9 @@ needs to reach random's final mean SHD; writes JSON and a plot.
     python benchmarks/active.py            # 10 seeds on lights and scm8 (a few minutes)
     python benchmarks/active.py --quick    # a smoke run (seconds)
     python benchmarks/active.py --worlds scm20 mlp20 --rounds 10 --interventions-per-round 5 --episodes-per-round 50
-    python benchmarks/active.py --worlds sprites --pixels --out benchmarks/results/active_pixels.json \
-        --plot benchmarks/results/active_pixels.png   # from the frames: one encoder per world, trained by playing
+    python benchmarks/active.py --worlds sprites --n-objects 3 --pixels --encoder-steps 4000 \
+        --out benchmarks/results/active_pixels3.json --plot benchmarks/results/active_pixels3.png
+        # from the frames: one encoder per world, trained by playing (about 20 minutes)
 
 With ``--pixels`` a :class:`~causalworld.encoders.VideoEncoder` learns each world's variables
 from its frames first (``sprites`` with ``--n-objects`` objects, 32x32), and every policy and
@@ -85,17 +86,21 @@ def make_world(name: str, seed: int, *, image_size: int = 8, n_objects: int = 1)
     if name.startswith(("scm", "mlp")):
         return SCMWorld(image_size=8, nodes=int(name[3:]), graph_seed=seed,
                         mechanism="linear" if name.startswith("scm") else "mlp")
-    return cw.make(name, image_size=image_size, frames=1, **({"n_objects": n_objects} if name == "sprites" else {}))
+    if name == "sprites":  # its shapes need 16 pixels at least
+        return cw.make(name, image_size=max(image_size, 16), frames=1, n_objects=n_objects)
+    return cw.make(name, image_size=image_size, frames=1)
 
 
 def pixel_encoder(world: World, args: Args) -> Any:
     """One encoder per world, trained by playing in it (every variable set at random in fresh
-    episodes); every policy and seed then reads with it, so they differ only in what they ask."""
+    episodes); every policy and seed then reads with it, so they differ only in what they ask.
+    Its latents: one per variable it can name (depicted and intervenable), four spare, at least 8."""
     from causalworld.encoders import VideoEncoder
 
     torch.set_num_threads(max(args.threads, 2))
     start = time.perf_counter()
-    enc = VideoEncoder(8, steps=args.encoder_steps, batch_size=64, seed=0, progress=False).fit(world)
+    settable = [v for v in world.depicted if v in world.intervenable]
+    enc = VideoEncoder(max(8, len(settable) + 4), steps=args.encoder_steps, batch_size=64, seed=0, progress=False).fit(world)
     torch.set_num_threads(args.threads)
     print(f"{world.name}: encoder trained in {time.perf_counter() - start:.0f} s, named {enc.variables_}", flush=True)
     return enc
@@ -135,9 +140,12 @@ def reach(curve: pd.Series, level: float) -> float:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    rows = []
+    rows, encoders = [], {}
     for world_name in args.worlds:
         encoder = pixel_encoder(make_world(world_name, 0, image_size=32, n_objects=args.n_objects), args) if args.pixels else None
+        if encoder is not None:
+            encoders[world_name] = {"seconds": round(float(encoder.history_["seconds"].iloc[-1]), 1),
+                                    "named": list(encoder.variables_), "steps": int(encoder.steps)}
         for policy_name in args.policies:
             for seed in range(args.first_seed, args.first_seed + args.seeds):
                 world = make_world(world_name, seed, image_size=32 if args.pixels else 8, n_objects=args.n_objects)
@@ -170,7 +178,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(pd.DataFrame(summary).to_string(index=False))
     report = {"args": asdict(args), "machine": {"python": sys.version.split()[0], "torch": torch.__version__,
                                                 "platform": platform.platform()},
-              "rows": rows, "summary": summary}
+              "rows": rows, "summary": summary, **({"encoders": encoders} if encoders else {})}
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(report, indent=1, default=float))
@@ -185,7 +193,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for policy_name in args.policies:
                 curve = curves[world_name][policy_name]
                 ax.plot(curve.index, curve.values, marker="o", label=policy_name)
-            ax.set(title=world_name, xlabel="interventions", ylabel=f"mean SHD ({args.seeds} seeds)")
+            title = world_name + (f" ({args.n_objects} objects)" if world_name == "sprites" else "")
+            ax.set(title=title + (", from pixels" if args.pixels else ""), xlabel="interventions",
+                   ylabel=f"mean SHD ({args.seeds} seeds)")
             ax.legend()
         fig.tight_layout()
         Path(args.plot).parent.mkdir(parents=True, exist_ok=True)

@@ -65,6 +65,7 @@ class Args:
     pipeline: bool = True  # after our encoder: learners on its latents (SHD) and counterfactual error
     score: str = "auto"  # the score of the ExactLearner that learns on the latents
     p_set: float = 1.0  # the probability that a training episode sets each intervenable variable (every method)
+    narrow: float = 0.5  # the fraction of training episodes whose set values crowd near the middle of their ranges (every method)
     pipeline_episodes: int = 1000  # the learner's data: this many observational and as many single-target episodes
     min_explained: float = 0.01  # the learner's least partial R² per parent
     encoder_dir: str = ""  # save ours' encoders here, or load them from here when present (to rerun the pipeline)
@@ -87,6 +88,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--score", default=d.score, choices=["auto", "bic", "quadratic", "rff"])
     p.add_argument("--p-set", type=float, default=d.p_set, help="probability that a training episode sets each variable")
+    p.add_argument("--narrow", type=float, default=d.narrow, help="fraction of crowded training episodes")
     p.add_argument("--pipeline-episodes", type=int, default=d.pipeline_episodes)
     p.add_argument("--min-explained", type=float, default=d.min_explained)
     p.add_argument("--encoder-dir", default=d.encoder_dir)
@@ -138,7 +140,8 @@ def train_peer(kind: str, world, a: Args) -> tuple[ConvEncoder, int, float]:
     cfg = BackboneConfig(channels=world.frame_shape[1], image_size=a.image_size, latent_dim=a.latent_dim, actions=0)
     torch.manual_seed(a.seed)
     enc = ConvEncoder(cfg)
-    batches = WorldBatches(world, tuple(world.intervenable), batch_size=a.batch_size, seed=a.seed, p_set=a.p_set, counterfactual=False)
+    batches = WorldBatches(world, tuple(world.intervenable), batch_size=a.batch_size, seed=a.seed, p_set=a.p_set, counterfactual=False,
+                           narrow=a.narrow)
     enc.set_pixel_stats(frames_to_float(batches(0).frames[:, 0], a.image_size, torch.device("cpu")))
     enc = enc.to(dev)
     # the supervised ceiling regresses its first latents on the true values directly, one latent per
@@ -259,7 +262,7 @@ def main(argv: list[str] | None = None) -> dict:
         for method in a.methods:
             if method.startswith("ours"):
                 # steps for the budget: measure a few, then train afresh for as many as fit
-                probe = VideoEncoder(a.latent_dim, steps=20, batch_size=a.batch_size, counterfactual=method == "ours+cf", p_set=a.p_set,
+                probe = VideoEncoder(a.latent_dim, steps=20, batch_size=a.batch_size, counterfactual=method == "ours+cf", p_set=a.p_set, narrow=a.narrow,
                                      device=a.device, seed=a.seed, progress=False).fit(world)
                 per_step = float(probe.history_["seconds"].iloc[-1] - probe.history_["seconds"].iloc[4]) / 15
                 steps = a.steps or max(5, int(a.seconds / per_step))
@@ -269,7 +272,7 @@ def main(argv: list[str] | None = None) -> dict:
                     steps = len(enc.history_)
                 else:
                     enc = VideoEncoder(a.latent_dim, steps=steps, batch_size=a.batch_size, counterfactual=method == "ours+cf",
-                                       p_set=a.p_set, device=a.device, seed=a.seed, progress=False)
+                                       p_set=a.p_set, narrow=a.narrow, device=a.device, seed=a.seed, progress=False)
                     enc.fit(world)
                     if saved is not None:
                         enc.save(saved)

@@ -171,7 +171,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
             train_world = (billiards(a.seed) if isinstance(world, OccludedBilliards)
                            else cw.make(world.name, image_size=32, frames=FRAMES, seed=a.seed, **world.config))
             encoders[world.name] = VideoEncoder(16, steps=a.steps, batch_size=32, lr=2e-3, device=a.device,
-                                                p_set=0.5, seed=a.seed, progress=False).fit(train_world)
+                                                p_set=0.5, narrow=0.0, seed=a.seed,
+                                                progress=False).fit(train_world)
             print(f"trained on {world.name} ({a.steps} steps) in {time.perf_counter() - start:.0f} s", flush=True)
         enc = encoders[world.name]
         trained = scores(enc, videos)

@@ -174,11 +174,11 @@ model_table.describe().loc[["mean", "min", "max"]].round(2)
 # Now from pixels. `VideoEncoder` learns from the world's frames by predicting, in its own
 # representation, what a later frame will look like from the first one (and what the agent
 # set; `p_set=0.5` leaves each variable to the world half the time, so the encoder also watches
-# things happen on their own). `encoder.surprise(frames)` is how far each frame's representation lies from what the
+# things happen on their own; `narrow=0.0` draws what it sets over each whole range). `encoder.surprise(frames)` is how far each frame's representation lies from what the
 # predictor expected of it, given only frame 0: a `[videos, frames]` array, 0 at frame 0.
 
 # %%
-encoder = VideoEncoder(12, steps=ENCODER_STEPS, batch_size=ENCODER_BATCH, lr=2e-3, p_set=0.5, progress=False, seed=0)
+encoder = VideoEncoder(12, steps=ENCODER_STEPS, batch_size=ENCODER_BATCH, lr=2e-3, p_set=0.5, narrow=0.0, progress=False, seed=0)
 encoder.fit(world)
 surprise_possible = encoder.surprise(possible.frames)
 surprise_impossible = encoder.surprise(impossible_frames)

@@ -18,7 +18,10 @@ from torch import Tensor
 
 from causalworld.episodes import Episodes
 
-__all__ = ["Batch", "WorldBatches", "EpisodeBatches", "step_generator"]
+__all__ = ["Batch", "WorldBatches", "EpisodeBatches", "step_generator", "NARROWEST"]
+
+NARROWEST = 0.2
+"""The narrowest width, as a fraction of a variable's range, that a crowded episode draws from."""
 
 
 def step_generator(seed: int, step: int, stream: int = 0) -> torch.Generator:
@@ -77,6 +80,11 @@ class WorldBatches:
         The probability that an episode sets each action.
     counterfactual : bool
         Also replay each batch's episodes under a second random intervention (``cf_*``).
+    narrow : float, default=0.0
+        The fraction of episodes whose continuous values are drawn from a narrower interval around
+        the middle of each range, its width a uniform fraction in [``NARROWEST``, 1] of the range,
+        the same for every variable of the episode (crowded scenes, as the world's own episodes
+        often are).
 
     Examples
     --------
@@ -91,9 +99,9 @@ class WorldBatches:
     """
 
     def __init__(self, world, actions: tuple[str, ...], *, batch_size: int, seed: int, p_set: float,
-                 counterfactual: bool) -> None:
+                 counterfactual: bool, narrow: float = 0.0) -> None:
         self.world, self.actions, self.batch_size, self.seed = world, actions, batch_size, seed
-        self.p_set, self.counterfactual = p_set, counterfactual
+        self.p_set, self.counterfactual, self.narrow = p_set, counterfactual, narrow
         ranges = [world.intervenable[v] for v in actions]
         self.discrete = torch.tensor([isinstance(r, range) for r in ranges])
         self.low = torch.tensor([float(r.start) if isinstance(r, range) else float(r[0]) for r in ranges])
@@ -101,7 +109,12 @@ class WorldBatches:
         # the moments of the uniform draws below: what the latents are calibrated against
         k = self.high - self.low + 1.0
         self.mean = (self.low + self.high) / 2
-        self.std = torch.where(self.discrete, torch.sqrt((k * k - 1.0) / 12.0), (self.high - self.low) / math.sqrt(12.0))
+        # a continuous draw is uniform on a width s * (high - low) around the middle, s = 1, or
+        # s ~ U(NARROWEST, 1) in a fraction `narrow` of the episodes: E[s^2] = (1 - a^3) / (3 (1 - a))
+        a = NARROWEST
+        spread = (1.0 - narrow) + narrow * (1.0 - a**3) / (3.0 * (1.0 - a))
+        self.std = torch.where(self.discrete, torch.sqrt((k * k - 1.0) / 12.0),
+                               (self.high - self.low) * math.sqrt(spread / 12.0))
         self.std = self.std.clamp_min(1e-6)
 
     def draw_do(self, g: torch.Generator, n: int) -> tuple[list[dict[str, float]], Tensor]:
@@ -124,6 +137,10 @@ class WorldBatches:
         mask = torch.rand(n, m, generator=g) < self.p_set
         u = torch.rand(n, m, generator=g)
         cont = self.low + u * (self.high - self.low)
+        if self.narrow > 0:  # crowded episodes: every continuous value near the middle of its range
+            crowded = torch.rand(n, 1, generator=g) < self.narrow
+            width = torch.where(crowded, NARROWEST + (1.0 - NARROWEST) * torch.rand(n, 1, generator=g), torch.ones(n, 1))
+            cont = (self.low + self.high) / 2 + (u - 0.5) * width * (self.high - self.low)
         disc = torch.floor(self.low + u * (self.high - self.low + 1.0)).clamp(max=self.high)
         vals = torch.where(self.discrete, disc, cont)
         set_values = torch.where(mask, vals, torch.full_like(vals, float("nan")))

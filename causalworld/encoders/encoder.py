@@ -118,6 +118,13 @@ class VideoEncoder:
         latent a value to align with in every episode and never lets the world's correlations
         into training: on ``sprites`` (3 objects, 1,400 steps) held-out ``diag`` 0.87 against
         0.76 at 0.5. Lower it to keep some of the world's own behaviour in the videos.
+    narrow : float, default=0.5
+        From a World: the fraction of episodes whose continuous set values are drawn near the
+        middle of their ranges (an interval 0.2 to 1 times the range wide, the same fraction for
+        every variable of the episode). The world's own episodes crowd its variables near their
+        typical values (on ``sprites``, objects overlapping near the middle of the screen); these
+        episodes train the encoder to read such scenes. On 3-object ``sprites`` (4,135 steps) the
+        counterfactual error over observational episodes fell from 0.28 to 0.24 std at 0.5.
     counterfactual : bool, default=False
         From a World: also predict the same episodes replayed under another intervention.
     min_episodes : int, default=20
@@ -177,7 +184,7 @@ class VideoEncoder:
 
     def __init__(self, latent_dim: int = 16, *, image_size: int | None = None, steps: int = 2000, batch_size: int = 64,
                  lr: float = 1e-3, ema: float = 0.99, guard: float = 1.0, align: float = 5.0, mask_ratio: float = 0.5,
-                 p_set: float = 1.0, counterfactual: bool = False, min_episodes: int = 20, min_r2: float = 0.5,
+                 p_set: float = 1.0, narrow: float = 0.5, counterfactual: bool = False, min_episodes: int = 20, min_r2: float = 0.5,
                  width: int = 32, checkpoint_every: int = 200, device: str | torch.device = "cpu",
                  seed: int | None = None, progress: bool = True) -> None:
         self.latent_dim = latent_dim
@@ -190,6 +197,7 @@ class VideoEncoder:
         self.align = align
         self.mask_ratio = mask_ratio
         self.p_set = p_set
+        self.narrow = narrow
         self.counterfactual = counterfactual
         self.min_episodes = min_episodes
         self.min_r2 = min_r2
@@ -214,6 +222,7 @@ class VideoEncoder:
         _check_fraction("align", self.align, 0.0, 1e6)
         _check_fraction("mask_ratio", self.mask_ratio, 0.0, 0.95)
         _check_fraction("p_set", self.p_set, 0.0, 1.0)
+        _check_fraction("narrow", self.narrow, 0.0, 1.0)
         _check_fraction("min_r2", self.min_r2, -1e9, 1.0)
         _check_int("min_episodes", self.min_episodes, 1)
         _check_int("width", self.width, 1)
@@ -325,7 +334,7 @@ class VideoEncoder:
     def _from_world(self, world: Any, seed: int) -> dict[str, Any]:
         actions = tuple(world.intervenable)
         batches = WorldBatches(world, actions, batch_size=int(self.batch_size) * distributed()[1], seed=seed, p_set=float(self.p_set),
-                               counterfactual=bool(self.counterfactual))
+                               counterfactual=bool(self.counterfactual), narrow=float(self.narrow))
         _, probe = batches.draw_do(step_generator(seed, 0, stream=3), 1024)
         reasons = set_apart(probe, actions, min_episodes=int(self.min_episodes))
         for v in actions:  # the renderer says what it draws: a variable it does not draw is seen through others
@@ -723,7 +732,7 @@ class VideoEncoder:
         >>> params["latent_dim"], params["steps"], VideoEncoder(**params).get_params() == params
         (6, 100, True)
         """
-        keys = ("latent_dim", "image_size", "steps", "batch_size", "lr", "ema", "guard", "align", "mask_ratio", "p_set",
+        keys = ("latent_dim", "image_size", "steps", "batch_size", "lr", "ema", "guard", "align", "mask_ratio", "p_set", "narrow",
                 "counterfactual", "min_episodes", "min_r2", "width", "checkpoint_every", "device", "seed", "progress")
         return {k: (str(getattr(self, k)) if k == "device" else getattr(self, k)) for k in keys}
 

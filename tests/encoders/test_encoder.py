@@ -226,6 +226,7 @@ def test_bad_frames_get_typed_errors(sprites_encoder, frames, error):
 @pytest.mark.parametrize("settings, error", [
     ({"latent_dim": 0}, OutOfRangeError), ({"steps": -1}, OutOfRangeError), ({"lr": float("nan")}, OutOfRangeError),
     ({"image_size": 20}, OutOfRangeError), ({"device": "bogus"}, DeviceError), ({"seed": -1}, OutOfRangeError),
+    ({"narrow": 1.5}, OutOfRangeError),
     ({"latent_dim": 2}, ArgumentError),  # fewer latents than the variables the data identify
 ])
 def test_bad_settings_get_typed_errors(sprites_world, settings, error):
