@@ -236,7 +236,8 @@ class VideoEncoder:
         return TrainSettings(steps=int(self.steps), lr=float(self.lr), ema=float(self.ema), guard=float(self.guard),
                              align=float(self.align), mask_ratio=float(self.mask_ratio), image_size=image_size,
                              seed=int(self.seed or 0), checkpoint_every=int(self.checkpoint_every),
-                             progress=bool(self.progress))
+                             progress=bool(self.progress), p_set=float(self.p_set), narrow=float(self.narrow),
+                             counterfactual=bool(self.counterfactual))
 
     # ------------------------------------------------------------------ fit
     def fit(self, source: Any, *, checkpoint: str | os.PathLike | None = None) -> "VideoEncoder":
@@ -313,6 +314,9 @@ class VideoEncoder:
         if folder is not None and (folder / CHECKPOINT).is_file():
             start, history, saved = load_checkpoint(folder, nets)
             mine = vars(settings) | {"steps": saved.get("steps"), "progress": saved.get("progress")}
+            # a checkpoint from before these were recorded: its draws were uniform over whole ranges,
+            # and its p_set and counterfactual are unknown (taken as given)
+            saved = {"p_set": mine["p_set"], "counterfactual": mine["counterfactual"], "narrow": 0.0, **saved}
             if saved != mine:
                 changed = sorted(k for k in mine if saved.get(k) != mine[k])
                 raise ArgumentError(

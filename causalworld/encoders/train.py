@@ -64,6 +64,11 @@ class TrainSettings:
     seed: int  # every batch and every mask is a function of (seed, step)
     checkpoint_every: int  # steps between checkpoints
     progress: bool  # a tqdm bar
+    # how the batches are drawn: the loop does not read these, a checkpoint records them so that
+    # a resumed run is refused unless it draws the same batches
+    p_set: float = 1.0  # the probability that an episode sets each variable
+    narrow: float = 0.0  # the fraction of crowded episodes
+    counterfactual: bool = False  # each batch also replayed under another intervention
 
 
 @dataclass

@@ -196,8 +196,25 @@ def test_unnamed_latents_that_copy_the_named_ones_are_left_out_of_the_learners_t
 def test_a_checkpoint_of_other_settings_is_refused(tmp_path):
     world = cw.make("sprites", image_size=32, n_objects=1, seed=0)
     VideoEncoder(**SMALL).fit(world, checkpoint=tmp_path)
-    with pytest.raises(ArgumentError, match="other settings"):
-        VideoEncoder(**(SMALL | {"lr": 0.01})).fit(world, checkpoint=tmp_path)
+    for other in ({"lr": 0.01}, {"narrow": 0.0}, {"p_set": 0.5}):  # other steps, or other batches
+        with pytest.raises(ArgumentError, match=f"other settings \\({next(iter(other))}\\)"):
+            VideoEncoder(**(SMALL | other)).fit(world, checkpoint=tmp_path)
+
+
+def test_a_checkpoint_from_before_crowded_scenes_resumes_only_with_uniform_draws(tmp_path):
+    from causalworld.encoders.train import _FORMAT, CHECKPOINT
+    from causalworld.store import load_folder, save_folder
+
+    world = cw.make("sprites", image_size=32, n_objects=1, seed=0)
+    VideoEncoder(**(SMALL | {"narrow": 0.0})).fit(world, checkpoint=tmp_path)
+    doc, tensors = load_folder(tmp_path, manifest=CHECKPOINT, format=_FORMAT, max_version=1, what="checkpoint", fix="")
+    for key in ("p_set", "narrow", "counterfactual"):  # what such a checkpoint did not record
+        del doc["settings"][key]
+    save_folder(tmp_path, manifest=CHECKPOINT, doc=doc, tensors=tensors)
+    with pytest.raises(ArgumentError, match="narrow"):  # the default now crowds half the episodes
+        VideoEncoder(**(SMALL | {"steps": 14})).fit(world, checkpoint=tmp_path)
+    resumed = VideoEncoder(**(SMALL | {"steps": 14, "narrow": 0.0})).fit(world, checkpoint=tmp_path)
+    assert list(resumed.history_["step"]) == list(range(14))
 
 
 def test_save_and_load_give_the_same_latents(tmp_path, sprites_encoder, held_out):
