@@ -136,11 +136,12 @@ class WorldBatches:
         m = len(self.actions)
         mask = torch.rand(n, m, generator=g) < self.p_set
         u = torch.rand(n, m, generator=g)
-        cont = self.low + u * (self.high - self.low)
         if self.narrow > 0:  # crowded episodes: every continuous value near the middle of its range
             crowded = torch.rand(n, 1, generator=g) < self.narrow
             width = torch.where(crowded, NARROWEST + (1.0 - NARROWEST) * torch.rand(n, 1, generator=g), torch.ones(n, 1))
             cont = (self.low + self.high) / 2 + (u - 0.5) * width * (self.high - self.low)
+        else:
+            cont = self.low + u * (self.high - self.low)
         disc = torch.floor(self.low + u * (self.high - self.low + 1.0)).clamp(max=self.high)
         vals = torch.where(self.discrete, disc, cont)
         set_values = torch.where(mask, vals, torch.full_like(vals, float("nan")))
