@@ -281,10 +281,11 @@ class InfoGainPolicy:
     >>> world = cw.make("lights", image_size=8, frames=2)
     >>> from interventions.truevalues import TrueValues
     >>> eps = world.rollout(200, seed=0)
-    >>> data = TrueValues(world).fit(eps).latents(eps)
+    >>> data = TrueValues(world).fit(eps).latents(eps)[["ambient", "switch_red", "dimmer_red", "lamp_red"]]  # the red lamp
     >>> learner = ExactLearner(progress=False).fit(data)
     >>> state = State(world, data, np.zeros(data.shape, bool), learner)
-    >>> ivs = InfoGainPolicy(n_graphs=4, n_outcomes=4).propose(state, 2, np.random.default_rng(0))
+    >>> policy = InfoGainPolicy(n_graphs=4, n_outcomes=4, variables=["ambient", "switch_red", "dimmer_red"])
+    >>> ivs = policy.propose(state, 2, np.random.default_rng(0))
     >>> len(ivs), len(set(ivs))
     (2, 2)
     """
@@ -341,7 +342,7 @@ class InfoGainPolicy:
         >>> from interventions.truevalues import TrueValues, targets_mask
         >>> world = cw.make("lights", image_size=8, frames=1)
         >>> eps = world.rollout(200, do=[{}] * 100 + [{"switch_red": 1}, {"dimmer_red": 0.9}] * 50, seed=0)
-        >>> data = TrueValues(world).fit(eps).latents(eps)
+        >>> data = TrueValues(world).fit(eps).latents(eps)[["ambient", "switch_red", "dimmer_red", "lamp_red"]]
         >>> learner = ExactLearner(progress=False).fit(data, targets_mask(world, data.columns, eps.targets))
         >>> policy = InfoGainPolicy(n_graphs=2, n_outcomes=3, n_values=1, variables=["switch_red", "ambient"])
         >>> cands, L, w = policy.information(State(world, data, None, learner), np.random.default_rng(0))
@@ -482,8 +483,10 @@ class GoalPolicy:
     >>> world = cw.make("lights", image_size=8, frames=1)
     >>> plan = [{}] * 100 + [{"switch_red": 1}, {"dimmer_red": 0.9}] * 50
     >>> eps = world.rollout(200, do=plan, seed=0)
-    >>> data = TrueValues(world).fit(eps).latents(eps)
+    >>> data = TrueValues(world).fit(eps).latents(eps)[["ambient", "switch_red", "dimmer_red", "lamp_red"]]  # the red lamp
     >>> learner = ExactLearner(progress=False).fit(data, targets_mask(world, data.columns, eps.targets))
+    >>> sorted(learner.graph_.predecessors("lamp_red"))  # its three true causes
+    ['ambient', 'dimmer_red', 'switch_red']
     >>> policy = GoalPolicy(lambda v: v["lamp_red"] > 0.5, variables=["switch_red", "dimmer_red"])
     >>> best = policy.propose(State(world, data, None, learner), 1, np.random.default_rng(0))[0]
     >>> best
@@ -548,7 +551,7 @@ class GoalPolicy:
         >>> from interventions.truevalues import TrueValues, targets_mask
         >>> world = cw.make("lights", image_size=8, frames=1)
         >>> eps = world.rollout(200, do=[{}] * 100 + [{"switch_red": 1}, {"dimmer_red": 0.9}] * 50, seed=0)
-        >>> data = TrueValues(world).fit(eps).latents(eps)
+        >>> data = TrueValues(world).fit(eps).latents(eps)[["ambient", "switch_red", "dimmer_red", "lamp_red"]]
         >>> learner = ExactLearner(progress=False).fit(data, targets_mask(world, data.columns, eps.targets))
         >>> policy = GoalPolicy(lambda v: v["lamp_red"] > 0.5, n_values=2, variables=["switch_red", "dimmer_red"])
         >>> best, p = policy.success(State(world, data, None, learner), np.random.default_rng(0))[0]

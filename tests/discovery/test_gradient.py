@@ -43,15 +43,14 @@ def test_rff_order_search_runs_up_to_its_size_limit_only(monkeypatch, nonlinear)
 def test_recovers_30_node_scale_free_graphs_past_the_hubs():
     # Scale-free graphs (hubs with many children) trap single-edge moves in wrong orientations;
     # the order search after them recovers the graph (seeds 0-3 here: SHD 0 each; edge moves
-    # alone: 2, 0, 3, 0). The first two seeds, to keep the suite short.
+    # alone: 2, 0, 3, 0). The first seed, to keep the suite short (each fit takes ~40 s).
     from tests.discovery.test_search import _scale_free
 
-    for seed in (0, 1):
-        truth, names, X, mask = _scale_free(seed, d=30)
-        data = {v: X[:, i] for i, v in enumerate(names)}
-        learner = GradientLearner(progress=False).fit(data, mask)
-        assert learner.fit_info_["refine_orders"]
-        assert metrics.shd(truth.graph, learner.graph_) == 0
+    truth, names, X, mask = _scale_free(0, d=30)
+    data = {v: X[:, i] for i, v in enumerate(names)}
+    learner = GradientLearner(progress=False).fit(data, mask)
+    assert learner.fit_info_["refine_orders"]
+    assert metrics.shd(truth.graph, learner.graph_) == 0
 
 
 def test_recovers_a_linear_graph_with_every_edge_oriented(design):
