@@ -204,6 +204,53 @@ def single_targets(world, variables: list[str], n: int, seed: int):
     return world.rollout(n, do=do, seed=seed)
 
 
+def pipeline_episodes(world, named: list[str], a: Args):
+    """The pipeline's observational episodes, and those concatenated with single-target experiments on ``named``."""
+    obs = world.rollout(a.pipeline_episodes, seed=a.seed + 201)
+    exp = single_targets(world, [v for v in named if v in world.intervenable], a.pipeline_episodes, seed=a.seed + 202)
+    return obs, cw.Episodes.concat([obs, exp])
+
+
+def latent_table(enc: VideoEncoder, eps, columns: list[str]) -> pd.DataFrame:
+    """``enc.latents(eps)`` restricted to ``columns``, time-varying ones pooled over frames, as floats
+    (a discrete variable's integer codes read as numbers, as the experimenter does)."""
+    data = enc.latents(eps)
+    if isinstance(data, pd.DataFrame):
+        return data[columns].astype(float)
+    return pd.DataFrame({c: data[c].float().mean(1).numpy() if data[c].dim() == 2 else data[c].numpy() for c in columns}).astype(float)
+
+
+def effects_to_graph(enc: VideoEncoder, world, a: Args, test) -> dict:
+    """The learner over the named latents and the effect latents (``enc.effects_``: ``lights``'
+    dimmers' own latents), each effect latent matched by ``latent_r2`` on the held-out episodes to
+    a drawn, static variable that nobody sets (the lamps): SHD against the world's graph over
+    those variables, and each matched variable's R² from its latent."""
+    from causalworld.discovery import ExactLearner
+    from causalworld.metrics import shd
+
+    cols = [c for c in enc.effects_ if c not in enc.redundant_]
+    unset = [v for v in world.depicted if v not in world.intervenable and v not in world.time_varying]
+    if not cols or not unset:
+        return {}
+    z = enc.encode(test.frames[:, :1])[:, 0]
+    s = latent_r2(z[:, [enc.columns_.index(c) for c in cols]], {v: test.values[v] for v in unset}, latent_names=cols)
+    rename = {c: v for v, c in s.matching.items()}
+    named = list(enc.variables_)
+    _, eps = pipeline_episodes(world, named, a)
+    data = latent_table(enc, eps, named + list(rename)).rename(columns=rename)
+    variables = list(data.columns)
+    targets = eps.targets[:, [eps.names.index(v) for v in variables]]
+    truth = world.graph.subgraph(variables)
+    out = {"true_edges_effects": truth.number_of_edges(), "effects_r2": {v: round(float(s.r2.loc[c, v]), 3) for c, v in rename.items()}}
+    # and, as the control, the same learner on the true values of the same variables and episodes
+    true = pd.DataFrame({v: eps.values[v].float().mean(1).numpy() if eps.values[v].dim() == 2 else eps.values[v].float().numpy()
+                         for v in variables}).astype(float)
+    for key, table in (("effects", data), ("effects_true_values", true)):
+        learner = ExactLearner(score_func=a.score, min_explained=a.min_explained, progress=False, seed=a.seed).fit(table, targets=targets)
+        out |= {f"shd_{key}": int(shd(truth, learner.graph_)), f"{key}_edges": sorted(map(list, learner.graph_.edges))}
+    return out
+
+
 def pixels_to_graph(enc: VideoEncoder, world, a: Args) -> dict[str, float]:
     """The learners on the encoder's latents: SHD against the world's graph over the named
     variables, and the counterfactual error of the learned SCM against the world's own
@@ -214,12 +261,8 @@ def pixels_to_graph(enc: VideoEncoder, world, a: Args) -> dict[str, float]:
     from causalworld.metrics import shd
 
     named = list(enc.variables_)
-    obs = world.rollout(a.pipeline_episodes, seed=a.seed + 201)
-    exp = single_targets(world, [v for v in named if v in world.intervenable], a.pipeline_episodes, seed=a.seed + 202)
-    eps = cw.Episodes.concat([obs, exp])
-    data = enc.latents(eps)
-    data = data[named] if isinstance(data, pd.DataFrame) else pd.DataFrame({v: data[v].float().mean(1).numpy() if data[v].dim() == 2 else data[v].numpy() for v in named})
-    data = data.astype(float)  # a discrete variable's integer codes, read as numbers (as the experimenter does)
+    obs, eps = pipeline_episodes(world, named, a)
+    data = latent_table(enc, eps, named)
     learner = ExactLearner(score_func=a.score, min_explained=a.min_explained, progress=False, seed=a.seed).fit(data, targets=eps.targets[:, [eps.names.index(v) for v in named]])
     truth = world.graph.subgraph(named)
     fresh = world.rollout(500, seed=a.seed + 203)
@@ -282,6 +325,7 @@ def main(argv: list[str] | None = None) -> dict:
                 extra = {"named": len(enc.variables_), "steps": steps}
                 if a.pipeline and enc.variables_:
                     extra |= pixels_to_graph(enc, world, a)
+                    extra |= effects_to_graph(enc, world, a, test)
             else:
                 net, frames, train_s = train_peer(method, world, a)
                 with torch.no_grad():
@@ -292,7 +336,10 @@ def main(argv: list[str] | None = None) -> dict:
             rows.append(row)
             print(f"{row['world']:<12} {method:<12} diag {row['diag']:.3f}  sep {row['sep']:.3f}  mcc {row['mcc']:.3f}  "
                   f"(all depicted: diag {row['diag_all']:.3f} sep {row['sep_all']:.3f})  {row['frames_per_s']:>6} frames/s  {row['seconds']:>6.1f} s  named {row['named']}"
-                  + (f"  SHD {row['shd']} ({row['true_edges']} true edges)  cf error {row['cf_error']:.3f}" if "shd" in row else ""),
+                  + (f"  SHD {row['shd']} ({row['true_edges']} true edges)  cf error {row['cf_error']:.3f}" if "shd" in row else "")
+                  + (f"  with the effect latents {row['effects_r2']}: SHD {row['shd_effects']} ({row['true_edges_effects']} true edges;"
+                     f" {row['shd_effects_true_values']} on the true values)"
+                     if "shd_effects" in row else ""),
                   flush=True)
     machine = {"platform": platform.platform(), "python": sys.version.split()[0], "torch": torch.__version__,
                "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),

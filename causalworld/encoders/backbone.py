@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["BackboneConfig", "ConvEncoder", "Predictor", "VIEWS"]
+__all__ = ["BackboneConfig", "ConvEncoder", "Predictor", "EffectHeads", "VIEWS"]
 
 VIEWS = ("masked", "later", "counterfactual")
 """The kinds of second view the predictor is asked about, one-hot in its input."""
@@ -40,6 +40,8 @@ class BackboneConfig:
     actions: int  # m, the variables an intervention can set (the predictor reads mask and value of each)
     width: int = 32  # channels of the first convolution; doubled twice on the way down
     hidden: int = 256  # width of the linear layers
+    named: int = 0  # latents named after a variable (the first ones), which the effect heads read
+    effects: int = 0  # latents of their own for variables set but not drawn (after the named ones)
 
     def to_dict(self) -> dict[str, int]:
         """The fields as a plain dict (what a saved encoder's JSON holds).
@@ -115,12 +117,43 @@ class ConvEncoder(nn.Module):
         return self.head(h)  # (N, d)
 
 
+class EffectHeads(nn.Module):
+    """One small MLP per variable that is set but not drawn: from the named latents and one latent
+    of its own to the standardised value the variable was set to.
+
+    A variable the renderer does not draw (``lights``' dimmers) shows in the frames only through
+    what it causes (the lamps' brightness). Asking its own latent, beside the named ones, to
+    tell what it was set to makes that latent carry the part of the frames its effect adds,
+    which nothing else asks any latent to carry. Input ``[E, N, named + 1]``, output ``[N, E]``.
+
+    Examples
+    --------
+    >>> heads = EffectHeads(named=2, effects=3)
+    >>> heads(torch.zeros(3, 5, 3)).shape
+    torch.Size([5, 3])
+    """
+
+    def __init__(self, named: int, effects: int, hidden: int = 32) -> None:
+        super().__init__()
+        k = named + 1
+        self.w1 = nn.Parameter(torch.randn(effects, k, hidden) * (2.0 / k) ** 0.5)
+        self.b1 = nn.Parameter(torch.zeros(effects, 1, hidden))
+        self.w2 = nn.Parameter(torch.randn(effects, hidden, 1) / hidden**0.5)
+        self.b2 = nn.Parameter(torch.zeros(effects, 1, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = F.relu(torch.bmm(x, self.w1) + self.b1)  # (E, N, hidden)
+        return (torch.bmm(h, self.w2) + self.b2)[:, :, 0].T  # (N, E)
+
+
 class Predictor(nn.Module):
     """Context latents, the intervention applied and the view asked about to the target's latents.
 
     Input per row: latents ``[d]``; the intervention as a mask ``[m]`` and the values set
     (standardised, 0 where nothing was set) ``[m]``; the view as a one-hot over :data:`VIEWS`
-    ``[3]``; the time step between the two views as a fraction of the video ``[1]``.
+    ``[3]``; the time step between the two views as a fraction of the video ``[1]``. With
+    ``cfg.effects`` it holds the :class:`EffectHeads` too, and given ``effect_in`` it also
+    returns their predictions (one forward pass, so DistributedDataParallel sees every weight).
 
     Examples
     --------
@@ -140,7 +173,13 @@ class Predictor(nn.Module):
             nn.ReLU(),
             nn.Linear(cfg.hidden, d),
         )
+        if cfg.effects:  # trained beside the predictor, in the same pass (one module for DDP)
+            self.effects = EffectHeads(cfg.named, cfg.effects)
 
-    def forward(self, z: Tensor, mask: Tensor, values: Tensor, view: Tensor, dt: Tensor) -> Tensor:
+    def forward(self, z: Tensor, mask: Tensor, values: Tensor, view: Tensor, dt: Tensor,
+                effect_in: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:
         # a residual: most of a latent carries over from one view to the other
-        return z + self.net(torch.cat([z, mask, values, view, dt], dim=1))  # (N, d)
+        out = z + self.net(torch.cat([z, mask, values, view, dt], dim=1))  # (N, d)
+        if effect_in is None:
+            return out
+        return out, self.effects(effect_in)  # and the effect heads' predictions (N', E)

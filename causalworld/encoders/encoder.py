@@ -127,6 +127,14 @@ class VideoEncoder:
         counterfactual error over observational episodes fell from 0.28 to 0.24 std at 0.5.
     counterfactual : bool, default=False
         From a World: also predict the same episodes replayed under another intervention.
+    effects : bool, default=True
+        From a World: give each variable that is set apart but not drawn, and acts on the frames
+        through one drawn variable that does not change over the video (``lights``' dimmers,
+        through the lamps), an unnamed latent of its own, trained with a small head to tell the
+        value set from it and the named latents. That latent then carries the drawn effect (the
+        lamp's brightness), which no named latent stands for; see ``effects_``. They need
+        ``latent_dim`` >= named + such variables; with less room, none is given, and
+        ``identifiability_`` says so.
     min_episodes : int, default=20
         Episodes a variable must be set (apart) in to be named.
     min_r2 : float, default=0.5
@@ -158,6 +166,10 @@ class VideoEncoder:
         :func:`~causalworld.encoders.identify.explained_by`) is at least 0.9. :meth:`latents`
         leaves them out, so a learner does not take a blurred copy of a variable for a variable
         of its own.
+    effects_ : dict of str to str
+        ``{unnamed column: the variable set but not drawn that it was trained to tell}`` (see
+        ``effects``): the column stands for that variable's drawn effect (``lights``' ``lamp_red``,
+        through ``dimmer_red``), and ``identifiability_`` says so for both.
     identifiability_ : dict of str to str
         For every variable the source knows of: "identified: named latent", or why not, in words.
     time_varying_ : list of str
@@ -184,7 +196,8 @@ class VideoEncoder:
 
     def __init__(self, latent_dim: int = 16, *, image_size: int | None = None, steps: int = 2000, batch_size: int = 64,
                  lr: float = 1e-3, ema: float = 0.99, guard: float = 1.0, align: float = 5.0, mask_ratio: float = 0.5,
-                 p_set: float = 1.0, narrow: float = 0.5, counterfactual: bool = False, min_episodes: int = 20, min_r2: float = 0.5,
+                 p_set: float = 1.0, narrow: float = 0.5, counterfactual: bool = False, effects: bool = True,
+                 min_episodes: int = 20, min_r2: float = 0.5,
                  width: int = 32, checkpoint_every: int = 200, device: str | torch.device = "cpu",
                  seed: int | None = None, progress: bool = True) -> None:
         self.latent_dim = latent_dim
@@ -199,6 +212,7 @@ class VideoEncoder:
         self.p_set = p_set
         self.narrow = narrow
         self.counterfactual = counterfactual
+        self.effects = effects
         self.min_episodes = min_episodes
         self.min_r2 = min_r2
         self.width = width
@@ -227,17 +241,17 @@ class VideoEncoder:
         _check_int("min_episodes", self.min_episodes, 1)
         _check_int("width", self.width, 1)
         _check_int("checkpoint_every", self.checkpoint_every, 1)
-        if not isinstance(self.counterfactual, bool) or not isinstance(self.progress, bool):
-            raise DTypeError("counterfactual and progress must be True or False")
+        if not all(isinstance(x, bool) for x in (self.counterfactual, self.effects, self.progress)):
+            raise DTypeError("counterfactual, effects and progress must be True or False")
         check_seed(self.seed)
         as_device(self.device)
 
-    def _settings(self, image_size: int) -> TrainSettings:
+    def _settings(self, image_size: int, effects: int = 0) -> TrainSettings:
         return TrainSettings(steps=int(self.steps), lr=float(self.lr), ema=float(self.ema), guard=float(self.guard),
                              align=float(self.align), mask_ratio=float(self.mask_ratio), image_size=image_size,
                              seed=int(self.seed or 0), checkpoint_every=int(self.checkpoint_every),
                              progress=bool(self.progress), p_set=float(self.p_set), narrow=float(self.narrow),
-                             counterfactual=bool(self.counterfactual))
+                             counterfactual=bool(self.counterfactual), effects=int(effects))
 
     # ------------------------------------------------------------------ fit
     def fit(self, source: Any, *, checkpoint: str | os.PathLike | None = None) -> "VideoEncoder":
@@ -299,32 +313,45 @@ class VideoEncoder:
                 f"the data identify {len(named)} variables ({', '.join(named)}) but latent_dim is {self.latent_dim}; "
                 f"give latent_dim >= {len(named)} (a few more for factors nobody set)"
             )
+        effects = dict(prep.get("effects", {})) if self.effects else {}
+        if len(named) + len(effects) > int(self.latent_dim):  # no room: said in identifiability_, not raised
+            for v in effects:
+                reasons[v] = (f"{reasons[v]}; no latent of its own carries it: latent_dim {self.latent_dim} leaves "
+                              f"{int(self.latent_dim) - len(named)} after the {len(named)} named, and "
+                              f"{len(effects)} variables are set but not drawn; give latent_dim >= {len(named) + len(effects)}")
+            effects = {}
         size = int(self.image_size or meta["frame_shape"][-1])
         if size % 8 or size < 16:
             raise OutOfRangeError(f"the frames are {size} pixels wide; give image_size, a multiple of 8 (such as 32)")
         cfg = BackboneConfig(channels=int(meta["frame_shape"][1]), image_size=size, latent_dim=int(self.latent_dim),
-                             actions=len(actions), width=int(self.width))
+                             actions=len(actions), width=int(self.width), named=len(named) if effects else 0,
+                             effects=len(effects))
         torch.manual_seed(seed)  # the initial weights
         encoder = ConvEncoder(cfg)
         encoder.set_pixel_stats(frames_to_float(batches(0).frames[:, 0], size, torch.device("cpu")))
         nets = Nets.build(encoder.to(dev), Predictor(cfg).to(dev), float(self.lr))
-        settings = self._settings(size)
+        settings = self._settings(size, len(effects))
         start, history = 0, []
         folder = None if checkpoint is None else Path(checkpoint)
         if folder is not None and (folder / CHECKPOINT).is_file():
-            start, history, saved = load_checkpoint(folder, nets)
-            mine = vars(settings) | {"steps": saved.get("steps"), "progress": saved.get("progress")}
-            # a checkpoint from before these were recorded: its draws were uniform over whole ranges,
-            # and its p_set and counterfactual are unknown (taken as given)
-            saved = {"p_set": mine["p_set"], "counterfactual": mine["counterfactual"], "narrow": 0.0, **saved}
-            if saved != mine:
-                changed = sorted(k for k in mine if saved.get(k) != mine[k])
-                raise ArgumentError(
-                    f"{folder} holds a checkpoint of a run with other settings ({', '.join(changed)}); "
-                    "resume with the same settings, or give another folder"
-                )
+
+            def same_settings(saved: dict[str, Any]) -> None:
+                mine = vars(settings) | {"steps": saved.get("steps"), "progress": saved.get("progress")}
+                # a checkpoint from before these were recorded: its draws were uniform over whole
+                # ranges, it had no effect latents, and its p_set and counterfactual are unknown (taken as given)
+                saved = {"p_set": mine["p_set"], "counterfactual": mine["counterfactual"], "narrow": 0.0, "effects": 0, **saved}
+                if saved != mine:
+                    changed = sorted(k for k in mine if saved.get(k) != mine[k])
+                    raise ArgumentError(
+                        f"{folder} holds a checkpoint of a run with other settings ({', '.join(changed)}); "
+                        "resume with the same settings, or give another folder"
+                    )
+
+            start, history, _ = load_checkpoint(folder, nets, check=same_settings)
         pairs = [(i, actions.index(v)) for i, v in enumerate(named)]
-        history = train(nets, batches, pairs, settings, device=dev, checkpoint=folder, start=start, history=history)
+        effect_pairs = [(len(named) + e, actions.index(v)) for e, v in enumerate(effects)]
+        history = train(nets, batches, pairs, settings, device=dev, checkpoint=folder, start=start, history=history,
+                        effects=effect_pairs)
 
         self.config_ = cfg
         self.nets_ = nets
@@ -332,7 +359,7 @@ class VideoEncoder:
         self.calibration_ = {"mean": batches.mean.tolist(), "std": batches.std.tolist()}
         self.history_ = pd.DataFrame(history)
         self.source_ = meta
-        self._finish(named, reasons, prep)
+        self._finish(named, reasons, prep, effects)
         return self
 
     def _from_world(self, world: Any, seed: int) -> dict[str, Any]:
@@ -341,9 +368,13 @@ class VideoEncoder:
                                counterfactual=bool(self.counterfactual), narrow=float(self.narrow))
         _, probe = batches.draw_do(step_generator(seed, 0, stream=3), 1024)
         reasons = set_apart(probe, actions, min_episodes=int(self.min_episodes))
+        effects: dict[str, str] = {}  # set apart, not drawn -> the one drawn static variable it acts through
         for v in actions:  # the renderer says what it draws: a variable it does not draw is seen through others
             if reasons[v] is None and v not in world.depicted:
                 reasons[v] = explain_unseen(v, world.graph, world.depicted, world.time_varying)
+                shown = [w for w in world.graph.successors(v) if w in world.depicted]
+                if len(shown) == 1 and shown[0] not in world.time_varying and shown[0] not in world.intervenable:
+                    effects[v] = shown[0]
         for v in world.variables:
             if v not in actions:
                 reasons[v] = ("depicted but never set (not intervenable): an unnamed latent may stand for it"
@@ -353,7 +384,7 @@ class VideoEncoder:
         meta = {"world": world.id, "frame_shape": list(world.frame_shape), "time_varying": list(world.time_varying),
                 "discrete": {v: [r.start, r.stop - 1] for v, r in world.intervenable.items() if isinstance(r, range)}}
         return {"actions": actions, "batches": batches, "reasons": reasons, "meta": meta, "validation": validation,
-                "graph": world.graph, "depicted": tuple(world.depicted)}
+                "graph": world.graph, "depicted": tuple(world.depicted), "effects": effects}
 
     def _from_episodes(self, eps: Episodes, seed: int) -> dict[str, Any]:
         n = len(eps)
@@ -378,7 +409,8 @@ class VideoEncoder:
         return {"actions": actions, "batches": batches, "reasons": reasons, "meta": meta,
                 "validation": eps[held.to(eps.device)], "graph": None, "depicted": ()}
 
-    def _finish(self, named: list[str], reasons: dict[str, str | None], prep: dict[str, Any]) -> None:
+    def _finish(self, named: list[str], reasons: dict[str, str | None], prep: dict[str, Any],
+                effects: dict[str, str] | None = None) -> None:
         """Check each named latent on held-out episodes; name the columns; say what is identified."""
         val: Episodes = prep["validation"]
         sv = val.set_values()[:, [val.names.index(v) for v in self.actions_]].cpu()
@@ -429,12 +461,38 @@ class VideoEncoder:
                 cols[i] = f"z{next(free)}"
         self.columns_ = cols
         self.assignment_ = {c: (c if c in kept else None) for c in cols}
+        self.effects_ = self._effect_columns(named, effects or {}, z0, mask, target, reasons)
         free = [i for i, c in enumerate(cols) if c not in kept]
         r2_free = explained_by(z0[:, [self._named_index[v] for v in kept]], z0[:, free], seed=int(self.seed or 0))
         self.redundant_ = {cols[i]: round(float(r), 4) for i, r in zip(free, r2_free.tolist()) if r >= _REDUNDANT}
         self.identifiability_ = reasons_table(reasons, kept)
         self.discrete_ = {v: list(range(lo, hi + 1)) for v, (lo, hi) in self.source_["discrete"].items() if v in kept}
         self.time_varying_ = self._time_varying_columns(val)
+
+    def _effect_columns(self, named: list[str], effects: dict[str, str], z0: Tensor, mask: Tensor, target: Tensor,
+                        reasons: dict[str, str | None]) -> dict[str, str]:
+        """``{column: variable set but not drawn}`` for the latents the effect heads read; says in
+        ``reasons`` how well each head tells the values set on the validation episodes."""
+        if not effects:
+            return {}
+        heads = self.nets_.predictor.effects
+        k, E = len(named), len(effects)
+        with torch.no_grad():
+            zc = z0.to(heads.w1.device)
+            guess = heads(torch.cat([zc[None, :, :k].expand(E, -1, -1), zc[:, k:k + E].T[:, :, None]], 2)).cpu()
+        out = {}
+        for e, (v, shown) in enumerate(effects.items()):
+            col = self.columns_[k + e]
+            j = self.actions_.index(v)
+            rows = mask[:, j]
+            t, g = target[rows, j], guess[rows, e]
+            r2 = float(1.0 - ((g - t) ** 2).sum() / ((t - t.mean()) ** 2).sum().clamp_min(1e-12)) if int(rows.sum()) >= 3 else math.nan
+            out[col] = v
+            reasons[v] = (f"{reasons[v]}; latent {col} carries it there (told from {col} and the named latents, "
+                          f"its set values reach held-out R² {r2:.2f})")
+            reasons[shown] = (f"depicted but never set (not intervenable): unnamed latent {col} stands for what it shows, "
+                              f"tied to it through the values set for {v!r}")
+        return out
 
     def _time_varying_columns(self, val: Episodes) -> list[str]:
         known = set(self.source_["time_varying"])
@@ -667,7 +725,7 @@ class VideoEncoder:
                    for k, t in getattr(self.nets_, part).state_dict().items()}
         doc = {"format": _FORMAT, "format_version": _VERSION, "settings": self.get_params(),
                "backbone": self.config_.to_dict(), "actions": self.actions_, "calibration": self.calibration_,
-               "named_index": self._named_index, "columns": self.columns_, "redundant": self.redundant_,
+               "named_index": self._named_index, "columns": self.columns_, "redundant": self.redundant_, "effects": self.effects_,
                "reader": self.reader_, "identifiability": self.identifiability_,
                "time_varying": self.time_varying_, "discrete": self.discrete_, "source": self.source_,
                "calibration_r2": {k: (v if math.isfinite(v) else None) for k, v in self.calibration_r2_.items()},
@@ -717,6 +775,7 @@ class VideoEncoder:
             enc.columns_ = list(doc["columns"])
             enc.assignment_ = {c: (c if c in enc._named_index else None) for c in enc.columns_}
             enc.redundant_ = {str(k): float(v) for k, v in doc.get("redundant", {}).items()}
+            enc.effects_ = {str(k): str(v) for k, v in doc.get("effects", {}).items()}
             enc.reader_ = str(doc.get("reader", "context"))
             enc.identifiability_ = dict(doc["identifiability"])
             enc.time_varying_ = list(doc["time_varying"])
@@ -739,7 +798,7 @@ class VideoEncoder:
         (6, 100, True)
         """
         keys = ("latent_dim", "image_size", "steps", "batch_size", "lr", "ema", "guard", "align", "mask_ratio", "p_set", "narrow",
-                "counterfactual", "min_episodes", "min_r2", "width", "checkpoint_every", "device", "seed", "progress")
+                "counterfactual", "effects", "min_episodes", "min_r2", "width", "checkpoint_every", "device", "seed", "progress")
         return {k: (str(getattr(self, k)) if k == "device" else getattr(self, k)) for k in keys}
 
     def __repr__(self) -> str:

@@ -7,7 +7,10 @@ episode replayed under another intervention). The predictor maps context latents
 intervention to the target latents: of the masked view, of the later frame, of the replay. The
 variance-covariance guard keeps the latents from collapsing to a constant (the trivial way to
 predict anything). A named latent is regressed on the standardised value its variable was set
-to, on the episodes that set it, and on those alone.
+to, on the episodes that set it, and on those alone. A variable that is set but not drawn gets a
+latent of its own and a small head that reads it beside the named latents (held fixed for the
+head) to tell the value set, on the episodes that set it: that latent comes to carry what the
+variable changes in the frames.
 
 The loop is one function; a checkpoint (weights, EMA weights, predictor, optimiser, step and
 log) is written atomically through :mod:`causalworld.store` every ``checkpoint_every`` steps, and
@@ -69,6 +72,7 @@ class TrainSettings:
     p_set: float = 1.0  # the probability that an episode sets each variable
     narrow: float = 0.0  # the fraction of crowded episodes
     counterfactual: bool = False  # each batch also replayed under another intervention
+    effects: int = 0  # latents tied to variables set but not drawn (their heads are in the predictor)
 
 
 @dataclass
@@ -186,8 +190,10 @@ def _gathered(z: Tensor, world: int) -> Tensor:
 
 def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, int]], s: TrainSettings, *,
           device: torch.device, checkpoint: Path | None = None, start: int = 0,
-          history: list[dict[str, float]] | None = None) -> list[dict[str, float]]:
-    """Run steps ``start .. s.steps - 1``; ``named`` pairs (latent column, action column) to align.
+          history: list[dict[str, float]] | None = None, effects: list[tuple[int, int]] = ()) -> list[dict[str, float]]:
+    """Run steps ``start .. s.steps - 1``; ``named`` pairs (latent column, action column) to align;
+    ``effects`` pairs (latent column, action column) of variables set but not drawn, read by the
+    predictor's effect heads (one per pair, in order).
 
     Returns the log, one row per step (losses; ``seconds`` of training so far). Writes a checkpoint every ``s.checkpoint_every``
     steps and at the end when ``checkpoint`` is a folder.
@@ -213,7 +219,7 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
     ...                   seed=0, checkpoint_every=100, progress=False)
     >>> log = train(nets, batches, [(0, 0)], s, device=torch.device("cpu"))
     >>> [row["step"] for row in log], sorted(log[0])
-    ([0, 1], ['align', 'covariance', 'jepa', 'latent_std', 'loss', 'seconds', 'step', 'variance'])
+    ([0, 1], ['align', 'covariance', 'effect', 'jepa', 'latent_std', 'loss', 'seconds', 'step', 'variance'])
     """
     history = list(history or [])
     rank, world = distributed()
@@ -226,6 +232,8 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
         enc, pred = DDP(enc_net, device_ids=ids), DDP(pred_net, device_ids=ids)
     lat_cols = torch.tensor([a for a, _ in named], dtype=torch.long, device=device)
     act_cols = torch.tensor([b for _, b in named], dtype=torch.long, device=device)
+    eff_lat = torch.tensor([a for a, _ in effects], dtype=torch.long, device=device)
+    eff_act = torch.tensor([b for _, b in effects], dtype=torch.long, device=device)
     size, ratio, ema = s.image_size, s.mask_ratio, s.ema
     began = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
     bar = tqdm(range(start, s.steps), initial=start, total=s.steps, desc="encoder", disable=not s.progress or rank != 0,
@@ -271,7 +279,19 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
         if cf_targets is not None:
             cm, cv = batch.cf_mask.to(device).float(), batch.cf_values.to(device)
             parts.append((z0, cm, cv, _view(B, "counterfactual", device), dt, cf_targets, Bg))
-        p = pred(*(torch.cat([part[i] for part in parts]) for i in range(5)))
+        inputs = [torch.cat([part[i] for part in parts]) for i in range(5)]
+        effect = torch.zeros((), device=device)
+        if len(effects):
+            # each effect head reads the named latents (held fixed: the head may use them, not
+            # change them) and its own latent, and tells the value set where it was set
+            held = z0[:, lat_cols].detach()
+            own = z0[:, eff_lat].T[:, :, None]  # (E, B, 1)
+            p, guess = pred(*inputs, effect_in=torch.cat([held[None].expand(len(effects), -1, -1), own], 2))
+            m = mask[:, eff_act]
+            err = (guess - values[:, eff_act]) ** 2 * m
+            effect = err.sum() * world / full.mask[:, eff_act.cpu()].float().sum().clamp_min(1.0).to(device)
+        else:
+            p = pred(*inputs)
         jepa = torch.zeros((), device=device)
         at = 0
         for part in parts:
@@ -288,7 +308,7 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
 
         # guard against collapse, over the global batch
         var, cov = variance_covariance(_gathered(z0, world))
-        loss = jepa + s.align * align + s.guard * (var + 0.04 * cov * d)
+        loss = jepa + s.align * (align + effect) + s.guard * (var + 0.04 * cov * d)
 
         # update (gradients averaged over the ranks), then move the target encoder towards the context encoder
         opt.zero_grad(set_to_none=True)
@@ -300,6 +320,7 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
 
         # log and checkpoint
         row = {"step": step, "loss": float(loss.detach()), "jepa": float(jepa.detach()), "align": float(align.detach()),
+               "effect": float(effect.detach()),
                "variance": float(var.detach()), "covariance": float(cov.detach()), "latent_std": float(z0.detach().std(0).mean()),
                "seconds": time.perf_counter() - began}
         history.append(row)
@@ -330,10 +351,14 @@ def save_checkpoint(folder: Path, nets: Nets, step: int, history: list[dict[str,
     save_folder(folder, manifest=CHECKPOINT, doc=doc, tensors=tensors)
 
 
-def load_checkpoint(folder: Path, nets: Nets) -> tuple[int, list[dict[str, float]], dict[str, Any]]:
-    """Restore ``nets`` in place from ``folder``; returns ``(step, history, settings)``."""
+def load_checkpoint(folder: Path, nets: Nets, check: Callable[[dict[str, Any]], None] | None = None,
+                    ) -> tuple[int, list[dict[str, float]], dict[str, Any]]:
+    """Restore ``nets`` in place from ``folder``; returns ``(step, history, settings)``. ``check``
+    sees the saved settings first (and may raise), before any weight is read."""
     doc, tensors = load_folder(folder, manifest=CHECKPOINT, format=_FORMAT, max_version=_VERSION,
                                what="encoder checkpoint", fix="delete the folder to start training afresh")
+    if check is not None and isinstance(doc.get("settings"), dict):
+        check(dict(doc["settings"]))
     try:
         for part in ("encoder", "target", "predictor"):
             module: nn.Module = getattr(nets, part)
