@@ -25,6 +25,7 @@ import torch
 from torch import Tensor
 
 from causalworld.errors import ArgumentError, InsufficientDataError, OutOfRangeError, ShapeError
+from causalworld.memory import check_memory
 from causalworld.scm.targets import row_patterns
 
 __all__ = ["LocalScore", "BICScore", "BGeScore", "QuadraticBICScore", "RFFScore", "SCORES", "make_score"]
@@ -475,7 +476,9 @@ class QuadraticBICScore(BICScore):
     where the node was not intervened.
 
     A nonlinear score at close to the linear one's cost: the same batched Cholesky, over a scatter
-    matrix of ``2 p + p (p - 1) / 2`` columns instead of ``p``. It sees what a line cannot: a mean
+    matrix of ``m = 2 p + p (p - 1) / 2`` columns instead of ``p``. Memory grows as ``p m^2``
+    (one scatter matrix per variable: about 20 GB at 100 variables), so it is checked up front
+    (:class:`~causalworld.errors.MemoryLimitError`, naming the scores that fit). It sees what a line cannot: a mean
     that moves with a parent yet is uncorrelated with it (``cos^2`` of an angle over
     ``[0, pi]``), and a parent whose effect depends on another (a switch times a dimmer). The
     penalty counts the regression's columns: a square that adds nothing (that of a binary parent)
@@ -501,6 +504,12 @@ class QuadraticBICScore(BICScore):
                  context: int = 0, min_explained: float = 0.0) -> None:
         super().__init__(X, mask, penalty=penalty, soft=soft, context=context, min_explained=min_explained)
         p = self.n_vars
+        m = 2 * p + p * (p - 1) // 2  # the regressions' columns
+        # float64: the design [n, m] (and its products while it is built), the moments of all rows
+        # and one centred scatter matrix [m, m] kept per scored variable (the learners score every one)
+        check_memory(8 * (2 * self.X.shape[0] * m + (p + 1) * m * m), what=f"QuadraticBICScore over {p} variables",
+                     fix="score with 'bic' or 'rff' (their matrices grow with the variables, not with their pairs), "
+                         "or learn over fewer variables")
         spread = self.X.std(0)
         U = (self.X - self.X.mean(0)) / np.where(spread > 0, spread, 1.0)
         squares, self._kept = _squares(U)

@@ -432,3 +432,17 @@ def test_addition_gains_are_exact_for_the_linear_scores_and_the_soft_rff_score()
         exact = [s.local_one(0, [1, c]) - s.local_one(0, [1]) for c in (2,)]
         assert s.addition_gains(0, [1], [2]) == pytest.approx(exact, rel=1e-9)
     assert BICScore(X).addition_gains(2, [0], []).shape == (0,)
+
+
+def test_the_quadratic_score_refuses_what_its_matrices_would_not_fit_in(monkeypatch):
+    # 100 variables: 5,150 columns, one 5,150 x 5,150 scatter matrix per variable (~21 GB);
+    # under a limit of 1 GB it names the scores that fit, before anything is allocated
+    from causalworld.errors import MemoryLimitError
+    from causalworld.memory import MAX_BYTES_ENV
+
+    monkeypatch.setenv(MAX_BYTES_ENV, str(2**30))
+    X = torch.randn(50, 100, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    with pytest.raises(MemoryLimitError, match="'bic' or 'rff'"):
+        QuadraticBICScore(X)
+    BICScore(X)  # the linear score of the same data fits: p x p
+    QuadraticBICScore(X[:, :10])  # and so does the quadratic score over 10 of them (65 columns)
