@@ -704,20 +704,20 @@ class RFFScore(LocalScore):
             if residuals is not None:
                 residuals.extend([y * (n_j / (n_j - 1))] * B)
             return np.full(B, -0.5 * n_j * (math.log(2 * math.pi * e2) + 1.0))
-        # torch (float64, CPU) for the batched products: its cos and bmm are ~2x numpy's here.
+        # torch (float64, CPU) builds the features: its cos and bmm are ~2x numpy's here
         Zr = torch.from_numpy(self.Z[rows])
-        yt = torch.from_numpy(y)
         D = self.n_features
         m = 1 + k + D
         chunk = max(1, (1 << 20) // (n_j * m))  # ~8 MB of features at a time: stays in cache
         out = np.empty(B)
         spread = self._spreads(node, rows) if self.auto_lengthscale else None
+        lams = np.asarray(self.ridge) * (n_j / D)  # the ridge strengths, in order
         for s in range(0, B, chunk):
             part = torch.from_numpy(idx[s:s + chunk])
             c = len(part)
             XP = Zr[:, part].permute(1, 0, 2)  # (c, n, k)
-            best = torch.full((c,), -math.inf, dtype=torch.float64)
-            kept = torch.zeros((c, n_j), dtype=torch.float64) if residuals is not None else None
+            best = np.full(c, -math.inf)
+            kept = np.zeros((c, n_j)) if residuals is not None else None
             Phi = torch.empty((c, n_j, m), dtype=torch.float64)
             Phi[:, :, 0] = 1.0
             Phi[:, :, 1:1 + k] = XP  # intercept and parents: the same for every length-scale
@@ -728,24 +728,36 @@ class RFFScore(LocalScore):
                 w = self._wt[part] / (scale * unit)[:, :, None]
                 torch.cos(torch.baddbmm(self._bt.expand(c, 1, D), XP, w), out=Phi[:, :, 1 + k:])
                 Phi[:, :, 1 + k:] *= math.sqrt(2.0 / D)
-                evals, V = torch.linalg.eigh(Phi.transpose(1, 2) @ Phi)  # (c, m), (c, m, m)
-                evals = evals.clamp_min(0.0)
-                PV = Phi @ V  # the features in the Gram matrix's eigenbasis
-                cy = PV.transpose(1, 2) @ yt  # (c, m)
-                PV2 = PV * PV
-                for r in self.ridge:
-                    inv = 1.0 / (evals + r * n_j / D)
-                    fitted = (PV @ (inv * cy)[:, :, None])[:, :, 0]  # (c, n)
-                    h = (PV2 @ inv[:, :, None])[:, :, 0].clamp_max(1.0 - 1e-9)  # leverages
-                    e = (yt - fitted) / (1.0 - h)
-                    ll = -0.5 * n_j * torch.log(e.square().mean(1).clamp_min(1e-300))
-                    if kept is not None:
-                        kept[ll > best] = e[ll > best]
-                    best = torch.maximum(best, ll)
-            out[s:s + c] = best.numpy()
+                with _blas_threads():
+                    best, kept = self._ridge_loo(Phi.numpy(), y, lams, best, kept)
+            out[s:s + c] = best
             if kept is not None:
-                residuals.extend(kept.numpy())
+                residuals.extend(kept)
         return out - 0.5 * n_j * (math.log(2 * math.pi) + 1.0) - self.penalty * 0.5 * k * math.log(n_j)
+
+    @staticmethod
+    def _ridge_loo(Phi: np.ndarray, y: np.ndarray, lams: np.ndarray, best: np.ndarray,
+                   kept: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Raise ``best`` ``[c]`` to the leave-one-out log-likelihood (less constants) of the ridge
+        regression of ``y`` on each ``Phi[i]`` ``[n, m]``, at each ridge in ``lams`` in turn
+        (``kept[i]``: the residuals of the best so far)."""
+        n_j = len(y)
+        for i, P in enumerate(Phi):
+            # numpy's BLAS for the float64 algebra: P'P as one symmetric product, and about twice
+            # torch's speed at these shapes on the CPU
+            evals, V = np.linalg.eigh(P.T @ P)
+            PV = P @ V  # the features in the Gram matrix's eigenbasis (n, m)
+            inv = 1.0 / (np.maximum(evals, 0.0)[:, None] + lams)  # (m, ridges)
+            fitted = PV @ (inv * (PV.T @ y)[:, None])  # (n, ridges)
+            h = np.minimum((PV * PV) @ inv, 1.0 - 1e-9)  # leverages
+            e = (y[:, None] - fitted) / (1.0 - h)  # leave-one-out residuals
+            ll = -0.5 * n_j * np.log(np.maximum((e * e).mean(0), 1e-300))
+            for r in range(len(lams)):  # in order: the first of equal fits is kept
+                if ll[r] > best[i]:
+                    best[i] = ll[r]
+                    if kept is not None:
+                        kept[i] = e[:, r]
+        return best, kept
 
     def addition_gains(self, node: int, parents: Sequence[int], candidates: Sequence[int]) -> np.ndarray:
         """Estimated gains of adding each candidate parent, one backfitting step each: the
@@ -824,6 +836,29 @@ class RFFScore(LocalScore):
 
 
 SCORES: dict[str, type[LocalScore]] = {"bic": BICScore, "bge": BGeScore, "rff": RFFScore, "quadratic": QuadraticBICScore}
+
+
+_BLAS: list = []  # one threadpoolctl controller, made on first use (it lists the loaded BLAS libraries)
+
+
+def _blas_threads() -> Any:
+    """A context in which numpy's BLAS uses as many threads as torch does (``torch.set_num_threads``).
+
+    Two processes each running a two-thread BLAS on a 2-core machine (test workers, Ray tasks)
+    slow each other down several times over; torch's thread count is the one the project's
+    ``threads`` settings already set.
+
+    Examples
+    --------
+    >>> with _blas_threads():
+    ...     float(np.ones((2, 2)).T @ np.ones(2) @ np.ones(2))
+    4.0
+    """
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=torch.get_num_threads(), user_api="blas")
 
 
 def _numpy(x: Any, what: str) -> np.ndarray:
