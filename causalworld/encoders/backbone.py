@@ -141,6 +141,18 @@ class EffectHeads(nn.Module):
         self.w2 = nn.Parameter(torch.randn(effects, hidden, 1) / hidden**0.5)
         self.b2 = nn.Parameter(torch.zeros(effects, 1, 1))
 
+    @staticmethod
+    def inputs(named: Tensor, own: Tensor) -> Tensor:
+        """The heads' input ``[E, N, k + 1]`` from the named latents ``[N, k]`` and each head's own
+        latent ``[N, E]``.
+
+        Examples
+        --------
+        >>> EffectHeads.inputs(torch.zeros(5, 2), torch.ones(5, 3)).shape
+        torch.Size([3, 5, 3])
+        """
+        return torch.cat([named[None].expand(own.shape[1], -1, -1), own.T[:, :, None]], 2)
+
     def forward(self, x: Tensor) -> Tensor:
         h = F.relu(torch.bmm(x, self.w1) + self.b1)  # (E, N, hidden)
         return (torch.bmm(h, self.w2) + self.b2)[:, :, 0].T  # (N, E)

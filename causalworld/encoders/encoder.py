@@ -479,7 +479,7 @@ class VideoEncoder:
         k, E = len(named), len(effects)
         with torch.no_grad():
             zc = z0.to(heads.w1.device)
-            guess = heads(torch.cat([zc[None, :, :k].expand(E, -1, -1), zc[:, k:k + E].T[:, :, None]], 2)).cpu()
+            guess = heads(heads.inputs(zc[:, :k], zc[:, k:k + E])).cpu()
         out = {}
         for e, (v, shown) in enumerate(effects.items()):
             col = self.columns_[k + e]

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from causalworld.encoders.backbone import VIEWS, ConvEncoder, Predictor
+from causalworld.encoders.backbone import VIEWS, ConvEncoder, EffectHeads, Predictor
 from causalworld.encoders.batches import Batch, step_generator
 from causalworld.errors import ModelFileError
 from causalworld.store import load_folder, save_folder
@@ -284,9 +284,7 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
         if len(effects):
             # each effect head reads the named latents (held fixed: the head may use them, not
             # change them) and its own latent, and tells the value set where it was set
-            held = z0[:, lat_cols].detach()
-            own = z0[:, eff_lat].T[:, :, None]  # (E, B, 1)
-            p, guess = pred(*inputs, effect_in=torch.cat([held[None].expand(len(effects), -1, -1), own], 2))
+            p, guess = pred(*inputs, effect_in=EffectHeads.inputs(z0[:, lat_cols].detach(), z0[:, eff_lat]))
             m = mask[:, eff_act]
             err = (guess - values[:, eff_act]) ** 2 * m
             effect = err.sum() * world / full.mask[:, eff_act.cpu()].float().sum().clamp_min(1.0).to(device)
