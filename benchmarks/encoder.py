@@ -220,11 +220,12 @@ def latent_table(enc: VideoEncoder, eps, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: data[c].float().mean(1).numpy() if data[c].dim() == 2 else data[c].numpy() for c in columns}).astype(float)
 
 
-def effects_to_graph(enc: VideoEncoder, world, a: Args, test) -> dict:
+def effects_to_graph(enc: VideoEncoder, world, a: Args, test, z, episodes) -> dict:
     """The learner over the named latents and the effect latents (``enc.effects_``: ``lights``'
     dimmers' own latents), each effect latent matched by ``latent_r2`` on the held-out episodes to
     a drawn, static variable that nobody sets (the lamps): SHD against the world's graph over
-    those variables, and each matched variable's R² from its latent."""
+    those variables, and each matched variable's R² from its latent. ``z``: the latents of
+    ``test``'s first frames; ``episodes``: :func:`pipeline_episodes`' pair."""
     from causalworld.discovery import ExactLearner
     from causalworld.metrics import shd
 
@@ -232,11 +233,10 @@ def effects_to_graph(enc: VideoEncoder, world, a: Args, test) -> dict:
     unset = [v for v in world.depicted if v not in world.intervenable and v not in world.time_varying]
     if not cols or not unset:
         return {}
-    z = enc.encode(test.frames[:, :1])[:, 0]
     s = latent_r2(z[:, [enc.columns_.index(c) for c in cols]], {v: test.values[v] for v in unset}, latent_names=cols)
     rename = {c: v for v, c in s.matching.items()}
     named = list(enc.variables_)
-    _, eps = pipeline_episodes(world, named, a)
+    eps = episodes[1]
     data = latent_table(enc, eps, named + list(rename)).rename(columns=rename)
     variables = list(data.columns)
     targets = eps.targets[:, [eps.names.index(v) for v in variables]]
@@ -251,17 +251,18 @@ def effects_to_graph(enc: VideoEncoder, world, a: Args, test) -> dict:
     return out
 
 
-def pixels_to_graph(enc: VideoEncoder, world, a: Args) -> dict[str, float]:
+def pixels_to_graph(enc: VideoEncoder, world, a: Args, episodes) -> dict[str, float]:
     """The learners on the encoder's latents: SHD against the world's graph over the named
     variables, and the counterfactual error of the learned SCM against the world's own
-    counterfactual rollouts, in units of each descendant's observational std."""
+    counterfactual rollouts, in units of each descendant's observational std. ``episodes``:
+    :func:`pipeline_episodes`' pair."""
     import networkx as nx
 
     from causalworld.discovery import ExactLearner
     from causalworld.metrics import shd
 
     named = list(enc.variables_)
-    obs, eps = pipeline_episodes(world, named, a)
+    obs, eps = episodes
     data = latent_table(enc, eps, named)
     learner = ExactLearner(score_func=a.score, min_explained=a.min_explained, progress=False, seed=a.seed).fit(data, targets=eps.targets[:, [eps.names.index(v) for v in named]])
     truth = world.graph.subgraph(named)
@@ -324,8 +325,9 @@ def main(argv: list[str] | None = None) -> dict:
                 z = enc.encode(test.frames[:, :1])[:, 0]
                 extra = {"named": len(enc.variables_), "steps": steps}
                 if a.pipeline and enc.variables_:
-                    extra |= pixels_to_graph(enc, world, a)
-                    extra |= effects_to_graph(enc, world, a, test)
+                    episodes = pipeline_episodes(world, list(enc.variables_), a)
+                    extra |= pixels_to_graph(enc, world, a, episodes)
+                    extra |= effects_to_graph(enc, world, a, test, z, episodes)
             else:
                 net, frames, train_s = train_peer(method, world, a)
                 with torch.no_grad():
