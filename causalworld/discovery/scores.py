@@ -16,6 +16,7 @@ with these.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -838,7 +839,12 @@ class RFFScore(LocalScore):
 SCORES: dict[str, type[LocalScore]] = {"bic": BICScore, "bge": BGeScore, "rff": RFFScore, "quadratic": QuadraticBICScore}
 
 
-_BLAS: list = []  # one threadpoolctl controller, made on first use (it lists the loaded BLAS libraries)
+@functools.cache
+def _blas_controller() -> Any:
+    """One threadpoolctl controller, made on first use (it lists the loaded BLAS libraries)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _blas_threads() -> Any:
@@ -854,11 +860,7 @@ def _blas_threads() -> Any:
     ...     float(np.ones((2, 2)).T @ np.ones(2) @ np.ones(2))
     4.0
     """
-    if not _BLAS:
-        from threadpoolctl import ThreadpoolController
-
-        _BLAS.append(ThreadpoolController())
-    return _BLAS[0].limit(limits=torch.get_num_threads(), user_api="blas")
+    return _blas_controller().limit(limits=torch.get_num_threads(), user_api="blas")
 
 
 def _numpy(x: Any, what: str) -> np.ndarray:
