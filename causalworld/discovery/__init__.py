@@ -22,6 +22,7 @@ from causalworld.discovery.exact import ExactLearner
 from causalworld.discovery.gradient import GradientLearner
 from causalworld.discovery.graphs import MixedGraph, consistent_extension, essential_graph
 from causalworld.discovery.knowledge import Knowledge
+from causalworld.discovery.mixed import MixedScore
 from causalworld.discovery.pairwise import anm_direction, igci_direction, reci_direction
 from causalworld.discovery.score_choice import choose_score
 from causalworld.discovery.scores import BGeScore, BICScore, RFFScore, make_score
@@ -45,6 +46,7 @@ __all__ = [
     "BGeScore",
     "RFFScore",
     "make_score",
+    "MixedScore",
     "choose_score",
     "anm_direction",
     "reci_direction",

@@ -222,8 +222,9 @@ def read_columns(data: Any, *, allow_2d: bool) -> dict[str, Tensor]:
             "i" if isinstance(dt, torch.dtype) else np.dtype(dt).kind if not isinstance(dt, pd.api.extensions.ExtensionDtype) else "O")
         if kind in "biu":
             raise DTypeError(
-                f"{name!r} holds integer or boolean codes; the learners score continuous (Gaussian) variables: "
-                f"cast it to float (data[{name!r}].astype(float)) if it is a measurement, or drop it"
+                f"{name!r} holds integer or boolean codes; the learners read float columns: cast it to float "
+                f"(data[{name!r}].astype(float)), and for codes of a category (a switch, a label) learn with "
+                "ExactLearner(score_func='mixed'), which scores columns of 2 to 9 integer values as discrete"
             )
         t = column_to_tensor(name, col, dtype=torch.float64, device=torch.device("cpu"), allow_2d=allow_2d)
         if n is None:

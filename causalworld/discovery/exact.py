@@ -28,8 +28,10 @@ __all__ = ["ExactLearner"]
 
 MAX_NODES = 22  # 2^22 subsets per DP table; beyond this the DP does not fit a laptop
 # Most parent sets one fit scores, per score: ~1-10 µs each with BIC / BGe (batched Cholesky)
-# and ~5-50 ms each with RFF (a 100-feature leave-one-out regression on up to 5,000 rows).
-MAX_PARENT_SETS = {"bic": 20_000_000, "bge": 20_000_000, "quadratic": 5_000_000, "rff": 50_000}
+# ~5-50 ms each with RFF (a 100-feature leave-one-out regression on up to 5,000 rows), and
+# ~0.3 ms (linear) to 1 ms (quadratic) each with the mixed score (2,000 rows, 12 columns, 3 discrete).
+MAX_PARENT_SETS = {"bic": 20_000_000, "bge": 20_000_000, "quadratic": 5_000_000, "rff": 50_000, "mixed": 1_000_000,
+                   "mixed-quadratic": 300_000}
 
 
 def _compress(masks: np.ndarray, j: int) -> np.ndarray:
@@ -102,6 +104,13 @@ class ExactLearner(Learner):
         relation to another is clearly nonlinear on held-out rows, else the BIC
         (:func:`~causalworld.discovery.score_choice.choose_score`, about 1 s at 10 variables,
         3-4 s at 20); ``fit_info_["score_func"]`` and ``fit_info_["score_choice"]`` say which and why.
+        ``"quadratic"``: the BIC of a second-order regression
+        (:class:`~causalworld.discovery.scores.QuadraticBICScore`). ``"mixed"`` (and
+        ``"mixed-quadratic"``, its second-order form) for data with discrete columns (integer
+        values, 2 to 9 of them: switches, labels' codes): a conditional Gaussian per combination of
+        a node's discrete parents, a logistic regression for a discrete node
+        (:class:`~causalworld.discovery.mixed.MixedScore`), which orients a binary cause of a
+        continuous effect from observation alone.
     structure_prior
         ``"fanin"`` (default): a prior uniform over each node's number of parents, then over the
         parent sets of that size (Friedman & Koller 2003), which adds ``-log C(m, k)`` to a node
@@ -111,8 +120,8 @@ class ExactLearner(Learner):
         Most parents per node (``"auto"``: no limit when a node has at most 10 candidate parents,
         else 5; with the RFF score, whose parent sets cost a regression each, no limit up to 6
         candidates, else 3; ``None``: no limit). Every parent set within it is scored; a fit that would
-        score more than ``MAX_PARENT_SETS`` of them (20 million with BIC / BGe, 50,000 with RFF)
-        is refused up front with an ``OutOfRangeError`` naming the count and a ``max_parents``
+        score more than ``MAX_PARENT_SETS`` of them (20 million with BIC / BGe, 50,000 with RFF, 1 million with
+        the mixed score) is refused up front with an ``OutOfRangeError`` naming the count and a ``max_parents``
         that fits.
     bic_penalty, alpha_mu
         Options of the BIC (penalty multiplier) and BGe (prior equivalent sample size) scores.
@@ -200,7 +209,7 @@ class ExactLearner(Learner):
         >>> ExactLearner(score_func="bic").default_mechanisms(), ExactLearner(score_func="rff").default_mechanisms()
         ('linear', 'mlp')
         """
-        return {"rff": "mlp", "quadratic": "quadratic"}.get(self._score_name(), "linear")
+        return {"rff": "mlp", "quadratic": "quadratic", "mixed-quadratic": "quadratic"}.get(self._score_name(), "linear")
 
     def _score_name(self) -> str:
         """The score of the last fit (``score_func``, or what ``"auto"`` chose)."""
@@ -235,7 +244,14 @@ class ExactLearner(Learner):
             return {"alpha_mu": float(am), "soft": soft, "min_explained": self.min_explained}
         if score_func == "rff":
             return {"seed": int(self.seed), "soft": soft, "min_explained": self.min_explained}
-        raise ArgumentError(f"score_func must be 'auto', 'bic', 'bge', 'quadratic' or 'rff', got {self.score_func!r}")
+        if score_func in ("mixed", "mixed-quadratic"):
+            pen = self.bic_penalty
+            if isinstance(pen, bool) or not isinstance(pen, (int, float, np.integer, np.floating)) or not 0 <= pen < math.inf:
+                raise OutOfRangeError(f"bic_penalty must be a finite number >= 0 (1.0 is BIC's), got {pen!r}")
+            return {"penalty": float(pen), "soft": soft, "min_explained": self.min_explained,
+                    "basis": "quadratic" if score_func == "mixed-quadratic" else "linear"}
+        raise ArgumentError("score_func must be 'auto', 'bic', 'bge', 'quadratic', 'rff', 'mixed' or 'mixed-quadratic', "
+                            f"got {self.score_func!r}")
 
     def _cap(self, n_candidates: int, score_func: str = "bic") -> int:
         mp = self.max_parents
@@ -276,7 +292,7 @@ class ExactLearner(Learner):
             score_func, why = choose_score(problem.X.numpy(), problem.mask.numpy(), seed=int(self.seed))
         options = self._options(score_func)  # checks score_func and the score's settings
         self._chosen_score = score_func
-        scorer = make_score(score_func, problem.X.numpy(), problem.mask.numpy(), context=c, **options)
+        scorer = make_score(score_func.split("-")[0], problem.X.numpy(), problem.mask.numpy(), context=c, **options)
         allowed, required = problem.allowed(), problem.required()
         tables = _Tables(d)
         plans = []
