@@ -40,7 +40,7 @@ class BackboneConfig:
     actions: int  # m, the variables an intervention can set (the predictor reads mask and value of each)
     width: int = 32  # channels of the first convolution; doubled twice on the way down
     hidden: int = 256  # width of the linear layers
-    named: int = 0  # latents named after a variable (the first ones), which the effect heads read
+    named: int = 0  # latents named after a variable (the first ones); the effect latents follow them
     effects: int = 0  # latents of their own for variables set but not drawn (after the named ones)
 
     def to_dict(self) -> dict[str, int]:
@@ -118,40 +118,42 @@ class ConvEncoder(nn.Module):
 
 
 class EffectHeads(nn.Module):
-    """One small MLP per variable that is set but not drawn: from the named latents and one latent
-    of its own to the standardised value the variable was set to.
+    """One small MLP per variable that is set but not drawn: from one latent of its own to the
+    standardised value the variable was set to.
 
     A variable the renderer does not draw (``lights``' dimmers) shows in the frames only through
-    what it causes (the lamps' brightness). Asking its own latent, beside the named ones, to
-    tell what it was set to makes that latent carry the part of the frames its effect adds,
-    which nothing else asks any latent to carry. Input ``[E, N, named + 1]``, output ``[N, E]``.
+    what it causes (the lamps' brightness). Asking a latent of its own to tell what it was set to
+    makes that latent carry the part of the frames its effect adds, which nothing else asks any
+    latent to carry. The head reads that latent alone: given the other latents too, it could
+    decode a latent that mixes several effects (which lamp is on is in the switches' latents), and
+    on ``lights`` each lamp's latent then also tracked the other lamps' switches (held-out R² of
+    the lamps 0.69-0.82, against 0.88-0.91 from the latent alone). Input ``[E, N, 1]``, output
+    ``[N, E]``.
 
     Examples
     --------
-    >>> heads = EffectHeads(named=2, effects=3)
-    >>> heads(torch.zeros(3, 5, 3)).shape
+    >>> heads = EffectHeads(effects=3)
+    >>> heads(EffectHeads.inputs(torch.zeros(5, 3))).shape
     torch.Size([5, 3])
     """
 
-    def __init__(self, named: int, effects: int, hidden: int = 32) -> None:
+    def __init__(self, effects: int, hidden: int = 32) -> None:
         super().__init__()
-        k = named + 1
-        self.w1 = nn.Parameter(torch.randn(effects, k, hidden) * (2.0 / k) ** 0.5)
+        self.w1 = nn.Parameter(torch.randn(effects, 1, hidden) * 2.0**0.5)
         self.b1 = nn.Parameter(torch.zeros(effects, 1, hidden))
         self.w2 = nn.Parameter(torch.randn(effects, hidden, 1) / hidden**0.5)
         self.b2 = nn.Parameter(torch.zeros(effects, 1, 1))
 
     @staticmethod
-    def inputs(named: Tensor, own: Tensor) -> Tensor:
-        """The heads' input ``[E, N, k + 1]`` from the named latents ``[N, k]`` and each head's own
-        latent ``[N, E]``.
+    def inputs(own: Tensor) -> Tensor:
+        """The heads' input ``[E, N, 1]`` from each head's own latent ``[N, E]``.
 
         Examples
         --------
-        >>> EffectHeads.inputs(torch.zeros(5, 2), torch.ones(5, 3)).shape
-        torch.Size([3, 5, 3])
+        >>> EffectHeads.inputs(torch.ones(5, 3)).shape
+        torch.Size([3, 5, 1])
         """
-        return torch.cat([named[None].expand(own.shape[1], -1, -1), own.T[:, :, None]], 2)
+        return own.T[:, :, None]
 
     def forward(self, x: Tensor) -> Tensor:
         h = F.relu(torch.bmm(x, self.w1) + self.b1)  # (E, N, hidden)
@@ -186,7 +188,7 @@ class Predictor(nn.Module):
             nn.Linear(cfg.hidden, d),
         )
         if cfg.effects:  # trained beside the predictor, in the same pass (one module for DDP)
-            self.effects = EffectHeads(cfg.named, cfg.effects)
+            self.effects = EffectHeads(cfg.effects)
 
     def forward(self, z: Tensor, mask: Tensor, values: Tensor, view: Tensor, dt: Tensor,
                 effect_in: Tensor | None = None) -> Tensor | tuple[Tensor, Tensor]:

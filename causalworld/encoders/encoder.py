@@ -41,7 +41,7 @@ from causalworld.store import load_folder, save_folder
 __all__ = ["VideoEncoder"]
 
 _FORMAT = "causalworld.video-encoder"
-_VERSION = 1
+_VERSION = 2  # 2: the effect heads read their own latent alone
 _MANIFEST = "encoder.json"
 _VALIDATION = 1024  # held-out episodes drawn from a World to check each named latent
 _REDUNDANT = 0.9  # held-out R² from the named latents above which an unnamed latent is only a copy of them
@@ -131,7 +131,7 @@ class VideoEncoder:
         From a World: give each variable that is set apart but not drawn, and acts on the frames
         through one drawn variable that does not change over the video (``lights``' dimmers,
         through the lamps), an unnamed latent of its own, trained with a small head to tell the
-        value set from it and the named latents. That latent then carries the drawn effect (the
+        value set from that latent alone. That latent then carries the drawn effect (the
         lamp's brightness), which no named latent stands for; see ``effects_``. They need
         ``latent_dim`` >= named + such variables; with less room, none is given, and
         ``identifiability_`` says so.
@@ -479,7 +479,7 @@ class VideoEncoder:
         k, E = len(named), len(effects)
         with torch.no_grad():
             zc = z0.to(heads.w1.device)
-            guess = heads(heads.inputs(zc[:, :k], zc[:, k:k + E])).cpu()
+            guess = heads(heads.inputs(zc[:, k:k + E])).cpu()
         out = {}
         for e, (v, shown) in enumerate(effects.items()):
             col = self.columns_[k + e]
@@ -488,8 +488,8 @@ class VideoEncoder:
             t, g = target[rows, j], guess[rows, e]
             r2 = float(1.0 - ((g - t) ** 2).sum() / ((t - t.mean()) ** 2).sum().clamp_min(1e-12)) if int(rows.sum()) >= 3 else math.nan
             out[col] = v
-            reasons[v] = (f"{reasons[v]}; latent {col} carries it there (told from {col} and the named latents, "
-                          f"its set values reach held-out R² {r2:.2f})")
+            reasons[v] = (f"{reasons[v]}; latent {col} carries it there (told from {col} alone, its set values "
+                          f"reach held-out R² {r2:.2f})")
             reasons[shown] = (f"depicted but never set (not intervenable): unnamed latent {col} stands for what it shows, "
                               f"tied to it through the values set for {v!r}")
         return out
@@ -755,6 +755,9 @@ class VideoEncoder:
         """
         doc, tensors = load_folder(folder, manifest=_MANIFEST, format=_FORMAT, max_version=_VERSION,
                                    what="saved causalworld VideoEncoder", fix="save the encoder again with enc.save(folder)")
+        if int(doc.get("format_version", 1)) < 2 and doc.get("effects"):
+            raise ModelFileError(f"{folder} holds an encoder whose effect latents were trained with heads that also read "
+                                 "the named latents (format 1); fit the encoder again with this version and save it")
         try:
             settings = dict(doc["settings"])
             if device is not None:

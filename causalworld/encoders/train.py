@@ -8,8 +8,8 @@ intervention to the target latents: of the masked view, of the later frame, of t
 variance-covariance guard keeps the latents from collapsing to a constant (the trivial way to
 predict anything). A named latent is regressed on the standardised value its variable was set
 to, on the episodes that set it, and on those alone. A variable that is set but not drawn gets a
-latent of its own and a small head that reads it beside the named latents (held fixed for the
-head) to tell the value set, on the episodes that set it: that latent comes to carry what the
+latent of its own and a small head that reads it alone to tell the value set, on the episodes
+that set it: that latent comes to carry what the
 variable changes in the frames.
 
 The loop is one function; a checkpoint (weights, EMA weights, predictor, optimiser, step and
@@ -282,9 +282,8 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
         inputs = [torch.cat([part[i] for part in parts]) for i in range(5)]
         effect = torch.zeros((), device=device)
         if len(effects):
-            # each effect head reads the named latents (held fixed: the head may use them, not
-            # change them) and its own latent, and tells the value set where it was set
-            p, guess = pred(*inputs, effect_in=EffectHeads.inputs(z0[:, lat_cols].detach(), z0[:, eff_lat]))
+            # each effect head reads its own latent alone, and tells the value set where it was set
+            p, guess = pred(*inputs, effect_in=EffectHeads.inputs(z0[:, eff_lat]))
             m = mask[:, eff_act]
             err = (guess - values[:, eff_act]) ** 2 * m
             effect = err.sum() * world / full.mask[:, eff_act.cpu()].float().sum().clamp_min(1.0).to(device)

@@ -15,6 +15,7 @@ import causalworld as cw
 from causalworld.encoders import VideoEncoder
 from causalworld.errors import ArgumentError, DeviceError, DTypeError, ModelFileError, NotFittedError, OutOfRangeError, ShapeError
 from causalworld.metrics import latent_r2
+from causalworld.store import load_folder, save_folder
 
 from .conftest import STEPS, independent_episodes
 
@@ -136,6 +137,12 @@ def test_the_effect_latents_are_saved_and_a_checkpoint_keeps_them(tmp_path):
     assert torch.equal(back.encode(frames), enc.encode(frames))
     with pytest.raises(ArgumentError, match=r"other settings \(effects\)"):  # a run without them is another run
         VideoEncoder(8, **(small | {"steps": 4, "effects": False})).fit(world, checkpoint=tmp_path / "run")
+    # a folder of the first format, whose effect heads also read the named latents, is refused by name
+    doc, tensors = load_folder(tmp_path / "enc", manifest="encoder.json", format="causalworld.video-encoder",
+                               max_version=2, what="encoder", fix="")
+    save_folder(tmp_path / "old", manifest="encoder.json", doc=doc | {"format_version": 1}, tensors=tensors)
+    with pytest.raises(ModelFileError, match="fit the encoder again"):
+        VideoEncoder.load(tmp_path / "old")
 
 
 def test_variables_never_set_apart_are_not_named():
