@@ -54,6 +54,7 @@ class Args:
     observational: int = 100  # episodes of the observational round
     threads: int = 1  # torch threads
     score: str = "quadratic"  # ExactLearner's score_func (the experimenter's default learner)
+    info_gain_mechanisms: str = ""  # InfoGainPolicy's mechanisms ("": the learner's own, its default)
     out: str = "benchmarks/results/active.json"  # where the JSON goes ("" for nowhere)
     plot: str = "benchmarks/results/active.png"  # where the plot goes ("" for none)
     quick: bool = False  # tiny settings for a smoke run
@@ -116,8 +117,10 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--policies", nargs="+", default=d.policies, choices=sorted(POLICIES))
     for name in ("seeds", "first_seed", "rounds", "interventions_per_round", "episodes_per_round", "observational", "threads"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
-    p.add_argument("--score", default=d.score, choices=["quadratic", "bic", "bge", "rff"],
+    p.add_argument("--score", default=d.score, choices=["quadratic", "bic", "bge", "rff", "mixed", "mixed-quadratic"],
                    help="the ExactLearner score (the experimenter's default: quadratic)")
+    p.add_argument("--info-gain-mechanisms", default=d.info_gain_mechanisms, choices=["", "linear", "quadratic", "mlp"],
+                   help="the mechanisms InfoGainPolicy fits to each drawn graph to simulate outcomes")
     p.add_argument("--out", default=d.out)
     p.add_argument("--plot", default=d.plot)
     p.add_argument("--quick", action="store_true")
@@ -153,7 +156,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 # over an encoder's readings the learner asks a parent to explain 5 % (the experiment's own default)
                 learner = ExactLearner(score_func=args.score, min_explained=0.05 if args.pixels else 0.01, progress=False,
                                        seed=seed)
-                result = Experiment(world, policy=POLICIES[policy_name](), rounds=args.rounds,
+                policy = (InfoGainPolicy(mechanisms=args.info_gain_mechanisms or None) if policy_name == "info-gain"
+                          else POLICIES[policy_name]())
+                result = Experiment(world, policy=policy, rounds=args.rounds,
                                     episodes_per_round=args.episodes_per_round,
                                     interventions_per_round=args.interventions_per_round,
                                     observational=args.observational, seed=seed, threads=args.threads,
