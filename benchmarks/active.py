@@ -54,7 +54,7 @@ class Args:
     observational: int = 100  # episodes of the observational round
     threads: int = 1  # torch threads
     score: str = "quadratic"  # ExactLearner's score_func (the experimenter's default learner)
-    info_gain_mechanisms: str = ""  # InfoGainPolicy's mechanisms ("": the learner's own, its default)
+    info_gain_mechanisms: str = "linear"  # InfoGainPolicy's mechanisms: the model its outcomes are simulated under
     out: str = "benchmarks/results/active.json"  # where the JSON goes ("" for nowhere)
     plot: str = "benchmarks/results/active.png"  # where the plot goes ("" for none)
     quick: bool = False  # tiny settings for a smoke run
@@ -119,7 +119,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
     p.add_argument("--score", default=d.score, choices=["quadratic", "bic", "bge", "rff", "mixed", "mixed-quadratic"],
                    help="the ExactLearner score (the experimenter's default: quadratic)")
-    p.add_argument("--info-gain-mechanisms", default=d.info_gain_mechanisms, choices=["", "linear", "quadratic", "mlp"],
+    p.add_argument("--info-gain-mechanisms", default=d.info_gain_mechanisms, choices=["linear", "quadratic", "mlp"],
                    help="the mechanisms InfoGainPolicy fits to each drawn graph to simulate outcomes")
     p.add_argument("--out", default=d.out)
     p.add_argument("--plot", default=d.plot)
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 # over an encoder's readings the learner asks a parent to explain 5 % (the experiment's own default)
                 learner = ExactLearner(score_func=args.score, min_explained=0.05 if args.pixels else 0.01, progress=False,
                                        seed=seed)
-                policy = (InfoGainPolicy(mechanisms=args.info_gain_mechanisms or None) if policy_name == "info-gain"
+                policy = (InfoGainPolicy(mechanisms=args.info_gain_mechanisms) if policy_name == "info-gain"
                           else POLICIES[policy_name]())
                 result = Experiment(world, policy=policy, rounds=args.rounds,
                                     episodes_per_round=args.episodes_per_round,

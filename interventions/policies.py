@@ -271,13 +271,8 @@ class InfoGainPolicy:
         Values per continuous variable.
     variables : list of str, default=None
         The variables it may set (default: every intervenable one).
-    mechanisms : str or None, default=None
-        The mechanisms of each graph's SCM (see :meth:`causalworld.SCM.fit`). ``None``: the model
-        the learner scores graphs with (``learner.default_mechanisms()``: ``"quadratic"`` for the
-        experimenter's default learner), so the outcomes are simulated under the model that will
-        judge them; ``"quadratic"`` stands in for a learner's ``"mlp"`` (an MLP fit per drawn graph
-        and round costs seconds). On ``lights`` (true values, 10 seeds) ``"linear"`` needed 8
-        interventions to reach SHD 0, the learner's quadratic model 6.
+    mechanisms : str, default="linear"
+        The mechanisms of each graph's SCM (``"linear"`` is fast; see :meth:`causalworld.SCM.fit`).
 
     Examples
     --------
@@ -296,7 +291,7 @@ class InfoGainPolicy:
     """
 
     def __init__(self, *, n_graphs: int = 16, n_outcomes: int = 32, n_values: int = 3,
-                 variables: Sequence[str] | None = None, mechanisms: str | None = None) -> None:
+                 variables: Sequence[str] | None = None, mechanisms: str = "linear") -> None:
         self.n_graphs = n_graphs
         self.n_outcomes = n_outcomes
         self.n_values = n_values
@@ -371,11 +366,7 @@ class InfoGainPolicy:
             warnings.simplefilter("ignore")
             from causalworld import SCM
 
-            mechanisms = self.mechanisms
-            if mechanisms is None:
-                own = learner.default_mechanisms() if hasattr(learner, "default_mechanisms") else "linear"
-                mechanisms = own if own in ("linear", "quadratic") else "quadratic"
-            scms = [SCM.fit(g, data, mechanisms, targets=mask, progress=False, seed=seed) for g in graphs]
+            scms = [SCM.fit(g, data, self.mechanisms, targets=mask, progress=False, seed=seed) for g in graphs]
             G, M = len(scms), int(self.n_outcomes)
             L = np.zeros((len(cands), G, M, G))
             for c, iv in enumerate(cands):
