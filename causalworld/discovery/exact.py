@@ -10,6 +10,7 @@ exactly from that posterior. Background knowledge removes parent sets before the
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from typing import Any
@@ -18,7 +19,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from causalworld.discovery.base import Learned, Learner, out_of_time, register_learner
-from causalworld.discovery.data import Problem
+from causalworld.discovery.data import Problem, unrolled_name
 from causalworld.discovery.score_choice import choose_score
 from causalworld.discovery.scores import check_min_explained, make_score
 from causalworld.errors import ArgumentError, OutOfRangeError
@@ -32,6 +33,19 @@ MAX_NODES = 22  # 2^22 subsets per DP table; beyond this the DP does not fit a l
 # ~0.3 ms (linear) to 1 ms (quadratic) each with the mixed score (2,000 rows, 12 columns, 3 discrete).
 MAX_PARENT_SETS = {"bic": 20_000_000, "bge": 20_000_000, "quadratic": 5_000_000, "rff": 50_000, "mixed": 1_000_000,
                    "mixed-quadratic": 300_000}
+
+
+def _columns_of(variable: str, problem: Problem) -> list[str]:
+    """The columns of ``problem.frame`` that hold ``variable`` (one per step with lags)."""
+    if not problem.lags:
+        return [variable]
+    return [unrolled_name(variable, t) for t in range(problem.n_steps)]
+
+
+def _is_codes(frame: Any, columns: list[str]) -> bool:
+    """Whether ``columns`` of ``frame`` hold only the integers ``0 .. K-1`` (``K >= 2``)."""
+    values = np.unique(np.concatenate([frame[c].to_numpy() for c in columns]))
+    return len(values) >= 2 and bool(np.array_equal(values, np.arange(len(values))))
 
 
 def _compress(masks: np.ndarray, j: int) -> np.ndarray:
@@ -110,7 +124,8 @@ class ExactLearner(Learner):
         values, 2 to 9 of them: switches, labels' codes): a conditional Gaussian per combination of
         a node's discrete parents, a logistic regression for a discrete node
         (:class:`~causalworld.discovery.mixed.MixedScore`), which orients a binary cause of a
-        continuous effect from observation alone.
+        continuous effect from observation alone; its ``scm_`` then fits those columns, when they
+        hold the codes ``0 .. K-1``, as categories (``fit_info_["discrete"]`` names them).
     structure_prior
         ``"fanin"`` (default): a prior uniform over each node's number of parents, then over the
         parent sets of that size (Friedman & Koller 2003), which adds ``-log C(m, k)`` to a node
@@ -265,6 +280,20 @@ class ExactLearner(Learner):
             raise OutOfRangeError(f"max_parents must be 'auto', None or an int >= 0, got {mp!r}")
         return int(mp)
 
+    def _fit_scm(self, graph: Any, problem: Problem, mechanisms: str | dict) -> Any:
+        """``scm_`` as every learner fits it, except that with the mixed score the variables it read
+        as discrete, when their values are the codes ``0 .. K-1``, are fitted as categories
+        (a logistic mechanism, a Bernoulli root) rather than as Gaussian columns."""
+        codes = [v for v in getattr(self, "_discrete", []) if _is_codes(problem.frame, _columns_of(v, problem))]
+        if codes:
+            frame = problem.frame.copy()
+            for v in codes:
+                for col in _columns_of(v, problem):
+                    frame[col] = frame[col].to_numpy().round().astype(np.int64)
+            problem = dataclasses.replace(problem, frame=frame)
+            self.fit_info_["discrete"] = codes
+        return super()._fit_scm(graph, problem, mechanisms)
+
     # ------------------------------------------------------------------ the search
     def _learn(self, problem: Problem) -> Learned:
         d, c = problem.d, problem.c
@@ -347,6 +376,11 @@ class ExactLearner(Learner):
                 if timed_out:
                     break
         adjacency, best = self._map_graph(tables, c, p)
+        discrete = getattr(scorer, "discrete", None)
+        if discrete is not None:  # the mixed score: which variables it read as discrete
+            self._discrete = [problem.names[j] for j in range(d) if discrete[c + j]]
+        else:
+            self._discrete = []
         info: dict[str, Any] = {"score": best, "n_parent_sets": n_sets, "score_func": score_func, "score_choice": why,
                                 "interventions": self.interventions,
                                 "max_parents": [pl[3] + len(pl[1]) for pl in plans]}

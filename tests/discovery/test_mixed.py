@@ -83,6 +83,15 @@ def test_exact_learner_with_the_mixed_score_finds_lights_switches_and_lamps_from
     learner = ExactLearner(score_func="mixed", progress=False).fit(table)
     assert shd(world.graph.subgraph(variables), learner.graph_) == 0
     assert learner.fit_info_["score_func"] == "mixed"
+    # the switches it read as discrete are fitted as such: Bernoulli roots, and do(switch) moves the
+    # lamp as in the world
+    assert learner.fit_info_["discrete"] == ["switch_red", "switch_green", "switch_blue"]
+    assert type(learner.scm_.mechanisms["switch_red"]).__name__ == "Binary"
+    assert set(learner.scm_.sample(200, seed=0)["switch_red"].tolist()) == {0, 1}
+    for on in (0, 1):
+        ours = float(learner.scm_.do({"switch_red": on}).sample(4000, seed=1)["lamp_red"].mean())
+        true = float(world.truth.do({"switch_red": on}).sample(4000, seed=1)["lamp_red"].mean())
+        assert abs(ours - true) < 0.02
 
 
 def test_discrete_columns_and_bad_settings():
