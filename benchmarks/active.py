@@ -12,8 +12,8 @@ needs to reach random's final mean SHD; writes JSON and a plot.
     python benchmarks/active.py            # 10 seeds on lights and scm8 (a few minutes)
     python benchmarks/active.py --quick    # a smoke run (seconds)
     python benchmarks/active.py --worlds scm20 mlp20 --rounds 10 --interventions-per-round 5 --episodes-per-round 50
-    python benchmarks/active.py --worlds sprites --n-objects 3 --pixels --encoder-steps 4000 \
-        --out benchmarks/results/active_pixels3.json --plot benchmarks/results/active_pixels3.png
+    python benchmarks/active.py --worlds sprites --n-objects 3 --pixels --encoder-steps 4000 --seeds 20 \
+        --encoder-dir DIR --out benchmarks/results/active_pixels3.json --plot benchmarks/results/active_pixels3.png
         # from the frames: one encoder per world, trained by playing (about 20 minutes)
 
 With ``--pixels`` a :class:`~causalworld.encoders.VideoEncoder` learns each world's variables
@@ -54,6 +54,8 @@ class Args:
     observational: int = 100  # episodes of the observational round
     threads: int = 1  # torch threads
     score: str = "quadratic"  # ExactLearner's score_func (the experimenter's default learner)
+    encoder_dir: str = ""  # with --pixels: save the encoder here, or load it from here when present (rerun the policies)
+    n_graphs: int = 16  # InfoGainPolicy's K, the graphs drawn from the learner's posterior
     info_gain_mechanisms: str = "linear"  # InfoGainPolicy's mechanisms: the model its outcomes are simulated under
     out: str = "benchmarks/results/active.json"  # where the JSON goes ("" for nowhere)
     plot: str = "benchmarks/results/active.png"  # where the plot goes ("" for none)
@@ -98,12 +100,19 @@ def pixel_encoder(world: World, args: Args) -> Any:
     Its latents: one per variable it can name (depicted and intervenable), four spare, at least 8."""
     from causalworld.encoders import VideoEncoder
 
+    saved = Path(args.encoder_dir) / f"{world.name}-{args.n_objects}-{args.encoder_steps}" if args.encoder_dir else None
+    if saved is not None and saved.exists():
+        enc = VideoEncoder.load(saved)
+        print(f"{world.name}: encoder loaded from {saved}, named {enc.variables_}", flush=True)
+        return enc
     torch.set_num_threads(max(args.threads, 2))
     start = time.perf_counter()
     settable = [v for v in world.depicted if v in world.intervenable]
     enc = VideoEncoder(max(8, len(settable) + 4), steps=args.encoder_steps, batch_size=64, seed=0, progress=False).fit(world)
     torch.set_num_threads(args.threads)
     print(f"{world.name}: encoder trained in {time.perf_counter() - start:.0f} s, named {enc.variables_}", flush=True)
+    if saved is not None:
+        enc.save(saved)
     return enc
 
 
@@ -115,12 +124,14 @@ def parse_args(argv: list[str] | None = None) -> Args:
     d = Args()
     p.add_argument("--worlds", nargs="+", default=d.worlds)
     p.add_argument("--policies", nargs="+", default=d.policies, choices=sorted(POLICIES))
-    for name in ("seeds", "first_seed", "rounds", "interventions_per_round", "episodes_per_round", "observational", "threads"):
+    for name in ("seeds", "first_seed", "rounds", "interventions_per_round", "episodes_per_round", "observational", "threads",
+                 "n_graphs"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
     p.add_argument("--score", default=d.score, choices=["quadratic", "bic", "bge", "rff", "mixed", "mixed-quadratic"],
                    help="the ExactLearner score (the experimenter's default: quadratic)")
     p.add_argument("--info-gain-mechanisms", default=d.info_gain_mechanisms, choices=["linear", "quadratic", "mlp"],
                    help="the mechanisms InfoGainPolicy fits to each drawn graph to simulate outcomes")
+    p.add_argument("--encoder-dir", default=d.encoder_dir)
     p.add_argument("--out", default=d.out)
     p.add_argument("--plot", default=d.plot)
     p.add_argument("--quick", action="store_true")
@@ -156,7 +167,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 # over an encoder's readings the learner asks a parent to explain 5 % (the experiment's own default)
                 learner = ExactLearner(score_func=args.score, min_explained=0.05 if args.pixels else 0.01, progress=False,
                                        seed=seed)
-                policy = (InfoGainPolicy(mechanisms=args.info_gain_mechanisms) if policy_name == "info-gain"
+                policy = (InfoGainPolicy(n_graphs=args.n_graphs, mechanisms=args.info_gain_mechanisms) if policy_name == "info-gain"
                           else POLICIES[policy_name]())
                 result = Experiment(world, policy=policy, rounds=args.rounds,
                                     episodes_per_round=args.episodes_per_round,
