@@ -109,3 +109,19 @@ def test_discrete_columns_and_bad_settings():
         MixedScore(X, penalty=-1.0)
     with pytest.raises(ArgumentError, match="'mixed'"):
         ExactLearner(score_func="mixd", progress=False).fit(pd.DataFrame(X, columns=list("abc")))
+
+
+def test_soft_regimes_are_scored_with_fits_of_their_own():
+    X = _switch_lamp(1200)
+    mask = np.zeros(X.shape, dtype=bool)
+    mask[:300, 2] = True  # a soft intervention on the lamp: twice as bright, same parents
+    X[:300, 2] *= 2.0
+    hard, soft = MixedScore(X, mask), MixedScore(X, mask, soft=True)
+    assert [len(g) for g in soft.soft_groups(2)] == [300] and hard.soft_groups(2) == []
+    # the regime adds its own rows, fitted apart: with them the switch still explains the lamp
+    gain_hard = hard.local_one(2, [0, 1]) - hard.local_one(2, [0])
+    gain_soft = soft.local_one(2, [0, 1]) - soft.local_one(2, [0])
+    assert gain_soft > gain_hard > 100
+    learner = ExactLearner(score_func="mixed", interventions="soft", progress=False)
+    learner.fit(pd.DataFrame(X, columns=["ambient", "switch", "lamp"]), targets=mask)
+    assert sorted(learner.graph_.edges) == [("ambient", "lamp"), ("switch", "lamp")]
