@@ -30,9 +30,9 @@ __all__ = ["ExactLearner"]
 MAX_NODES = 22  # 2^22 subsets per DP table; beyond this the DP does not fit a laptop
 # Most parent sets one fit scores, per score: ~1-10 µs each with BIC / BGe (batched Cholesky)
 # ~5-50 ms each with RFF (a 100-feature leave-one-out regression on up to 5,000 rows), and
-# ~0.3 ms (linear) to 1 ms (quadratic) each with the mixed score (2,000 rows, 12 columns, 3 discrete).
-MAX_PARENT_SETS = {"bic": 20_000_000, "bge": 20_000_000, "quadratic": 5_000_000, "rff": 50_000, "mixed": 1_000_000,
-                   "mixed-quadratic": 300_000}
+# ~0.1 ms (linear) to 0.4 ms (quadratic) each with the mixed score (2,000 rows, 12 columns, 3 discrete).
+MAX_PARENT_SETS = {"bic": 20_000_000, "bge": 20_000_000, "quadratic": 5_000_000, "rff": 50_000, "mixed": 2_000_000,
+                   "mixed-quadratic": 600_000}
 
 
 def _columns_of(variable: str, problem: Problem) -> list[str]:
@@ -135,7 +135,7 @@ class ExactLearner(Learner):
         Most parents per node (``"auto"``: no limit when a node has at most 10 candidate parents,
         else 5; with the RFF score, whose parent sets cost a regression each, no limit up to 6
         candidates, else 3; ``None``: no limit). Every parent set within it is scored; a fit that would
-        score more than ``MAX_PARENT_SETS`` of them (20 million with BIC / BGe, 50,000 with RFF, 1 million with
+        score more than ``MAX_PARENT_SETS`` of them (20 million with BIC / BGe, 50,000 with RFF, 2 million with
         the mixed score) is refused up front with an ``OutOfRangeError`` naming the count and a ``max_parents``
         that fits.
     bic_penalty, alpha_mu
