@@ -247,11 +247,14 @@ class ExactLearner(Learner):
         if self.interventions not in ("hard", "soft"):
             raise ArgumentError(f"interventions must be 'hard' or 'soft', got {self.interventions!r}")
         soft = self.interventions == "soft"
-        if score_func in ("bic", "quadratic"):
+        if score_func in ("bic", "quadratic", "mixed", "mixed-quadratic"):
             pen = self.bic_penalty
             if isinstance(pen, bool) or not isinstance(pen, (int, float, np.integer, np.floating)) or not 0 <= pen < math.inf:
                 raise OutOfRangeError(f"bic_penalty must be a finite number >= 0 (1.0 is BIC's), got {pen!r}")
-            return {"penalty": float(pen), "soft": soft, "min_explained": self.min_explained}
+            options = {"penalty": float(pen), "soft": soft, "min_explained": self.min_explained}
+            if score_func.startswith("mixed"):
+                options["basis"] = "quadratic" if score_func == "mixed-quadratic" else "linear"
+            return options
         if score_func == "bge":
             am = self.alpha_mu
             if isinstance(am, bool) or not isinstance(am, (int, float, np.integer, np.floating)) or not 0 < am < math.inf:
@@ -259,12 +262,6 @@ class ExactLearner(Learner):
             return {"alpha_mu": float(am), "soft": soft, "min_explained": self.min_explained}
         if score_func == "rff":
             return {"seed": int(self.seed), "soft": soft, "min_explained": self.min_explained}
-        if score_func in ("mixed", "mixed-quadratic"):
-            pen = self.bic_penalty
-            if isinstance(pen, bool) or not isinstance(pen, (int, float, np.integer, np.floating)) or not 0 <= pen < math.inf:
-                raise OutOfRangeError(f"bic_penalty must be a finite number >= 0 (1.0 is BIC's), got {pen!r}")
-            return {"penalty": float(pen), "soft": soft, "min_explained": self.min_explained,
-                    "basis": "quadratic" if score_func == "mixed-quadratic" else "linear"}
         raise ArgumentError("score_func must be 'auto', 'bic', 'bge', 'quadratic', 'rff', 'mixed' or 'mixed-quadratic', "
                             f"got {self.score_func!r}")
 
@@ -321,7 +318,9 @@ class ExactLearner(Learner):
             score_func, why = choose_score(problem.X.numpy(), problem.mask.numpy(), seed=int(self.seed))
         options = self._options(score_func)  # checks score_func and the score's settings
         self._chosen_score = score_func
-        scorer = make_score(score_func.split("-")[0], problem.X.numpy(), problem.mask.numpy(), context=c, **options)
+        # "mixed-quadratic" is the mixed score with the quadratic basis (in options)
+        scorer = make_score("mixed" if score_func.startswith("mixed") else score_func, problem.X.numpy(),
+                            problem.mask.numpy(), context=c, **options)
         allowed, required = problem.allowed(), problem.required()
         tables = _Tables(d)
         plans = []

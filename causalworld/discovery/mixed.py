@@ -30,17 +30,18 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 
+from causalworld.discovery.score_choice import _MIN_DISTINCT
 from causalworld.discovery.scores import SCORES, LocalScore, _numpy, _squares
 from causalworld.errors import ArgumentError, InsufficientDataError, OutOfRangeError
 from causalworld.memory import check_memory
+from causalworld.scm.fit import MAX_INTEGER_CATEGORIES
 
 __all__ = ["MixedScore", "discrete_columns", "MAX_LEVELS"]
 
-MAX_LEVELS = 9  # a column of integers with at most this many distinct values is discrete (choose_score's rule)
+MAX_LEVELS = _MIN_DISTINCT - 1  # integers with at most this many distinct values are discrete (choose_score's rule)
 _VAR_FLOOR = 1e-8  # a group's noise variance is at least this share of the node's (a constant group is not infinitely likely)
 _RIDGE = 1e-2  # the logistic regressions' L2 penalty on their slopes and intercepts (standardised inputs)
 _NEWTON_STEPS = 50
-_MOST_LEVELS = 32  # values of a column given as discrete (the SCM fitter's MAX_INTEGER_CATEGORIES)
 _CELLS = 1 << 22  # numbers per batch of logistic designs (32 MB of float64)
 
 
@@ -121,9 +122,9 @@ class MixedScore(LocalScore):
         self.levels = np.ones(p, dtype=np.int64)
         for j in np.flatnonzero(self.discrete):
             values, self.codes[:, j] = np.unique(self.X[:, j], return_inverse=True)
-            if len(values) > _MOST_LEVELS:
+            if len(values) > MAX_INTEGER_CATEGORIES:
                 raise ArgumentError(f"column {j} has {len(values)} distinct values; a discrete column may have at most "
-                                    f"{_MOST_LEVELS}: leave it out of discrete (it is then scored as continuous)")
+                                    f"{MAX_INTEGER_CATEGORIES}: leave it out of discrete (it is then scored as continuous)")
             self.levels[j] = len(values)
         cont = np.flatnonzero(~self.discrete)
         self._kept = np.ones(p, dtype=np.int64)

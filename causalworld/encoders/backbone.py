@@ -40,7 +40,6 @@ class BackboneConfig:
     actions: int  # m, the variables an intervention can set (the predictor reads mask and value of each)
     width: int = 32  # channels of the first convolution; doubled twice on the way down
     hidden: int = 256  # width of the linear layers
-    named: int = 0  # latents named after a variable (the first ones); the effect latents follow them
     effects: int = 0  # latents of their own for variables set but not drawn (after the named ones)
 
     def to_dict(self) -> dict[str, int]:

@@ -324,8 +324,7 @@ class VideoEncoder:
         if size % 8 or size < 16:
             raise OutOfRangeError(f"the frames are {size} pixels wide; give image_size, a multiple of 8 (such as 32)")
         cfg = BackboneConfig(channels=int(meta["frame_shape"][1]), image_size=size, latent_dim=int(self.latent_dim),
-                             actions=len(actions), width=int(self.width), named=len(named) if effects else 0,
-                             effects=len(effects))
+                             actions=len(actions), width=int(self.width), effects=len(effects))
         torch.manual_seed(seed)  # the initial weights
         encoder = ConvEncoder(cfg)
         encoder.set_pixel_stats(frames_to_float(batches(0).frames[:, 0], size, torch.device("cpu")))
@@ -763,7 +762,8 @@ class VideoEncoder:
             if device is not None:
                 settings["device"] = str(device)
             enc = cls(**settings)
-            cfg = BackboneConfig(**doc["backbone"])
+            # format 1 also recorded how many latents the effect heads read ("named"), which they no longer do
+            cfg = BackboneConfig(**{k: v for k, v in doc["backbone"].items() if k != "named"})
             dev = as_device(enc.device)
             nets = Nets.build(ConvEncoder(cfg), Predictor(cfg), float(enc.lr))
             for part in ("encoder", "target", "predictor"):
