@@ -245,9 +245,37 @@ def effects_to_graph(enc: VideoEncoder, world, a: Args, test, z, episodes) -> di
     # and, as the control, the same learner on the true values of the same variables and episodes
     true = pd.DataFrame({v: eps.values[v].float().mean(1).numpy() if eps.values[v].dim() == 2 else eps.values[v].float().numpy()
                          for v in variables}).astype(float)
+    out["effects_reading"] = effect_readings(enc, world, episodes[0], rename)
     for key, table in (("effects", data), ("effects_true_values", true)):
         learner = ExactLearner(score_func=a.score, min_explained=a.min_explained, progress=False, seed=a.seed).fit(table, targets=targets)
         out |= {f"shd_{key}": int(shd(truth, learner.graph_)), f"{key}_edges": sorted(map(list, learner.graph_.edges))}
+    return out
+
+
+def _held_out_r2(y: np.ndarray, columns: list[np.ndarray]) -> float:
+    """Held-out R² (first half fitted, second scored) of least squares on each column, its square
+    and cube, and every product of two columns."""
+    feats = [np.ones_like(y)] + [c**k for c in columns for k in (1, 2, 3)]
+    feats += [a * b for i, a in enumerate(columns) for b in columns[i + 1:]]
+    X, h = np.stack(feats, 1), len(y) // 2
+    coef = np.linalg.lstsq(X[:h], y[:h], rcond=None)[0]
+    return float(1.0 - ((y[h:] - X[h:] @ coef) ** 2).mean() / y[h:].var())
+
+
+def effect_readings(enc: VideoEncoder, world, eps, rename: dict[str, str]) -> dict[str, dict]:
+    """What each effect latent reads, on observational episodes ``eps``: its held-out R² from the
+    variable it was matched to (``rename``: latent -> variable), from all of that variable's
+    parents (true values, cubic terms and pairwise products), and from its parents without each
+    one. On ``lights`` this tells a latent that reads its lamp as drawn from one that reads only
+    what the switch and the dimmer set (the ambient light's dimming divided out)."""
+    z = latent_table(enc, eps, list(rename))
+    value = {v: eps.values[v].float().numpy().astype(float) for v in eps.names if eps.values[v].dim() == 1}
+    out = {}
+    for col, var in rename.items():
+        y, parents = z[col].to_numpy(), sorted(world.graph.predecessors(var))
+        out[var] = {"latent": col, "from_variable": round(_held_out_r2(y, [value[var]]), 3),
+                    "from_parents": round(_held_out_r2(y, [value[p] for p in parents]), 3),
+                    "from_parents_without": {p: round(_held_out_r2(y, [value[q] for q in parents if q != p]), 3) for p in parents}}
     return out
 
 

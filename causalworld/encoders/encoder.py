@@ -131,8 +131,10 @@ class VideoEncoder:
         From a World: give each variable that is set apart but not drawn, and acts on the frames
         through one drawn variable that does not change over the video (``lights``' dimmers,
         through the lamps), an unnamed latent of its own, trained with a small head to tell the
-        value set from that latent alone. That latent then carries the drawn effect (the
-        lamp's brightness), which no named latent stands for; see ``effects_``. They need
+        value set from that latent alone. That latent then carries the part of the drawn effect
+        that the variable sets, which no named latent stands for; see ``effects_``. On ``lights``
+        it reads the lamp as its switch and dimmer set it, with the ambient light's dimming
+        divided out (held-out R² 0.98 from switch and dimmer, 0.78 from the lamp as drawn). They need
         ``latent_dim`` >= named + such variables; with less room, none is given, and
         ``identifiability_`` says so.
     min_episodes : int, default=20
@@ -168,8 +170,8 @@ class VideoEncoder:
         of its own.
     effects_ : dict of str to str
         ``{unnamed column: the variable set but not drawn that it was trained to tell}`` (see
-        ``effects``): the column stands for that variable's drawn effect (``lights``' ``lamp_red``,
-        through ``dimmer_red``), and ``identifiability_`` says so for both.
+        ``effects``): the column stands for the part of that variable's drawn effect that it sets
+        (``lights``' ``lamp_red``, through ``dimmer_red``), and ``identifiability_`` says so for both.
     identifiability_ : dict of str to str
         For every variable the source knows of: "identified: named latent", or why not, in words.
     time_varying_ : list of str
@@ -489,8 +491,9 @@ class VideoEncoder:
             out[col] = v
             reasons[v] = (f"{reasons[v]}; latent {col} carries it there (told from {col} alone, its set values "
                           f"reach held-out R² {r2:.2f})")
-            reasons[shown] = (f"depicted but never set (not intervenable): unnamed latent {col} stands for what it shows, "
-                              f"tied to it through the values set for {v!r}")
+            reasons[shown] = (f"depicted but never set (not intervenable): unnamed latent {col} stands for the part of it "
+                              f"that {v!r} sets, told through the values set for {v!r}; what its other causes add can be "
+                              f"divided out of {col}, so their edges into {shown!r} need not show in a graph learned on it")
         return out
 
     def _time_varying_columns(self, val: Episodes) -> list[str]:

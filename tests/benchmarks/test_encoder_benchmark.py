@@ -31,3 +31,15 @@ def test_quick_run_writes_the_table(bench, tmp_path, capsys):
     for row in saved["rows"]:
         assert 0.0 <= row["mcc"] <= 1.0 and row["diag"] <= 1.0 and row["frames_per_s"] > 0
     assert result["rows"] == saved["rows"]
+
+
+def test_held_out_r2_tells_which_causes_a_reading_carries(bench):
+    # a reading of a * b (a switch times a dimmer) with c (the ambient light) left out of it: the
+    # causes together explain it, c adds nothing, and a product that brings c in explains it less
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.integers(0, 2, 4000).astype(float), rng.uniform(0.2, 1, 4000), rng.uniform(0.05, 0.95, 4000))
+    y = a * b + 0.01 * rng.standard_normal(4000)
+    assert bench._held_out_r2(y, [a, b, c]) > 0.99 and bench._held_out_r2(y, [a, b]) > 0.99
+    assert bench._held_out_r2(y, [a, c]) < 0.8 and bench._held_out_r2(y, [a * b * (1 - 0.5 * c)]) < 0.97
