@@ -15,6 +15,8 @@ needs to reach random's final mean SHD; writes JSON and a plot.
     python benchmarks/active.py --worlds sprites --n-objects 3 --pixels --encoder-steps 4000 --seeds 20 \
         --encoder-dir DIR --out benchmarks/results/active_pixels3.json --plot benchmarks/results/active_pixels3.png
         # from the frames: one encoder per world, trained by playing (about 20 minutes)
+    python benchmarks/active.py --merge A.json B.json --out AB.json --plot AB.png
+        # one report of runs split over processes (seeds), or of a policy rerun alone
 
 With ``--pixels`` a :class:`~causalworld.encoders.VideoEncoder` learns each world's variables
 from its frames first (``sprites`` with ``--n-objects`` objects, 32x32), and every policy and
@@ -56,6 +58,7 @@ class Args:
     score: str = "quadratic"  # ExactLearner's score_func (the experimenter's default learner)
     encoder_dir: str = ""  # with --pixels: save the encoder here, or load it from here when present (rerun the policies)
     n_graphs: int = 16  # InfoGainPolicy's K, the graphs drawn from the learner's posterior
+    info_gain_episodes: int = 0  # InfoGainPolicy's episodes per outcome (0: the episodes each intervention gets, its default)
     info_gain_mechanisms: str = "linear"  # InfoGainPolicy's mechanisms: the model its outcomes are simulated under
     out: str = "benchmarks/results/active.json"  # where the JSON goes ("" for nowhere)
     plot: str = "benchmarks/results/active.png"  # where the plot goes ("" for none)
@@ -63,6 +66,7 @@ class Args:
     pixels: bool = False  # learn from the frames: one VideoEncoder per world, trained by playing, read by every run
     encoder_steps: int = 2200  # with pixels: the encoder's steps (batches of 64)
     n_objects: int = 1  # sprites' objects
+    merge: list[str] = field(default_factory=list)  # run nothing: merge these JSONs' rows (later ones win), report and plot
 
 
 class SCMWorld(World):
@@ -125,7 +129,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--worlds", nargs="+", default=d.worlds)
     p.add_argument("--policies", nargs="+", default=d.policies, choices=sorted(POLICIES))
     for name in ("seeds", "first_seed", "rounds", "interventions_per_round", "episodes_per_round", "observational", "threads",
-                 "n_graphs"):
+                 "n_graphs", "info_gain_episodes"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
     p.add_argument("--score", default=d.score, choices=["quadratic", "bic", "bge", "rff", "mixed", "mixed-quadratic"],
                    help="the ExactLearner score (the experimenter's default: quadratic)")
@@ -138,6 +142,9 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--pixels", action="store_true", help="learn from the frames (registered worlds only)")
     p.add_argument("--encoder-steps", type=int, default=d.encoder_steps)
     p.add_argument("--n-objects", type=int, default=d.n_objects)
+    p.add_argument("--merge", nargs="+", default=d.merge, metavar="JSON",
+                   help="run nothing: report on these results' rows together (a row of a later file replaces the same "
+                        "world, policy, seed and round of an earlier one), with their settings")
     args = Args(**vars(p.parse_args(argv)))
     if args.quick:
         args.seeds, args.rounds, args.episodes_per_round, args.observational = 1, 2, 20, 40
@@ -151,8 +158,33 @@ def reach(curve: pd.Series, level: float) -> float:
     return float(hit.index[0]) if len(hit) else float("nan")
 
 
+def merged(paths: list[str], args: Args) -> tuple[list[dict[str, Any]], dict[str, Any], Args]:
+    """The rows of several result files (a later file's row replaces the same world, policy, seed
+    and round of an earlier one), their encoders, and the first file's settings with the worlds,
+    policies and seed count the rows hold."""
+    keyed: dict[tuple, dict[str, Any]] = {}
+    encoders: dict[str, Any] = {}
+    first = None
+    for path in paths:
+        report = json.loads(Path(path).read_text())
+        first = first or report["args"]
+        encoders = {**report.get("encoders", {}), **encoders}
+        for row in report["rows"]:
+            keyed[(row["world"], row["policy"], row["seed"], row["round"])] = row
+    rows = list(keyed.values())
+    kept = {k: v for k, v in first.items() if k in Args.__dataclass_fields__}
+    out = Args(**{**kept, "out": args.out, "plot": args.plot, "merge": list(paths)})
+    out.worlds = list(dict.fromkeys(r["world"] for r in rows))
+    out.policies = list(dict.fromkeys(r["policy"] for r in rows))
+    out.seeds = len({r["seed"] for r in rows})
+    return rows, encoders, out
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
+    if args.merge:
+        rows, encoders, args = merged(args.merge, args)
+        return report(rows, encoders, args)
     torch.set_num_threads(args.threads)
     rows, encoders = [], {}
     for world_name in args.worlds:
@@ -167,7 +199,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 # over an encoder's readings the learner asks a parent to explain 5 % (the experiment's own default)
                 learner = ExactLearner(score_func=args.score, min_explained=0.05 if args.pixels else 0.01, progress=False,
                                        seed=seed)
-                policy = (InfoGainPolicy(n_graphs=args.n_graphs, mechanisms=args.info_gain_mechanisms) if policy_name == "info-gain"
+                policy = (InfoGainPolicy(n_graphs=args.n_graphs, mechanisms=args.info_gain_mechanisms, episodes=args.info_gain_episodes or None) if policy_name == "info-gain"
                           else POLICIES[policy_name]())
                 result = Experiment(world, policy=policy, rounds=args.rounds,
                                     episodes_per_round=args.episodes_per_round,
@@ -179,6 +211,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     rows.append({"world": world_name, "policy": policy_name, "seed": seed, **rec})
                 print(f"{world_name:8s} {policy_name:12s} seed {seed}: SHD {result.history['shd'].tolist()} "
                       f"({time.perf_counter() - start:.1f} s)", flush=True)
+    return report(rows, encoders, args)
+
+
+def report(rows: list[dict[str, Any]], encoders: dict[str, Any], args: Args) -> dict[str, Any]:
+    """Print the mean-SHD curves and how many interventions each policy needs to reach random's
+    final mean SHD; write the JSON and the plot where ``args`` says."""
     table = pd.DataFrame(rows)
     curves = table.groupby(["world", "policy", "n_interventions"])["shd"].mean()
     print("\nmean SHD by number of interventions")
@@ -192,12 +230,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                             "interventions_to_random_final": reach(curve, target)})
     print("\ninterventions needed to reach random's final mean SHD")
     print(pd.DataFrame(summary).to_string(index=False))
-    report = {"args": asdict(args), "machine": {"python": sys.version.split()[0], "torch": torch.__version__,
+    result = {"args": asdict(args), "machine": {"python": sys.version.split()[0], "torch": torch.__version__,
                                                 "platform": platform.platform()},
               "rows": rows, "summary": summary, **({"encoders": encoders} if encoders else {})}
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(report, indent=1, default=float))
+        Path(args.out).write_text(json.dumps(result, indent=1, default=float))
     if args.plot:
         import matplotlib
 
@@ -217,7 +255,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(args.plot, dpi=100)
         plt.close(fig)
-    return report
+    return result
 
 
 if __name__ == "__main__":

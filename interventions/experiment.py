@@ -451,7 +451,8 @@ class Experiment:
                     ivs: list[Intervention] = []
                 else:
                     state = State(world, done.data, done.targets, learner, round=r,
-                                  done=tuple(iv for ivs_r in done.interventions for iv in ivs_r))
+                                  done=tuple(iv for ivs_r in done.interventions for iv in ivs_r),
+                                  episodes=self.episodes_per_round // k)
                     ivs = [iv.validate(world) for iv in policy.propose(state, k, np.random.default_rng([seed, r]))]
                 # rollout, in one batch
                 episodes = self._episodes(r, ivs)

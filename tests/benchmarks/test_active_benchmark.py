@@ -48,3 +48,26 @@ def test_quick_pixel_run_reads_every_episode_with_one_encoder(bench, capsys):
     assert {r["n_interventions"] for r in report["rows"]} == {0, 2, 4}
     # round 0 already has a model over what the encoder reads: SHD is scored in every round
     assert all(r["shd"] >= 0 for r in report["rows"])
+
+
+def test_merge_reports_runs_split_over_processes(bench, tmp_path, capsys):
+    # two seeds run apart, then one policy rerun: the merged report holds each seed once, with
+    # the rerun's rows in place of the first run's
+    threads = torch.get_num_threads()
+    paths = [tmp_path / f"{name}.json" for name in ("seed0", "seed1", "rerun")]
+    try:
+        for path, seed in zip(paths[:2], (0, 1)):
+            bench.main(["--quick", "--worlds", "scm4", "--policies", "random", "--first-seed", str(seed),
+                        "--out", str(path), "--plot", ""])
+    finally:
+        torch.set_num_threads(threads)
+    rerun = json.loads(paths[0].read_text())
+    for row in rerun["rows"]:
+        row["shd"] = 99
+    paths[2].write_text(json.dumps(rerun))
+    report = bench.main(["--merge", *map(str, paths), "--out", str(tmp_path / "all.json"), "--plot", str(tmp_path / "all.png")])
+    rows = report["rows"]
+    assert sorted({r["seed"] for r in rows}) == [0, 1] and len(rows) == 2 * 3  # 2 seeds, rounds 0-2
+    assert {r["shd"] for r in rows if r["seed"] == 0} == {99} and all(r["shd"] < 99 for r in rows if r["seed"] == 1)
+    assert report["args"]["seeds"] == 2 and report["args"]["merge"] == list(map(str, paths))
+    assert json.loads((tmp_path / "all.json").read_text())["rows"] == rows and (tmp_path / "all.png").stat().st_size > 0

@@ -129,6 +129,33 @@ def test_info_gain_picks_the_experiment_that_orients_the_edge(pair_state):
     assert all(iv.targets[0] in ("x", "y") for iv in chosen)
 
 
+def test_info_gain_weighs_the_episodes_an_experiment_gets(pair_state):
+    # One episode under do(x) tells x -> y from y -> x only partly; the 20 an experiment gets
+    # settle it (nearly all the posterior's entropy), and 20 episodes of do(z) still tell nothing.
+    from dataclasses import replace
+
+    from interventions.policies import _mutual_information
+
+    def mi(policy, state):
+        cands, L, w = policy.information(state, np.random.default_rng(0))
+        mi.entropy = float(-(w * np.log(w)).sum())  # what there is to tell: the posterior's entropy
+        return {iv: _mutual_information(L[c], w, np.log(w)) for c, iv in enumerate(cands)}
+
+    settings = {"n_graphs": 32, "n_outcomes": 64, "n_values": 2}
+    one = mi(InfoGainPolicy(**settings), pair_state)  # the state's default: one episode per experiment
+    twenty = mi(InfoGainPolicy(**settings), replace(pair_state, episodes=20))
+    assert mi(InfoGainPolicy(**settings, episodes=20), pair_state) == twenty
+    for iv in one:
+        if iv.targets == ("z",):
+            assert twenty[iv] < 0.02
+        else:
+            assert twenty[iv] > max(one[iv] + 0.1, 0.9 * mi.entropy), (iv, one[iv], twenty[iv], mi.entropy)
+    with pytest.raises(OutOfRangeError, match="episodes"):
+        InfoGainPolicy(episodes=0).propose(pair_state, 1, np.random.default_rng(0))
+    with pytest.raises(OutOfRangeError, match="state.episodes"):
+        InfoGainPolicy().propose(replace(pair_state, episodes=0), 1, np.random.default_rng(0))
+
+
 def test_info_gain_without_a_learner_proposes_at_random(lights):
     ivs = InfoGainPolicy().propose(State(lights), 3, np.random.default_rng(0))
     assert ivs == RandomPolicy().propose(State(lights), 3, np.random.default_rng(0))
