@@ -136,8 +136,8 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--info-gain-mechanisms", default=d.info_gain_mechanisms, choices=["linear", "quadratic", "mlp"],
                    help="the mechanisms InfoGainPolicy fits to each drawn graph to simulate outcomes")
     p.add_argument("--encoder-dir", default=d.encoder_dir)
-    p.add_argument("--out", default=d.out)
-    p.add_argument("--plot", default=d.plot)
+    p.add_argument("--out", default=None, help=f"the JSON (default {d.out}; \"\" for none; required with --merge)")
+    p.add_argument("--plot", default=None, help=f"the plot (default {d.plot}; \"\" for none; required with --merge)")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--pixels", action="store_true", help="learn from the frames (registered worlds only)")
     p.add_argument("--encoder-steps", type=int, default=d.encoder_steps)
@@ -145,7 +145,12 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--merge", nargs="+", default=d.merge, metavar="JSON",
                    help="run nothing: report on these results' rows together (a row of a later file replaces the same "
                         "world, policy, seed and round of an earlier one), with their settings")
-    args = Args(**vars(p.parse_args(argv)))
+    given = p.parse_args(argv)
+    if given.merge and (given.out is None or given.plot is None):
+        p.error("--merge writes only where it is told: give --out and --plot (\"\" for none)")
+    given.out = d.out if given.out is None else given.out
+    given.plot = d.plot if given.plot is None else given.plot
+    args = Args(**vars(given))
     if args.quick:
         args.seeds, args.rounds, args.episodes_per_round, args.observational = 1, 2, 20, 40
         args.encoder_steps = min(args.encoder_steps, 30)
@@ -158,25 +163,42 @@ def reach(curve: pd.Series, level: float) -> float:
     return float(hit.index[0]) if len(hit) else float("nan")
 
 
+# settings that make runs comparable: files that record different values are not merged
+SAME = ("rounds", "interventions_per_round", "episodes_per_round", "observational", "score", "n_graphs",
+        "info_gain_episodes", "info_gain_mechanisms", "pixels", "encoder_steps", "n_objects")
+
+
 def merged(paths: list[str], args: Args) -> tuple[list[dict[str, Any]], dict[str, Any], Args]:
-    """The rows of several result files (a later file's row replaces the same world, policy, seed
-    and round of an earlier one), their encoders, and the first file's settings with the worlds,
-    policies and seed count the rows hold."""
+    """The rows of several result files (a later file's row, or encoder, replaces the same world,
+    policy, seed and round of an earlier one), their encoders, and the first file's settings with
+    the worlds, policies and seeds the rows hold. Files whose recorded settings in ``SAME`` differ
+    (a setting a file does not record is not compared), or rows that leave a policy without some
+    world's seeds, raise ``SystemExit`` naming them."""
     keyed: dict[tuple, dict[str, Any]] = {}
     encoders: dict[str, Any] = {}
-    first = None
+    first: dict[str, Any] = {}
     for path in paths:
         report = json.loads(Path(path).read_text())
-        first = first or report["args"]
-        encoders = {**report.get("encoders", {}), **encoders}
+        for k in SAME:
+            if k in first and k in report["args"] and first[k] != report["args"][k]:
+                raise SystemExit(f"{path} was run with {k}={report['args'][k]!r}, {paths[0]} with {first[k]!r}: "
+                                 "their rows are not comparable")
+        first = {**report["args"], **first}
+        encoders.update(report.get("encoders", {}))
         for row in report["rows"]:
             keyed[(row["world"], row["policy"], row["seed"], row["round"])] = row
     rows = list(keyed.values())
+    worlds = list(dict.fromkeys(r["world"] for r in rows))
+    policies = list(dict.fromkeys(r["policy"] for r in rows))
+    seeds = sorted({r["seed"] for r in rows})
+    for w in worlds:
+        for pol in policies:
+            have = sorted({r["seed"] for r in rows if r["world"] == w and r["policy"] == pol})
+            if have != seeds:
+                raise SystemExit(f"{w} {pol} has seeds {have} in {paths}, the others {seeds}: give every policy the same seeds")
     kept = {k: v for k, v in first.items() if k in Args.__dataclass_fields__}
     out = Args(**{**kept, "out": args.out, "plot": args.plot, "merge": list(paths)})
-    out.worlds = list(dict.fromkeys(r["world"] for r in rows))
-    out.policies = list(dict.fromkeys(r["policy"] for r in rows))
-    out.seeds = len({r["seed"] for r in rows})
+    out.worlds, out.policies, out.first_seed, out.seeds = worlds, policies, seeds[0], len(seeds)
     return rows, encoders, out
 
 

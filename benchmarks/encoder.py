@@ -245,11 +245,27 @@ def effects_to_graph(enc: VideoEncoder, world, a: Args, test, z, episodes) -> di
     # and, as the control, the same learner on the true values of the same variables and episodes
     true = pd.DataFrame({v: eps.values[v].float().mean(1).numpy() if eps.values[v].dim() == 2 else eps.values[v].float().numpy()
                          for v in variables}).astype(float)
-    out["effects_reading"] = effect_readings(enc, world, episodes[0], rename)
+    out["effects_reading"] = effects_reading(enc, world, episodes[0], rename)
+    read = graph_read(truth, out["effects_reading"])
+    out["true_edges_effects_read"] = read.number_of_edges()
     for key, table in (("effects", data), ("effects_true_values", true)):
         learner = ExactLearner(score_func=a.score, min_explained=a.min_explained, progress=False, seed=a.seed).fit(table, targets=targets)
         out |= {f"shd_{key}": int(shd(truth, learner.graph_)), f"{key}_edges": sorted(map(list, learner.graph_.edges))}
+        if key == "effects":
+            out["shd_effects_read"] = int(shd(read, learner.graph_))
     return out
+
+
+def graph_read(truth, reading: dict[str, dict], tol: float = 0.02):
+    """``truth`` without the edges into each effect variable from parents its latent does not read
+    (``reading``: :func:`effects_reading`; leaving the parent out costs less than ``tol`` of R²):
+    the graph over what the latents stand for, beside the world's own."""
+    read = truth.copy()
+    for var, r in reading.items():
+        for parent, without in r["from_parents_without"].items():
+            if read.has_edge(parent, var) and without >= r["from_parents"] - tol:
+                read.remove_edge(parent, var)
+    return read
 
 
 def _held_out_r2(y: np.ndarray, columns: list[np.ndarray]) -> float:
@@ -262,14 +278,15 @@ def _held_out_r2(y: np.ndarray, columns: list[np.ndarray]) -> float:
     return float(1.0 - ((y[h:] - X[h:] @ coef) ** 2).mean() / y[h:].var())
 
 
-def effect_readings(enc: VideoEncoder, world, eps, rename: dict[str, str]) -> dict[str, dict]:
+def effects_reading(enc: VideoEncoder, world, eps, rename: dict[str, str]) -> dict[str, dict]:
     """What each effect latent reads, on observational episodes ``eps``: its held-out R² from the
     variable it was matched to (``rename``: latent -> variable), from all of that variable's
-    parents (true values, cubic terms and pairwise products), and from its parents without each
-    one. On ``lights`` this tells a latent that reads its lamp as drawn from one that reads only
-    what the switch and the dimmer set (the ambient light's dimming divided out)."""
+    parents (true values, cubic terms and pairwise products; time-varying ones pooled over
+    frames), and from its parents without each one. On ``lights`` this tells a latent that reads
+    its lamp as drawn from one that reads only what the switch and the dimmer set (the ambient
+    light's dimming taken out)."""
     z = latent_table(enc, eps, list(rename))
-    value = {v: eps.values[v].float().numpy().astype(float) for v in eps.names if eps.values[v].dim() == 1}
+    value = {v: (x.float().mean(1) if x.dim() == 2 else x.float()).numpy().astype(float) for v, x in eps.values.items()}
     out = {}
     for col, var in rename.items():
         y, parents = z[col].to_numpy(), sorted(world.graph.predecessors(var))
@@ -368,7 +385,8 @@ def main(argv: list[str] | None = None) -> dict:
                   f"(all depicted: diag {row['diag_all']:.3f} sep {row['sep_all']:.3f})  {row['frames_per_s']:>6} frames/s  {row['seconds']:>6.1f} s  named {row['named']}"
                   + (f"  SHD {row['shd']} ({row['true_edges']} true edges)  cf error {row['cf_error']:.3f}" if "shd" in row else "")
                   + (f"  with the effect latents {row['effects_r2']}: SHD {row['shd_effects']} ({row['true_edges_effects']} true edges;"
-                     f" {row['shd_effects_true_values']} on the true values)"
+                     f" {row['shd_effects_true_values']} on the true values; {row['shd_effects_read']} against the"
+                     f" {row['true_edges_effects_read']} edges of the graph over what the latents read)"
                      if "shd_effects" in row else ""),
                   flush=True)
     machine = {"platform": platform.platform(), "python": sys.version.split()[0], "torch": torch.__version__,

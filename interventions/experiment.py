@@ -30,7 +30,7 @@ from causalworld.errors import ArgumentError, DTypeError, ModelFileError, OutOfR
 from causalworld.metrics import shd
 from causalworld.store import load_folder, save_folder
 from interventions.intervention import Intervention
-from interventions.policies import POLICIES, State
+from interventions.policies import POLICIES, State, _positive_int
 from interventions.scoring import counterfactual_error, summary_graph
 from interventions.truevalues import TrueValues, backwards_in_time, column_of, targets_mask
 
@@ -271,12 +271,6 @@ def _json_or_none(settings: Any) -> Any:
     except (TypeError, ValueError):
         return None
     return settings
-
-
-def _positive_int(value: Any, name: str, *, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise OutOfRangeError(f"{name} must be an int >= {low}, got {value!r}")
-    return int(value)
 
 
 class Experiment:
@@ -661,7 +655,10 @@ class Experiment:
                 raise ArgumentError(f"the run's policy {cfg['policy']['class']} cannot be rebuilt from the record (not "
                                     f"one of {sorted(classes)}, or settings such as a goal that are code); pass it "
                                     "again: Experiment.resume(out, policy=...)")
-            policy = classes[cfg["policy"]["class"]](**cfg["policy"]["settings"])
+            settings = dict(cfg["policy"]["settings"])
+            if cfg["policy"]["class"] == "InfoGainPolicy":
+                settings.setdefault("episodes", 1)  # a record from before it weighed each experiment's episodes
+            policy = classes[cfg["policy"]["class"]](**settings)
         if learner is None:
             spec = cfg["learner"]
             if spec["class"] not in LEARNERS or spec["params"] is None:

@@ -117,10 +117,15 @@ def _variables(world: Any, variables: Sequence[str] | None) -> list[str]:
     return list(variables)
 
 
+def _positive_int(value: Any, name: str, *, low: int = 1) -> int:
+    """``value`` as an int, or an :class:`OutOfRangeError` naming ``name`` if it is not an int >= ``low``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise OutOfRangeError(f"{name} must be {'a positive int' if low == 1 else f'an int >= {low}'}, got {value!r}")
+    return int(value)
+
+
 def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise OutOfRangeError(f"k must be a positive int, got {k!r}")
-    return int(k)
+    return _positive_int(k, "k")
 
 
 def _draw(domain: Any, rng: np.random.Generator) -> int | float:
@@ -317,12 +322,16 @@ class InfoGainPolicy:
                 + (f", episodes={self.episodes}" if self.episodes is not None else "") + ")")
 
     def _check_settings(self) -> None:
-        for name in ("n_graphs", "n_outcomes", "n_values", "episodes"):
-            value = getattr(self, name)
-            if name == "episodes" and value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise OutOfRangeError(f"{name} must be a positive int, got {value!r}")
+        for name in ("n_graphs", "n_outcomes", "n_values"):
+            _positive_int(getattr(self, name), name)
+        if self.episodes is not None:
+            _positive_int(self.episodes, "episodes")
+
+    def _episodes(self, state: State) -> int:
+        """Episodes in one experiment's outcome: ``episodes``, or else ``state.episodes``."""
+        if self.episodes is not None:
+            return int(self.episodes)
+        return _positive_int(state.episodes, "state.episodes (episodes each intervention gets)")
 
     def candidates(self, world: Any) -> list[Intervention]:
         """Every single-variable hard intervention the policy weighs (see the class docstring).
@@ -368,6 +377,7 @@ class InfoGainPolicy:
         (3, 3, True, 1.0)
         """
         self._check_settings()
+        E = self._episodes(state)
         world, learner, data = state.world, state.learner, state.data
         columns = list(data.columns)
         cands = [iv for iv in self.candidates(world) if column_of(world, columns, iv.targets[0]) is not None]
@@ -383,7 +393,6 @@ class InfoGainPolicy:
             from causalworld import SCM
 
             scms = [SCM.fit(g, data, self.mechanisms, targets=mask, progress=False, seed=seed) for g in graphs]
-            E = int(self.episodes if self.episodes is not None else _episodes_of(state))
             G, M = len(scms), int(self.n_outcomes)
             L = np.zeros((len(cands), G, M, G))
             for c, iv in enumerate(cands):
@@ -420,14 +429,6 @@ class InfoGainPolicy:
             total += L[best]
             chosen.append(cands[best])
         return chosen
-
-
-def _episodes_of(state: State) -> int:
-    """The episodes each proposed intervention gets, from the state (a positive int)."""
-    n = state.episodes
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise OutOfRangeError(f"state.episodes must be a positive int (episodes per intervention), got {n!r}")
-    return int(n)
 
 
 def _merged_graphs(graphs: Sequence[nx.DiGraph]) -> tuple[list[nx.DiGraph], np.ndarray]:
@@ -535,9 +536,7 @@ class GoalPolicy:
         if not callable(self.goal):
             raise DTypeError(f"goal must be a callable of the values dict returning a bool tensor [n], got {self.goal!r}")
         for name in ("n_samples", "n_values"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise OutOfRangeError(f"{name} must be a positive int, got {value!r}")
+            _positive_int(getattr(self, name), name)
         if self.max_targets not in (1, 2):
             raise OutOfRangeError(f"max_targets must be 1 or 2, got {self.max_targets!r}")
 

@@ -493,7 +493,7 @@ class VideoEncoder:
                           f"reach held-out R² {r2:.2f})")
             reasons[shown] = (f"depicted but never set (not intervenable): unnamed latent {col} stands for the part of it "
                               f"that {v!r} sets, told through the values set for {v!r}; what its other causes add can be "
-                              f"divided out of {col}, so their edges into {shown!r} need not show in a graph learned on it")
+                              f"taken out of {col}, so their edges into {shown!r} need not show in a graph learned on it")
         return out
 
     def _time_varying_columns(self, val: Episodes) -> list[str]:

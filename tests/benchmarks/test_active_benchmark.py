@@ -71,3 +71,18 @@ def test_merge_reports_runs_split_over_processes(bench, tmp_path, capsys):
     assert {r["shd"] for r in rows if r["seed"] == 0} == {99} and all(r["shd"] < 99 for r in rows if r["seed"] == 1)
     assert report["args"]["seeds"] == 2 and report["args"]["merge"] == list(map(str, paths))
     assert json.loads((tmp_path / "all.json").read_text())["rows"] == rows and (tmp_path / "all.png").stat().st_size > 0
+    # runs that are not comparable are refused by name, and nothing is written unless asked where
+    other = json.loads(paths[1].read_text())
+    other["args"]["rounds"] = 5
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    with pytest.raises(SystemExit, match="rounds=5"):
+        bench.main(["--merge", str(paths[0]), str(tmp_path / "other.json"), "--out", "", "--plot", ""])
+    lone = json.loads(paths[0].read_text())
+    for row in lone["rows"]:
+        row["policy"] = "info-gain"
+    (tmp_path / "lone.json").write_text(json.dumps(lone))
+    with pytest.raises(SystemExit, match=r"info-gain has seeds \[0\]"):
+        bench.main(["--merge", str(paths[0]), str(paths[1]), str(tmp_path / "lone.json"), "--out", "", "--plot", ""])
+    with pytest.raises(SystemExit):
+        bench.main(["--merge", str(paths[0])])
+    assert "give --out and --plot" in capsys.readouterr().err

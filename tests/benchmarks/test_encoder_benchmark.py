@@ -43,3 +43,25 @@ def test_held_out_r2_tells_which_causes_a_reading_carries(bench):
     y = a * b + 0.01 * rng.standard_normal(4000)
     assert bench._held_out_r2(y, [a, b, c]) > 0.99 and bench._held_out_r2(y, [a, b]) > 0.99
     assert bench._held_out_r2(y, [a, c]) < 0.8 and bench._held_out_r2(y, [a * b * (1 - 0.5 * c)]) < 0.97
+
+
+def test_effects_reading_tells_what_a_latent_stands_for(bench):
+    # a stand-in encoder whose latent is lights' red lamp as its switch and dimmer set it (no
+    # ambient dimming): read best from the lamp's parents, as well without the ambient light, and
+    # so the graph over what it reads has no ambient -> lamp edge
+    import causalworld as cw
+    import pandas as pd
+
+    class SetPart:
+        def latents(self, eps):
+            return pd.DataFrame({"z0": (eps.values["switch_red"] * eps.values["dimmer_red"]).double().numpy()})
+
+    world = cw.make("lights", image_size=8, frames=2, seed=0)
+    eps = world.rollout(1000, seed=0)
+    reading = bench.effects_reading(SetPart(), world, eps, {"z0": "lamp_red"})["lamp_red"]
+    assert reading["latent"] == "z0" and reading["from_parents"] > 0.99
+    assert reading["from_parents_without"]["ambient"] > 0.99 and reading["from_parents_without"]["dimmer_red"] < 0.8
+    assert reading["from_variable"] < reading["from_parents"] - 0.02
+    truth = world.graph.subgraph(["ambient", "switch_red", "lamp_red"])
+    read = bench.graph_read(truth, {"lamp_red": reading})
+    assert sorted(read.edges) == [("switch_red", "lamp_red")] and truth.has_edge("ambient", "lamp_red")

@@ -100,7 +100,9 @@ def test_progress_bar_shows_and_can_be_turned_off(design, capsys):
 def test_max_time_covers_fitting_scm_and_falls_back_to_linear_mechanisms(design, monkeypatch):
     # An MLP scm_ of 6 variables with ten times the default optimiser steps takes about ten
     # seconds on any machine we run on; with 1 s for the whole fit the search ends in time, the MLP
-    # fit is stopped at the deadline and scm_ gets linear mechanisms, with a warning.
+    # fit is stopped at the deadline and scm_ gets linear mechanisms, with a warning. (The patched
+    # default reaches the fit's child process because it is forked, as on Python 3.11; a fork
+    # server, used from 3.12, would start it from a fresh import.)
     from causalworld.errors import TimeLimitWarning
     from causalworld.scm import fit as fit_module
 

@@ -105,6 +105,50 @@ def test_resume_after_an_interruption_equals_an_uninterrupted_run(tmp_path, ligh
     assert cw.SCM.load(tmp_path / "cut" / "scm").variables == whole.scm.variables
 
 
+class _Counts:
+    """A policy that records how many episodes the experiment says each intervention gets."""
+
+    def __init__(self):
+        self.seen = []
+
+    def propose(self, state, k, rng):
+        self.seen.append(state.episodes)
+        return RandomPolicy().propose(state, k, rng)
+
+
+def test_a_policy_is_told_the_episodes_each_intervention_gets(lights1):
+    for episodes, expected in ((60, 20), (61, 20), (3, 1)):
+        policy = _Counts()
+        Experiment(lights1, policy=policy, rounds=2, episodes_per_round=episodes, interventions_per_round=3,
+                   observational=40, seed=0, progress=False).run()
+        assert policy.seen == [expected, expected]
+
+
+def test_a_record_from_before_info_gain_weighed_its_episodes_resumes_as_it_ran(tmp_path, lights1, monkeypatch):
+    # records written before InfoGainPolicy had `episodes` weighed one episode per experiment
+    from causalworld.store import checksum
+
+    policy = dict(n_graphs=4, n_outcomes=8, n_values=2, variables=["ambient", "switch_red", "angle"])
+    whole = _small(lights1, tmp_path / "whole", InfoGainPolicy(**policy, episodes=1)).run()
+    real_save = Experiment._save
+
+    def save_then_die(self, done, scm):
+        real_save(self, done, scm)
+        if done.rounds_done == 2:
+            raise _Killed
+
+    monkeypatch.setattr(Experiment, "_save", save_then_die)
+    with pytest.raises(_Killed):
+        _small(lights1, tmp_path / "cut", InfoGainPolicy(**policy, episodes=1)).run()
+    monkeypatch.setattr(Experiment, "_save", real_save)
+    manifest = tmp_path / "cut" / "experiment.json"
+    doc = json.loads(manifest.read_text())
+    del doc["config"]["policy"]["settings"]["episodes"]
+    doc["checksum"]["value"] = checksum(doc, (tmp_path / "cut" / doc["tensors_file"]).read_bytes())
+    manifest.write_text(json.dumps(doc))
+    _same(whole, Experiment.resume(tmp_path / "cut", progress=False))
+
+
 def test_the_record_reads_back(tmp_path, lights1):
     result = _small(lights1, tmp_path / "run", RoundRobinPolicy()).run()
     doc = json.loads((tmp_path / "run" / "experiment.json").read_text())
