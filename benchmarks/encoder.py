@@ -245,6 +245,7 @@ def effects_to_graph(enc: VideoEncoder, world, a: Args, test, z, episodes) -> di
     # and, as the control, the same learner on the true values of the same variables and episodes
     true = pd.DataFrame({v: eps.values[v].float().mean(1).numpy() if eps.values[v].dim() == 2 else eps.values[v].float().numpy()
                          for v in variables}).astype(float)
+    out["unset_reading"] = unset_reading(enc, world, test, z)
     out["effects_reading"] = effects_reading(enc, world, episodes[0], rename)
     read = graph_read(truth, out["effects_reading"])
     out["true_edges_effects_read"] = read.number_of_edges()
@@ -253,6 +254,34 @@ def effects_to_graph(enc: VideoEncoder, world, a: Args, test, z, episodes) -> di
         out |= {f"shd_{key}": int(shd(truth, learner.graph_)), f"{key}_edges": sorted(map(list, learner.graph_.edges))}
         if key == "effects":
             out["shd_effects_read"] = int(shd(read, learner.graph_))
+    return out
+
+
+def unset_reading(enc: VideoEncoder, world, test, z) -> dict[str, dict[str, float]]:
+    """For each drawn variable that nobody sets and no effect latent stands for (``lights``'
+    sensor): held-out R² of its value at the first frame from blocks of the latents ``z`` of
+    ``test``'s first frames (a small MLP on each block,
+    :func:`~causalworld.encoders.identify.explained_by`): all of them, the named and effect
+    latents, and the spare ones; beside it, from its parents' true values (the probe's ceiling).
+    Spare latents that add nothing to the others say nothing of it of their own."""
+    from causalworld.encoders.identify import explained_by
+
+    def first_frame(v):
+        x = test.values[v]
+        return (x[:, 0] if x.dim() == 2 else x).float()
+
+    cols = enc.columns_
+    tied = [i for i, c in enumerate(cols) if c in enc.variables_ or c in enc.effects_]
+    spare = [i for i, c in enumerate(cols) if i not in tied]
+    stood_for = {w for v in enc.effects_.values() for w in world.graph.successors(v)}  # the effect latents' variables
+    out = {}
+    for v in world.depicted:
+        if v in world.intervenable or v in stood_for:
+            continue
+        y = first_frame(v)[:, None]
+        blocks = {"all": z, "named_and_effects": z[:, tied], "spare": z[:, spare],
+                  "true_parents": torch.stack([first_frame(p) for p in world.graph.predecessors(v)], 1)}
+        out[v] = {name: round(float(explained_by(x, y, seed=0)[0]), 3) for name, x in blocks.items()}
     return out
 
 

@@ -378,7 +378,9 @@ class VideoEncoder:
                     effects[v] = shown[0]
         for v in world.variables:
             if v not in actions:
-                reasons[v] = ("depicted but never set (not intervenable): an unnamed latent may stand for it"
+                reasons[v] = ("depicted but never set (not intervenable), and no variable set apart acts on the frames "
+                              "through it alone, so no latent is tied to it: an unnamed latent may carry it, but training "
+                              "asks none to (measure it with causalworld.metrics.latent_r2 where its values are known)"
                               if v in world.depicted else "neither set nor depicted")
         validation = world.rollout(_VALIDATION, do=batches.draw_do(step_generator(seed, 0, stream=4), _VALIDATION)[0],
                                    seed=int(torch.randint(0, 2**62, (1,), generator=step_generator(seed, 0, stream=5))))

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "encoder.py"
 
@@ -65,3 +66,20 @@ def test_effects_reading_tells_what_a_latent_stands_for(bench):
     truth = world.graph.subgraph(["ambient", "switch_red", "lamp_red"])
     read = bench.graph_read(truth, {"lamp_red": reading})
     assert sorted(read.edges) == [("switch_red", "lamp_red")] and truth.has_edge("ambient", "lamp_red")
+
+
+def test_unset_reading_tells_which_latents_carry_a_drawn_variable_nobody_sets(bench):
+    # a stand-in encoder: the ambient light named, the red lamp in an effect latent, and one
+    # spare latent that is the sensor's reading: the spare block reads the sensor, and it reads
+    # nothing of the green lamp, which no latent carries
+    import causalworld as cw
+    from types import SimpleNamespace
+
+    world = cw.make("lights", image_size=8, frames=2, seed=0)
+    test = world.rollout(600, seed=1)
+    z = torch.stack([test.values["ambient"], test.values["lamp_red"], test.values["sensor"][:, 0]], 1).float()
+    enc = SimpleNamespace(columns_=["ambient", "z0", "z1"], variables_=["ambient"], effects_={"z0": "dimmer_red"})
+    reading = bench.unset_reading(enc, world, test, z)
+    assert "lamp_red" not in reading and {"sensor", "lamp_green", "lamp_blue"} <= set(reading)
+    assert reading["sensor"]["spare"] > 0.95 and reading["sensor"]["all"] > 0.95
+    assert reading["lamp_green"]["spare"] < 0.1 and reading["sensor"]["true_parents"] > 0.8
