@@ -183,6 +183,15 @@ def _run_ges(X: np.ndarray, names: list[str], options: dict[str, Any], spec: tup
     return np.asarray(record["G"].graph)
 
 
+def _preload_causallearn() -> None:
+    """Import causal-learn's searches in this process, so that the child processes that run them
+    under ``max_time`` are forked with them loaded: each child would otherwise import them again,
+    about 0.5 s a run (a PC bootstrap of 300 rows takes 25 ms)."""
+    import causallearn.graph.GraphNode  # noqa: F401
+    import causallearn.search.ConstraintBased.PC  # noqa: F401
+    import causallearn.search.ScoreBased.GES  # noqa: F401
+
+
 def _left(problem: Problem) -> float | None:
     """Seconds left before ``problem.deadline`` (None: no limit)."""
     return None if problem.deadline is None else max(problem.deadline - time.monotonic(), 0.0)
@@ -270,6 +279,7 @@ class _CausalLearnBaseline(Learner):
         k = problem.knowledge
         spec = (list(k.forbidden), list(k.required), dict(k.tiers))
         runner = type(self)._runner
+        _preload_causallearn()
         G, timed_out = call_with_timeout(runner, (X, names, options, spec), _left(problem))
         if timed_out:
             directed: set[tuple[str, str]] = set()

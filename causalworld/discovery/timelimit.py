@@ -13,12 +13,18 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import torch
+
 from causalworld.errors import InsufficientDataError
 
 __all__ = ["call_with_timeout"]
 
 
 def _child(conn: Any, fn: Callable[..., Any], args: tuple) -> None:
+    # A forked child inherits the parent's OpenMP thread pool without its threads: the first
+    # parallel region in torch waits on them forever (an MLP fit of scm_ that takes a second in
+    # the parent never ended, and max_time always ran out). One thread runs no parallel region.
+    torch.set_num_threads(1)
     # Plain pickle, as bytes, over the pipe to the parent that forked this child (no file is read:
     # the bytes only ever come from this function): the multiprocessing pickler would pass torch
     # tensors as handles to this process's shared memory, which are gone once it exits.

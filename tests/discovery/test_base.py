@@ -98,15 +98,16 @@ def test_progress_bar_shows_and_can_be_turned_off(design, capsys):
 
 
 def test_max_time_covers_fitting_scm_and_falls_back_to_linear_mechanisms(design, monkeypatch):
-    # An MLP scm_ of 6 variables with ten times the default optimiser steps takes about ten
-    # seconds on any machine we run on; with 1 s for the whole fit the search ends in time, the MLP
-    # fit is stopped at the deadline and scm_ gets linear mechanisms, with a warning. (The patched
-    # default reaches the fit's child process because it is forked, as on Python 3.11; a fork
-    # server, used from 3.12, would start it from a fresh import.)
+    # An MLP scm_ of 6 variables with 512-unit hidden layers takes about 17 s here (1.1 s with the
+    # default layers, close enough to the budget that a faster machine fits it in time; the MLPs
+    # stop early, so more optimiser steps would not slow them). With 1 s for the whole fit the
+    # search (0.1 s) ends in time, the MLP fit is stopped at the deadline and scm_ gets linear
+    # mechanisms, with a warning. (The patched default reaches the fit's child process because it
+    # is forked, as on Python 3.11; a fork server, used from 3.12, would start it from a fresh import.)
     from causalworld.errors import TimeLimitWarning
     from causalworld.scm import fit as fit_module
 
-    monkeypatch.setitem(fit_module.fit_scm.__kwdefaults__, "mlp_steps", 12_000)
+    monkeypatch.setitem(fit_module.fit_scm.__kwdefaults__, "hidden", (512, 512))
     scm, data, targets = design(0, d=6)
     with pytest.warns(TimeLimitWarning, match="scm_ has linear mechanisms"):
         learner = ExactLearner(progress=False, max_time=1.0, mechanisms="mlp").fit(data, targets)
@@ -118,6 +119,26 @@ def test_max_time_covers_fitting_scm_and_falls_back_to_linear_mechanisms(design,
         ExactLearner(progress=False, max_time=math.inf).fit(data, targets)
     unlimited = ExactLearner(progress=False, max_time=None).fit(data, targets)
     assert not unlimited.timed_out_ and sorted(unlimited.graph_.edges) == sorted(learner.graph_.edges)
+
+
+def test_a_nonlinear_scm_under_max_time_is_fitted_after_the_thread_pool_has_run(design):
+    # The fit runs in a forked child, which inherits this process's OpenMP pool without its
+    # threads: with two threads its first parallel region used to wait forever, so a fit that
+    # takes a second here always ran out of max_time and fell back to linear mechanisms.
+    import time
+
+    scm, data, targets = design(0, d=6)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        torch.ones(2**22).sum()  # a parallel region: the pool has its threads now
+        start = time.perf_counter()
+        learner = ExactLearner(progress=False, max_time=60.0, mechanisms="mlp").fit(data, targets)
+        seconds = time.perf_counter() - start
+    finally:
+        torch.set_num_threads(before)
+    assert not learner.timed_out_ and learner.fit_info_["mechanisms"] == "mlp" and seconds < 30
+    assert {type(m).__name__ for m in learner.scm_.mechanisms.values()} != {"GaussianRoot", "LinearGaussian"}
 
 
 def test_an_scm_fitted_within_max_time_is_the_one_fitted_without_it(design, monkeypatch):
