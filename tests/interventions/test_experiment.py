@@ -73,6 +73,21 @@ class _Killed(Exception):
     pass
 
 
+def _killed_after(monkeypatch, rounds, run):
+    """``run()``, stopped by an exception right after the record of round ``rounds - 1`` is saved."""
+    real_save = Experiment._save
+
+    def save_then_die(self, done, scm):
+        real_save(self, done, scm)
+        if done.rounds_done == rounds:
+            raise _Killed
+
+    monkeypatch.setattr(Experiment, "_save", save_then_die)
+    with pytest.raises(_Killed):
+        run()
+    monkeypatch.setattr(Experiment, "_save", real_save)
+
+
 def _small(world, out, policy, **kw):
     return Experiment(world, policy=policy, rounds=3, episodes_per_round=60, interventions_per_round=3,
                       seed=7, out=out, progress=False, **kw)
@@ -83,19 +98,7 @@ def _small(world, out, policy, **kw):
                          ids=["random-1", "random-3", "info-gain-2"])
 def test_resume_after_an_interruption_equals_an_uninterrupted_run(tmp_path, lights1, monkeypatch, policy, kill_after):
     whole = _small(lights1, tmp_path / "whole", policy).run()
-    saves = []
-    real_save = Experiment._save
-
-    def save_then_die(self, done, scm):
-        real_save(self, done, scm)
-        saves.append(done.rounds_done)
-        if done.rounds_done == kill_after:
-            raise _Killed
-
-    monkeypatch.setattr(Experiment, "_save", save_then_die)
-    with pytest.raises(_Killed):
-        _small(lights1, tmp_path / "cut", policy).run()
-    monkeypatch.setattr(Experiment, "_save", real_save)
+    _killed_after(monkeypatch, kill_after, _small(lights1, tmp_path / "cut", policy).run)
     doc = json.loads((tmp_path / "cut" / "experiment.json").read_text())
     assert len(doc["history"]) == kill_after
     resumed = Experiment.resume(tmp_path / "cut", progress=False)
@@ -130,17 +133,7 @@ def test_a_record_from_before_info_gain_weighed_its_episodes_resumes_as_it_ran(t
 
     policy = dict(n_graphs=4, n_outcomes=8, n_values=2, variables=["ambient", "switch_red", "angle"])
     whole = _small(lights1, tmp_path / "whole", InfoGainPolicy(**policy, episodes=1)).run()
-    real_save = Experiment._save
-
-    def save_then_die(self, done, scm):
-        real_save(self, done, scm)
-        if done.rounds_done == 2:
-            raise _Killed
-
-    monkeypatch.setattr(Experiment, "_save", save_then_die)
-    with pytest.raises(_Killed):
-        _small(lights1, tmp_path / "cut", InfoGainPolicy(**policy, episodes=1)).run()
-    monkeypatch.setattr(Experiment, "_save", real_save)
+    _killed_after(monkeypatch, 2, _small(lights1, tmp_path / "cut", InfoGainPolicy(**policy, episodes=1)).run)
     manifest = tmp_path / "cut" / "experiment.json"
     doc = json.loads(manifest.read_text())
     del doc["config"]["policy"]["settings"]["episodes"]
@@ -279,17 +272,8 @@ def test_an_encoder_fitted_before_the_run_reads_every_round_and_is_never_refitte
     assert 0.0 < result.history["counterfactual_error"].iloc[-1] < 0.15
     # killed after round 1 and resumed with the same encoder: the uninterrupted run's result
     whole = _small(lights1, tmp_path / "whole", RandomPolicy(), encoder=_SeesAlready(lights1), encoder_rounds=()).run()
-    real_save = Experiment._save
-
-    def save_then_die(self, done, scm):
-        real_save(self, done, scm)
-        if done.rounds_done == 2:
-            raise _Killed
-
-    monkeypatch.setattr(Experiment, "_save", save_then_die)
-    with pytest.raises(_Killed):
-        _small(lights1, tmp_path / "cut", RandomPolicy(), encoder=_SeesAlready(lights1), encoder_rounds=()).run()
-    monkeypatch.setattr(Experiment, "_save", real_save)
+    _killed_after(monkeypatch, 2, _small(lights1, tmp_path / "cut", RandomPolicy(), encoder=_SeesAlready(lights1),
+                                         encoder_rounds=()).run)
     _same(whole, Experiment.resume(tmp_path / "cut", encoder=_SeesAlready(lights1), progress=False))
 
 
