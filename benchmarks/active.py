@@ -58,6 +58,7 @@ class Args:
     score: str = "quadratic"  # ExactLearner's score_func (the experimenter's default learner)
     encoder_dir: str = ""  # with --pixels: save the encoder here, or load it from here when present (rerun the policies)
     n_graphs: int = 16  # InfoGainPolicy's K, the graphs drawn from the learner's posterior
+    info_gain_values: int = 3  # InfoGainPolicy's n_values: candidate values per continuous variable
     info_gain_episodes: int = 0  # InfoGainPolicy's episodes per outcome (0: the episodes each intervention gets, its default)
     info_gain_mechanisms: str = "linear"  # InfoGainPolicy's mechanisms: the model its outcomes are simulated under
     out: str = "benchmarks/results/active.json"  # where the JSON goes ("" for nowhere)
@@ -129,7 +130,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--worlds", nargs="+", default=d.worlds)
     p.add_argument("--policies", nargs="+", default=d.policies, choices=sorted(POLICIES))
     for name in ("seeds", "first_seed", "rounds", "interventions_per_round", "episodes_per_round", "observational", "threads",
-                 "n_graphs", "info_gain_episodes"):
+                 "n_graphs", "info_gain_episodes", "info_gain_values"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
     p.add_argument("--score", default=d.score, choices=["quadratic", "bic", "bge", "rff", "mixed", "mixed-quadratic"],
                    help="the ExactLearner score (the experimenter's default: quadratic)")
@@ -165,7 +166,7 @@ def reach(curve: pd.Series, level: float) -> float:
 
 # settings that make runs comparable: files that record different values are not merged
 SAME = ("rounds", "interventions_per_round", "episodes_per_round", "observational", "score", "n_graphs",
-        "info_gain_episodes", "info_gain_mechanisms", "pixels", "encoder_steps", "n_objects")
+        "info_gain_values", "info_gain_episodes", "info_gain_mechanisms", "pixels", "encoder_steps", "n_objects")
 
 
 def merged(paths: list[str], args: Args) -> tuple[list[dict[str, Any]], dict[str, Any], Args]:
@@ -221,7 +222,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 # over an encoder's readings the learner asks a parent to explain 5 % (the experiment's own default)
                 learner = ExactLearner(score_func=args.score, min_explained=0.05 if args.pixels else 0.01, progress=False,
                                        seed=seed)
-                policy = (InfoGainPolicy(n_graphs=args.n_graphs, mechanisms=args.info_gain_mechanisms, episodes=args.info_gain_episodes or None) if policy_name == "info-gain"
+                policy = (InfoGainPolicy(n_graphs=args.n_graphs, n_values=args.info_gain_values, mechanisms=args.info_gain_mechanisms,
+                                         episodes=args.info_gain_episodes or None) if policy_name == "info-gain"
                           else POLICIES[policy_name]())
                 result = Experiment(world, policy=policy, rounds=args.rounds,
                                     episodes_per_round=args.episodes_per_round,
