@@ -287,9 +287,11 @@ class InfoGainPolicy:
         Episodes in one experiment's outcome (``None``: ``state.episodes``, the episodes each
         intervention gets in the experiment; 1 weighs single episodes). Weighing single episodes
         ranks an experiment that settles one question in an episode above one that settles two
-        over ten episodes, though the experiment gets twenty and the second tells more. Over 20 seeds of ``benchmarks/active.py``
-        (20 episodes per intervention) it reached SHD 0 on ``lights`` and ``scm8`` with 6
-        interventions instead of 8; on 3-object ``sprites`` from pixels the two were level.
+        over ten episodes, though the experiment gets twenty and the second tells more. Over 20
+        seeds of ``benchmarks/active.py`` (20 episodes per intervention) it reached SHD 0 on
+        ``lights`` and ``scm8`` with 6 interventions instead of 8; on 3-object ``sprites`` from
+        pixels the two were level. The simulation grows with it: one proposal on ``lights``'
+        true values (15 columns) took 0.3 s weighing 1 episode, 0.8 s weighing 100, 2 s weighing 500.
 
     Examples
     --------
