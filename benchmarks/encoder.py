@@ -217,7 +217,7 @@ def latent_table(enc: VideoEncoder, eps, columns: list[str]) -> pd.DataFrame:
     data = enc.latents(eps)
     if isinstance(data, pd.DataFrame):
         return data[columns].astype(float)
-    return pd.DataFrame({c: data[c].float().mean(1).numpy() if data[c].dim() == 2 else data[c].numpy() for c in columns}).astype(float)
+    return pd.DataFrame({c: _pooled(data[c]) for c in columns})
 
 
 def effects_to_graph(enc: VideoEncoder, world, a: Args, test, z, episodes) -> dict:
@@ -237,16 +237,17 @@ def effects_to_graph(enc: VideoEncoder, world, a: Args, test, z, episodes) -> di
     rename = {c: v for v, c in s.matching.items()}
     named = list(enc.variables_)
     eps = episodes[1]
-    data = latent_table(enc, eps, named + list(rename)).rename(columns=rename)
+    latents = latent_table(enc, eps, named + list(rename))
+    data = latents.rename(columns=rename)
     variables = list(data.columns)
     targets = eps.targets[:, [eps.names.index(v) for v in variables]]
     truth = world.graph.subgraph(variables)
     out = {"true_edges_effects": truth.number_of_edges(), "effects_r2": {v: round(float(s.r2.loc[c, v]), 3) for c, v in rename.items()}}
     # and, as the control, the same learner on the true values of the same variables and episodes
-    true = pd.DataFrame({v: eps.values[v].float().mean(1).numpy() if eps.values[v].dim() == 2 else eps.values[v].float().numpy()
-                         for v in variables}).astype(float)
+    true = pd.DataFrame({v: _pooled(eps.values[v]) for v in variables})
     out["unset_reading"] = unset_reading(enc, world, test, z)
-    out["effects_reading"] = effects_reading(enc, world, episodes[0], rename)
+    # the observational episodes are the first rows of the pair's second (already read) set
+    out["effects_reading"] = effects_reading(latents.iloc[:len(episodes[0])], world, episodes[0], rename)
     read = graph_read(truth, out["effects_reading"])
     out["true_edges_effects_read"] = read.number_of_edges()
     for key, table in (("effects", data), ("effects_true_values", true)):
@@ -307,15 +308,19 @@ def _held_out_r2(y: np.ndarray, columns: list[np.ndarray]) -> float:
     return float(1.0 - ((y[h:] - X[h:] @ coef) ** 2).mean() / y[h:].var())
 
 
-def effects_reading(enc: VideoEncoder, world, eps, rename: dict[str, str]) -> dict[str, dict]:
-    """What each effect latent reads, on observational episodes ``eps``: its held-out R² from the
-    variable it was matched to (``rename``: latent -> variable), from all of that variable's
-    parents (true values, cubic terms and pairwise products; time-varying ones pooled over
-    frames), and from its parents without each one. On ``lights`` this tells a latent that reads
-    its lamp as drawn from one that reads only what the switch and the dimmer set (the ambient
-    light's dimming taken out)."""
-    z = latent_table(enc, eps, list(rename))
-    value = {v: (x.float().mean(1) if x.dim() == 2 else x.float()).numpy().astype(float) for v, x in eps.values.items()}
+def _pooled(x) -> np.ndarray:
+    """A variable's values, one float per episode (a time-varying one averaged over frames)."""
+    return (x.float().mean(1) if x.dim() == 2 else x.float()).numpy().astype(float)
+
+
+def effects_reading(z: pd.DataFrame, world, eps, rename: dict[str, str]) -> dict[str, dict]:
+    """What each effect latent reads, on observational episodes ``eps`` (``z``: their latents, a
+    column per latent): its held-out R² from the variable it was matched to (``rename``: latent
+    -> variable), from all of that variable's parents (true values, cubic terms and pairwise
+    products; time-varying ones pooled over frames), and from its parents without each one. On
+    ``lights`` this tells a latent that reads its lamp as drawn from one that reads only what the
+    switch and the dimmer set (the ambient light's dimming taken out)."""
+    value = {v: _pooled(x) for v, x in eps.values.items()}
     out = {}
     for col, var in rename.items():
         y, parents = z[col].to_numpy(), sorted(world.graph.predecessors(var))

@@ -59,7 +59,7 @@ def test_effects_reading_tells_what_a_latent_stands_for(bench):
 
     world = cw.make("lights", image_size=8, frames=2, seed=0)
     eps = world.rollout(1000, seed=0)
-    reading = bench.effects_reading(SetPart(), world, eps, {"z0": "lamp_red"})["lamp_red"]
+    reading = bench.effects_reading(SetPart().latents(eps), world, eps, {"z0": "lamp_red"})["lamp_red"]
     assert reading["latent"] == "z0" and reading["from_parents"] > 0.99
     assert reading["from_parents_without"]["ambient"] > 0.99 and reading["from_parents_without"]["dimmer_red"] < 0.8
     assert reading["from_variable"] < reading["from_parents"] - 0.02
