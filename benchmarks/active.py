@@ -61,6 +61,7 @@ class Args:
     info_gain_values: int = 3  # InfoGainPolicy's n_values: candidate values per continuous variable
     info_gain_episodes: int = 0  # InfoGainPolicy's episodes per outcome (0: the episodes each intervention gets, its default)
     info_gain_mechanisms: str = "linear"  # InfoGainPolicy's mechanisms: the model its outcomes are simulated under
+    info_gain_temperature: float = 1.0  # InfoGainPolicy's temperature: the posterior its graphs are drawn from
     out: str = "benchmarks/results/active.json"  # where the JSON goes ("" for nowhere)
     plot: str = "benchmarks/results/active.png"  # where the plot goes ("" for none)
     quick: bool = False  # tiny settings for a smoke run
@@ -136,6 +137,8 @@ def parse_args(argv: list[str] | None = None) -> Args:
                    help="the ExactLearner score (the experimenter's default: quadratic)")
     p.add_argument("--info-gain-mechanisms", default=d.info_gain_mechanisms, choices=["linear", "quadratic", "mlp"],
                    help="the mechanisms InfoGainPolicy fits to each drawn graph to simulate outcomes")
+    p.add_argument("--info-gain-temperature", type=float, default=d.info_gain_temperature,
+                   help="InfoGainPolicy's temperature: draw its graphs from the posterior with every score divided by it")
     p.add_argument("--encoder-dir", default=d.encoder_dir)
     p.add_argument("--out", default=None, help=f"the JSON (default {d.out}; \"\" for none; required with --merge)")
     p.add_argument("--plot", default=None, help=f"the plot (default {d.plot}; \"\" for none; required with --merge)")
@@ -166,7 +169,10 @@ def reach(curve: pd.Series, level: float) -> float:
 
 # settings that make runs comparable: files that record different values are not merged
 SAME = ("rounds", "interventions_per_round", "episodes_per_round", "observational", "score", "n_graphs",
-        "info_gain_values", "info_gain_episodes", "info_gain_mechanisms", "pixels", "encoder_steps", "n_objects")
+        "info_gain_values", "info_gain_episodes", "info_gain_mechanisms", "info_gain_temperature", "pixels",
+        "encoder_steps", "n_objects")
+# what a file written before a setting existed was run with
+BEFORE = {"info_gain_temperature": 1.0}
 
 
 def merged(paths: list[str], args: Args) -> tuple[list[dict[str, Any]], dict[str, Any], Args]:
@@ -180,6 +186,7 @@ def merged(paths: list[str], args: Args) -> tuple[list[dict[str, Any]], dict[str
     first: dict[str, Any] = {}
     for path in paths:
         report = json.loads(Path(path).read_text())
+        report["args"] = {**BEFORE, **report["args"]}
         for k in SAME:
             if k in first and k in report["args"] and first[k] != report["args"][k]:
                 raise SystemExit(f"{path} was run with {k}={report['args'][k]!r}, {paths[0]} with {first[k]!r}: "
@@ -223,7 +230,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 learner = ExactLearner(score_func=args.score, min_explained=0.05 if args.pixels else 0.01, progress=False,
                                        seed=seed)
                 policy = (InfoGainPolicy(n_graphs=args.n_graphs, n_values=args.info_gain_values, mechanisms=args.info_gain_mechanisms,
-                                         episodes=args.info_gain_episodes or None) if policy_name == "info-gain"
+                                         episodes=args.info_gain_episodes or None, temperature=args.info_gain_temperature)
+                          if policy_name == "info-gain"
                           else POLICIES[policy_name]())
                 result = Experiment(world, policy=policy, rounds=args.rounds,
                                     episodes_per_round=args.episodes_per_round,

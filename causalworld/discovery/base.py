@@ -32,7 +32,9 @@ How to write a learner
    ``cpdag`` (a :class:`~causalworld.discovery.graphs.MixedGraph` over ``problem.names``; leave
    None to get the interventional essential graph of ``adjacency``), ``sampler`` (a function
    ``(k, numpy Generator) -> list of [c + d, c + d] bool adjacency matrices``, the learner's graph
-   posterior; None gives ``k`` copies of the point estimate), ``timed_out`` and ``info`` (a
+   posterior; None gives ``k`` copies of the point estimate), ``tempered`` (for a score
+   posterior: a function ``temperature -> sampler`` of the posterior with every score divided by
+   the temperature; None when the draws are not a score posterior), ``timed_out`` and ``info`` (a
    dict kept as ``fit_info_``).
 5. Set the class attributes ``supports_lags`` (True if ``_learn`` handles context columns) and
    ``supports_knowledge``; ``min_rows(d)`` says how many non-intervened rows each node needs.
@@ -180,6 +182,7 @@ class Learned:
     edge_probs: np.ndarray | None = None
     cpdag: MixedGraph | None = None
     sampler: Sampler | None = None
+    tempered: Callable[[float], Sampler] | None = None
     timed_out: bool = False
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -418,6 +421,8 @@ class Learner:
         mechanisms = self._mechanisms()
         self.fit_info_["mechanisms"] = mechanisms
         self._sampler = learned.sampler
+        self._tempered = learned.tempered
+        self._tempered_samplers: dict[float, Sampler] = {}
         self._adjacency = adj
         self._columns = tuple(cols)
         self._lags = problem.lags
@@ -478,7 +483,7 @@ class Learner:
         return g
 
     # ------------------------------------------------------------------ after fit
-    def sample_graphs(self, k: int, seed: int | None = 0) -> list[nx.DiGraph]:
+    def sample_graphs(self, k: int, seed: int | None = 0, *, temperature: float = 1.0) -> list[nx.DiGraph]:
         """``k`` DAGs drawn from the learner's uncertainty about the graph.
 
         Over ``variables_``; with ``lags=1`` over the lag-1 copies and the variables (lagged edges
@@ -486,10 +491,17 @@ class Learner:
         At most ``MAX_GRAPH_SAMPLES`` (10**6) graphs per call (``OutOfRangeError``), and only as
         many as fit in free memory (``MemoryLimitError``); ``edge_probs_`` holds the edge
         frequencies without drawing graphs.
+
+        ``temperature`` (a score posterior's learners only, e.g. ``ExactLearner``): draw from
+        ``p_T(G) ∝ prior(G) exp(score(G) / T)`` instead, the posterior of data worth ``1 / T`` of
+        their rows. ``T > 1`` widens a posterior that a misspecified score makes too sure of itself
+        (a power posterior); ``edge_probs_`` and ``graph_`` stay those of ``T = 1``. Learners whose
+        draws are bootstrap refits or copies raise an ``ArgumentError`` for ``T != 1``.
         """
         self._check_fitted()
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise OutOfRangeError(f"k must be a positive int, got {k!r}")
+        sampler = self._sampler_at(temperature)
         if k > MAX_GRAPH_SAMPLES:
             raise OutOfRangeError(
                 f"sample_graphs(k={k}) asks for more than MAX_GRAPH_SAMPLES = {MAX_GRAPH_SAMPLES} graphs in one call; "
@@ -500,7 +512,7 @@ class Learner:
         check_memory(int(k) * per_graph, what=f"sample_graphs(k={k})", per_item=per_graph,
                      fix="draw {fit} graphs at a time with different seeds")
         rng = np.random.default_rng(seed)
-        mats = self._sampler(int(k), rng) if self._sampler is not None else [self._adjacency] * int(k)
+        mats = sampler(int(k), rng) if sampler is not None else [self._adjacency] * int(k)
         cols = list(self._columns)
         keep = cols if self._lags else list(self.variables_)
         out = []
@@ -510,6 +522,23 @@ class Learner:
             g.add_edges_from((cols[i], cols[j]) for i, j in zip(*np.nonzero(a)) if cols[i] in keep)
             out.append(g)
         return out
+
+    def _sampler_at(self, temperature: Any) -> Sampler | None:
+        """The sampler of the posterior at ``temperature`` (a tempered one is made once per temperature)."""
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(temperature) or temperature <= 0:
+            raise OutOfRangeError(f"temperature must be a finite number > 0, got {temperature!r}")
+        if temperature == 1:
+            return self._sampler
+        if self._tempered is None:
+            raise ArgumentError(
+                f"{type(self).__name__} draws its graphs from bootstrap refits or its point estimate, not from a score "
+                f"posterior, so temperature={temperature!r} has nothing to temper: pass temperature=1, or use ExactLearner"
+            )
+        key = float(temperature)
+        if key not in self._tempered_samplers:
+            self._tempered_samplers[key] = self._tempered(key)
+        return self._tempered_samplers[key]
 
     def score(self, data: Any, targets: Any = None) -> float:
         """Held-out interventional log-likelihood of ``data`` under ``scm_``, mean per row.

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from causalworld.discovery.base import Learned, Learner, out_of_time, register_learner
+from causalworld.discovery.base import Learned, Learner, Sampler, out_of_time, register_learner
 from causalworld.discovery.data import Problem, unrolled_name
 from causalworld.discovery.score_choice import choose_score
 from causalworld.discovery.scores import check_min_explained, make_score
@@ -403,7 +403,7 @@ class ExactLearner(Learner):
             info["graph"] = "median-probability skeleton, best-scoring orientation"
             info["map_differs"] = bool((median != adjacency).any())
             adjacency = median
-        return Learned(adjacency, edge_probs=probs, sampler=post.sample, info=info)
+        return Learned(adjacency, edge_probs=probs, sampler=post.sample, tempered=post.tempered, info=info)
 
     @staticmethod
     def _map_graph(tables: _Tables, c: int, p: int) -> tuple[np.ndarray, float]:
@@ -560,6 +560,14 @@ class _Posterior:
                     gamma = _zeta(t, np.logaddexp)
                     probs[u, c + j] = float(np.nansum(np.exp(base + gamma)))
         return probs
+
+    def tempered(self, temperature: float) -> Sampler:
+        """The sampler of the tempered posterior ``p_T(G) ∝ prior(order) exp(score(G) / T)``: every
+        local score (its structure-prior term included) divided by ``temperature``."""
+        t = _Tables(self.d)
+        t.full, t.scored = list(self.tables.full), list(self.tables.scored)
+        t.scores = [s / float(temperature) for s in self.tables.scores]
+        return _Posterior(t, self.c, self.p).sample
 
     def sample(self, k: int, rng: np.random.Generator) -> list[np.ndarray]:
         """``k`` DAGs (``[p, p]`` bool) drawn exactly from the posterior: an order by the backward

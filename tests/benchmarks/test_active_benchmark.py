@@ -77,6 +77,14 @@ def test_merge_reports_runs_split_over_processes(bench, tmp_path, capsys):
     (tmp_path / "other.json").write_text(json.dumps(other))
     with pytest.raises(SystemExit, match="rounds=5"):
         bench.main(["--merge", str(paths[0]), str(tmp_path / "other.json"), "--out", "", "--plot", ""])
+    # a file written before a setting existed counts as run with its old value
+    older, tempered = json.loads(paths[0].read_text()), json.loads(paths[1].read_text())
+    del older["args"]["info_gain_temperature"]
+    tempered["args"]["info_gain_temperature"] = 10.0
+    (tmp_path / "older.json").write_text(json.dumps(older))
+    (tmp_path / "tempered.json").write_text(json.dumps(tempered))
+    with pytest.raises(SystemExit, match="info_gain_temperature=10.0.*with 1.0"):
+        bench.main(["--merge", str(tmp_path / "older.json"), str(tmp_path / "tempered.json"), "--out", "", "--plot", ""])
     lone = json.loads(paths[0].read_text())
     for row in lone["rows"]:
         row["policy"] = "info-gain"

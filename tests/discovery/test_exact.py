@@ -97,9 +97,10 @@ def test_observational_cpdag_is_the_true_equivalence_class(true_class):
                                                         if frozenset(e) in undirected}
 
 
-def _brute_force_edge_probs(X: torch.Tensor, max_parents: int, min_explained: float) -> np.ndarray:
-    """Edge posteriors under the order-modular prior and the fan-in structure prior, by summing
-    over every order and every parent set compatible with it."""
+def _brute_force_edge_probs(X: torch.Tensor, max_parents: int, min_explained: float, temperature: float = 1.0) -> np.ndarray:
+    """Edge posteriors under the order-modular prior and the fan-in structure prior (every local
+    score divided by ``temperature``), by summing over every order and every parent set
+    compatible with it."""
     d = X.shape[1]
     s = BICScore(X, min_explained=min_explained)
     local = {}
@@ -107,7 +108,7 @@ def _brute_force_edge_probs(X: torch.Tensor, max_parents: int, min_explained: fl
         others = [i for i in range(d) if i != j]
         for k in range(min(max_parents, d - 1) + 1):
             for ps in itertools.combinations(others, k):
-                local[(j, ps)] = s.local_one(j, ps) - math.log(math.comb(d - 1, k))
+                local[(j, ps)] = (s.local_one(j, ps) - math.log(math.comb(d - 1, k))) / temperature
     total = -np.inf
     acc = np.full((d, d), -np.inf)
     for order in itertools.permutations(range(d)):
@@ -145,6 +146,24 @@ def test_sampled_graphs_follow_the_edge_posterior():
     assert all(nx.is_directed_acyclic_graph(g) for g in draws)
     freq = np.mean([to_adjacency(g, names) for g in draws], 0)
     np.testing.assert_allclose(freq, learner.edge_probs_.to_numpy(), atol=0.035)
+
+
+def test_tempered_draws_follow_the_tempered_posterior_and_leave_the_fit_alone():
+    scm = cw.SCM.linear([("a", "b"), ("b", "c"), ("a", "d")], {("a", "b"): 0.8, ("b", "c"): 0.7, ("a", "d"): 0.6}, 1.0)
+    learner = ExactLearner(progress=False).fit(scm.sample(200, seed=3))
+    names = list(learner.variables_)
+    X = torch.stack([scm.sample(200, seed=3)[v].double() for v in names], 1)
+    probs = learner.edge_probs_.to_numpy().copy()
+    freq = np.mean([to_adjacency(g, names) for g in learner.sample_graphs(3000, seed=0, temperature=8)], 0)
+    tempered = _brute_force_edge_probs(X, max_parents=3, min_explained=learner.min_explained, temperature=8)
+    np.testing.assert_allclose(freq, tempered, atol=0.035)
+    assert np.abs(tempered - probs).max() > 0.3  # tempering moved the posterior, so the check has teeth
+    np.testing.assert_array_equal(learner.edge_probs_.to_numpy(), probs)  # the fit is not tempered
+    same = [sorted(g.edges) for g in learner.sample_graphs(20, seed=1, temperature=1.0)]
+    assert same == [sorted(g.edges) for g in learner.sample_graphs(20, seed=1)]
+    for bad in (0, -1.0, float("nan"), float("inf"), True, "hot"):
+        with pytest.raises(OutOfRangeError, match="temperature must be a finite number > 0"):
+            learner.sample_graphs(3, temperature=bad)
 
 
 def test_large_graphs_use_posterior_draws_for_edge_probabilities(design):

@@ -129,6 +129,28 @@ def test_info_gain_picks_the_experiment_that_orients_the_edge(pair_state):
     assert all(iv.targets[0] in ("x", "y") for iv in chosen)
 
 
+def test_a_tempered_posterior_doubts_the_edges_the_learner_is_sure_of(pair_state):
+    # At T = 1 every draw holds the x-y edge and nothing on z, so setting z looks useless; at a
+    # high temperature draws with z's edges (and without x-y) come back, and setting z can settle them.
+    from interventions.policies import _mutual_information
+
+    def mi_on_z(policy):
+        cands, L, w = policy.information(pair_state, np.random.default_rng(0))
+        return max(_mutual_information(L[c], w, np.log(w)) for c, iv in enumerate(cands) if iv.targets == ("z",)), len(w)
+
+    settings = {"n_graphs": 32, "n_outcomes": 32, "n_values": 2, "episodes": 20}
+    sure, n_sure = mi_on_z(InfoGainPolicy(**settings))
+    doubting, n_doubting = mi_on_z(InfoGainPolicy(**settings, temperature=1000.0))
+    assert sure < 0.02 and n_sure <= 2
+    assert doubting > 0.1 and n_doubting > 4
+    assert repr(InfoGainPolicy(temperature=10)) == "InfoGainPolicy(n_graphs=16, n_outcomes=32, n_values=3, temperature=10)"
+    pc = cw.discovery.PCLearner(progress=False).fit(pair_state.data)
+    from dataclasses import replace
+
+    with pytest.raises(ArgumentError, match="temperature=10 has nothing to temper"):
+        InfoGainPolicy(temperature=10).propose(replace(pair_state, learner=pc), 1, np.random.default_rng(0))
+
+
 def test_info_gain_weighs_the_episodes_an_experiment_gets(pair_state):
     # One episode under do(x) tells x -> y from y -> x only partly; the 20 an experiment gets
     # settle it (nearly all the posterior's entropy), and 20 episodes of do(z) still tell nothing.
