@@ -175,6 +175,21 @@ SAME = ("rounds", "interventions_per_round", "episodes_per_round", "observationa
 BEFORE = {"info_gain_temperature": 1.0}
 
 
+def paired(table: pd.DataFrame) -> pd.DataFrame:
+    """Each policy's SHD minus random's on the same world, seed and budget: the mean over seeds
+    and its standard error (the seeds' spread cancels where both policies find a seed easy or
+    hard). Indexed by world, policy and number of interventions; empty without random's rows."""
+    keys = ["world", "seed", "n_interventions"]
+    base = table[table["policy"] == "random"].set_index(keys)["shd"]
+    others = table[table["policy"] != "random"]
+    if base.empty or others.empty:
+        return pd.DataFrame(columns=["mean", "sem"])
+    diff = others.set_index(keys)["shd"] - base.reindex(others.set_index(keys).index).to_numpy()
+    frame = others[["world", "policy", "n_interventions"]].assign(diff=diff.to_numpy()).dropna()
+    grouped = frame.groupby(["world", "policy", "n_interventions"])["diff"]
+    return pd.DataFrame({"mean": grouped.mean(), "sem": grouped.sem()})
+
+
 def merged(paths: list[str], args: Args) -> tuple[list[dict[str, Any]], dict[str, Any], Args]:
     """The rows of several result files (a later file's row, or encoder, replaces the same world,
     policy, seed and round of an earlier one), their encoders, and the first file's settings with
@@ -262,9 +277,14 @@ def report(rows: list[dict[str, Any]], encoders: dict[str, Any], args: Args) -> 
                             "interventions_to_random_final": reach(curve, target)})
     print("\ninterventions needed to reach random's final mean SHD")
     print(pd.DataFrame(summary).to_string(index=False))
+    against = paired(table)
+    if len(against):
+        print("\nSHD minus random's on the same seed: mean (standard error of the mean)")
+        print(against.apply(lambda r: f"{r['mean']:+.2f} ({r['sem']:.2f})", axis=1).unstack("n_interventions").to_string())
     result = {"args": asdict(args), "machine": {"python": sys.version.split()[0], "torch": torch.__version__,
                                                 "platform": platform.platform()},
-              "rows": rows, "summary": summary, **({"encoders": encoders} if encoders else {})}
+              "rows": rows, "summary": summary, "paired_vs_random": against.reset_index().to_dict("records"),
+              **({"encoders": encoders} if encoders else {})}
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=1, default=float))

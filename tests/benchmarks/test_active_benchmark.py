@@ -35,6 +35,23 @@ def test_quick_run_writes_the_table_and_the_plot(bench, tmp_path, capsys):
     assert {r["n_interventions"] for r in saved["rows"]} == {0, 2, 4}
     assert all(r["shd"] >= 0 for r in saved["rows"]) and plot.stat().st_size > 0
     assert [s["policy"] for s in report["summary"]] == ["random", "info-gain"]
+    assert {r["policy"] for r in saved["paired_vs_random"]} == {"info-gain"}
+
+
+def test_paired_differences_to_random_are_taken_seed_by_seed(bench):
+    import pandas as pd
+
+    # info-gain is one edge better than random on every seed at budget 2, though the seeds' SHDs
+    # spread from 0 to 9: the paired difference is exactly -1 with no spread
+    rows = []
+    for seed, hard in enumerate([0, 4, 9]):
+        rows += [{"world": "w", "policy": "random", "seed": seed, "n_interventions": 2, "shd": hard + 1},
+                 {"world": "w", "policy": "info-gain", "seed": seed, "n_interventions": 2, "shd": hard},
+                 {"world": "w", "policy": "round-robin", "seed": seed, "n_interventions": 2, "shd": hard + 1 + seed}]
+    out = bench.paired(pd.DataFrame(rows))
+    assert out.loc[("w", "info-gain", 2)].tolist() == [-1.0, 0.0]
+    assert out.loc[("w", "round-robin", 2), "mean"] == 1.0 and out.loc[("w", "round-robin", 2), "sem"] == pytest.approx(1 / 3**0.5)
+    assert bench.paired(pd.DataFrame(rows[1::3])).empty  # no random rows: nothing to pair with
 
 
 def test_quick_pixel_run_reads_every_episode_with_one_encoder(bench, capsys):
