@@ -25,6 +25,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,14 @@ class TrainSettings:
     narrow: float = 0.0  # the fraction of crowded episodes
     counterfactual: bool = False  # each batch also replayed under another intervention
     effects: int = 0  # latents tied to variables set but not drawn (their heads are in the predictor)
+    # how the arithmetic runs (a checkpoint records them: a resumed run is refused unless they match)
+    bf16: bool = False  # the forward passes under bfloat16 autocast (CUDA; the CPU has no fast bf16)
+    compiled: bool = False  # the networks' forward passes through torch.compile
+
+
+COMPILE_BACKEND = "inductor"
+"""``torch.compile``'s backend with ``compiled=True`` (inductor generates the kernels; the tests trace
+the same graphs through ``"aot_eager"``, which skips the code generation's minutes on a small CPU)."""
 
 
 @dataclass
@@ -230,6 +239,10 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
 
         ids = [device.index] if device.type == "cuda" else None
         enc, pred = DDP(enc_net, device_ids=ids), DDP(pred_net, device_ids=ids)
+    read_target = tgt
+    if s.compiled:  # the same modules (and state dicts) underneath: only their forward passes are compiled
+        enc, pred, read_target = (torch.compile(m, backend=COMPILE_BACKEND) for m in (enc, pred, tgt))
+    autocast = partial(torch.autocast, device.type, dtype=torch.bfloat16, enabled=s.bf16)
     lat_cols = torch.tensor([a for a, _ in named], dtype=torch.long, device=device)
     act_cols = torch.tensor([b for _, b in named], dtype=torch.long, device=device)
     eff_lat = torch.tensor([a for a, _ in effects], dtype=torch.long, device=device)
@@ -256,15 +269,17 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
         mask, values = batch.mask.to(device).float(), batch.values.to(device)
         dt = (k.to(device, torch.float32) / max(1, T - 1))[:, None]
 
-        # encode: context views through the encoder, targets through the EMA encoder
-        z = enc(torch.cat([x0, _masked(xk, keep)]))
+        # encode: context views through the encoder, targets through the EMA encoder (under bf16
+        # autocast the networks' outputs come back to float32 before any loss is taken)
+        with autocast():
+            z = enc(torch.cat([x0, _masked(xk, keep)])).float()
         z0, zm = z[:B], z[B:]
         d = z.shape[1]
-        with torch.no_grad():
-            targets = tgt(xk)
+        with torch.no_grad(), autocast():
+            targets = read_target(xk).float()
             cf_targets = None
             if batch.cf_frames is not None:
-                cf_targets = tgt(frames_to_float(batch.cf_frames[rows, k], size, device))
+                cf_targets = read_target(frames_to_float(batch.cf_frames[rows, k], size, device)).float()
 
         # predict in representation space, every view in one pass: the masked frame k, frame k
         # from frame 0 (where k > 0), and frame k of the replay (with counterfactual); each term is
@@ -283,12 +298,15 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
         effect = torch.zeros((), device=device)
         if len(effects):
             # each effect head reads its own latent alone, and tells the value set where it was set
-            p, guess = pred(*inputs, effect_in=EffectHeads.inputs(z0[:, eff_lat]))
+            with autocast():
+                p, guess = pred(*inputs, effect_in=EffectHeads.inputs(z0[:, eff_lat]))
+            p, guess = p.float(), guess.float()
             m = mask[:, eff_act]
             err = (guess - values[:, eff_act]) ** 2 * m
             effect = err.sum() * world / full.mask[:, eff_act.cpu()].float().sum().clamp_min(1.0).to(device)
         else:
-            p = pred(*inputs)
+            with autocast():
+                p = pred(*inputs).float()
         jepa = torch.zeros((), device=device)
         at = 0
         for part in parts:

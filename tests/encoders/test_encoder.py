@@ -229,6 +229,82 @@ def test_two_thread_counts_give_close_weights():
     assert any(not torch.equal(one[k], t) for k, t in two.items())  # not bitwise: the sums did differ
 
 
+# -- the arithmetic: bf16 autocast and torch.compile, one code path --------------------------------
+def _tiny_run(**arithmetic):
+    """Three steps of tiny networks on ``lights`` through the training loop itself, on the CPU:
+    the encoder's weights afterwards, and the state dict keys."""
+    from causalworld.encoders.backbone import BackboneConfig, ConvEncoder, Predictor
+    from causalworld.encoders.batches import WorldBatches
+    from causalworld.encoders.train import Nets, TrainSettings, train
+
+    world = cw.make("lights", image_size=16, frames=2)
+    torch.manual_seed(0)
+    cfg = BackboneConfig(channels=3, image_size=16, latent_dim=4, actions=len(world.intervenable), width=8, hidden=16)
+    nets = Nets.build(ConvEncoder(cfg), Predictor(cfg), lr=1e-3)
+    batches = WorldBatches(world, tuple(world.intervenable), batch_size=8, seed=0, p_set=0.5, counterfactual=False)
+    s = TrainSettings(steps=3, lr=1e-3, ema=0.99, guard=1.0, align=1.0, mask_ratio=0.25, image_size=16, seed=0,
+                      checkpoint_every=100, progress=False, **arithmetic)
+    log = train(nets, batches, [(0, 0)], s, device=torch.device("cpu"))
+    return {k: v.clone() for k, v in nets.encoder.state_dict().items()}, log
+
+
+def test_bf16_autocast_trains_in_bfloat16_and_keeps_float32_weights():
+    # the CUDA path's autocast, run on the CPU with tiny networks: weights and losses stay float32,
+    # and the steps differ from float32's by bf16's rounding, not by more
+    eager, log = _tiny_run()
+    bf16, log16 = _tiny_run(bf16=True)
+    assert all(t.dtype == eager[k].dtype for k, t in bf16.items()) and all(np.isfinite(r["loss"]) for r in log16)
+    gap = max(float((t - eager[k]).abs().max()) for k, t in bf16.items() if t.is_floating_point())
+    assert 1e-5 < gap < 0.05, gap  # bf16 keeps 8 bits of mantissa: it did round, and only that much
+    assert abs(log16[0]["loss"] - log[0]["loss"]) < 0.01 * abs(log[0]["loss"])
+
+
+def test_precision_auto_trains_in_float32_on_the_cpu(tmp_path):
+    world = cw.make("sprites", image_size=32, n_objects=1, seed=0)
+    auto = VideoEncoder(**(SMALL | {"steps": 2})).fit(world)
+    fp32 = VideoEncoder(**(SMALL | {"steps": 2, "precision": "fp32"})).fit(world)
+    assert auto.precision_ == fp32.precision_ == "fp32"
+    assert all(torch.equal(t, _weights(fp32)[k]) for k, t in _weights(auto).items())
+    assert VideoEncoder.load(auto.save(tmp_path)).precision_ == "fp32"
+
+
+def test_compiled_training_takes_the_same_steps_on_the_same_weights(tmp_path):
+    # in a fresh interpreter, so that the compiler's caches and worker processes stay out of this
+    # one; traced by dynamo and AOTAutograd as with inductor, whose code generation alone would
+    # take some 40 s here (measured once: the same weights to 3e-8)
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import json, sys, torch; torch.set_num_threads(1); sys.path.insert(0, sys.argv[1]);"
+            "from safetensors.torch import save_file; from tests.encoders.test_encoder import _tiny_run;"
+            "import causalworld.encoders.train as t; t.COMPILE_BACKEND = 'aot_eager';"
+            "w, log = _tiny_run(compiled=True); save_file(w, sys.argv[2]); print(json.dumps([r['loss'] for r in log]))")
+    done = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", "-c", code, str(root), str(tmp_path / "w.safetensors")],
+                          capture_output=True, text=True, timeout=600, cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    compiled, losses = load_file(tmp_path / "w.safetensors"), json.loads(done.stdout.strip().splitlines()[-1])
+    eager, log = _tiny_run()
+    assert sorted(compiled) == sorted(eager)  # the modules underneath: state dicts keep their keys
+    assert all(torch.allclose(t, eager[k], rtol=1e-5, atol=1e-6) for k, t in compiled.items())
+    assert [round(x, 4) for x in losses] == [round(r["loss"], 4) for r in log]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_a_gpu_auto_precision_trains_in_bf16_and_reads_like_the_cpu(tmp_path):
+    world = cw.make("sprites", image_size=32, n_objects=1, seed=0)
+    enc = VideoEncoder(**(SMALL | {"steps": 2, "device": "cuda"})).fit(world)
+    assert enc.precision_ == ("bf16" if torch.cuda.is_bf16_supported() else "fp32")
+    frames = world.rollout(4, seed=1).frames
+    back = VideoEncoder.load(enc.save(tmp_path), device="cpu")
+    assert torch.allclose(back.encode(frames), enc.encode(frames), atol=1e-4)
+
+
 def test_unnamed_latents_that_copy_the_named_ones_are_left_out_of_the_learners_table(sprites_world, sprites_encoder,
                                                                                       held_out):
     from causalworld.encoders.identify import explained_by
@@ -264,7 +340,7 @@ def test_a_checkpoint_from_before_crowded_scenes_resumes_only_with_uniform_draws
     world = cw.make("sprites", image_size=32, n_objects=1, seed=0)
     VideoEncoder(**(SMALL | {"narrow": 0.0})).fit(world, checkpoint=tmp_path)
     doc, tensors = load_folder(tmp_path, manifest=CHECKPOINT, format=_FORMAT, max_version=1, what="checkpoint", fix="")
-    for key in ("p_set", "narrow", "counterfactual"):  # what such a checkpoint did not record
+    for key in ("p_set", "narrow", "counterfactual", "bf16", "compiled"):  # what such a checkpoint did not record
         del doc["settings"][key]
     save_folder(tmp_path, manifest=CHECKPOINT, doc=doc, tensors=tensors)
     with pytest.raises(ArgumentError, match="narrow"):  # the default now crowds half the episodes
@@ -299,7 +375,8 @@ def test_bad_frames_get_typed_errors(sprites_encoder, frames, error):
 @pytest.mark.parametrize("settings, error", [
     ({"latent_dim": 0}, OutOfRangeError), ({"steps": -1}, OutOfRangeError), ({"lr": float("nan")}, OutOfRangeError),
     ({"image_size": 20}, OutOfRangeError), ({"device": "bogus"}, DeviceError), ({"seed": -1}, OutOfRangeError),
-    ({"narrow": 1.5}, OutOfRangeError),
+    ({"narrow": 1.5}, OutOfRangeError), ({"precision": "fp16"}, OutOfRangeError), ({"compile": "yes"}, DTypeError),
+    ({"precision": "bf16"}, ArgumentError),  # bf16 autocast on the CPU: a hundred times slower, refused
     ({"latent_dim": 2}, ArgumentError),  # fewer latents than the variables the data identify
 ])
 def test_bad_settings_get_typed_errors(sprites_world, settings, error):
