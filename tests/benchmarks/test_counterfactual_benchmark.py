@@ -1,25 +1,18 @@
 """Smoke test of benchmarks/counterfactual.py: it runs with tiny settings, checks our answers
 against DoWhy's on the timed inputs, and writes the table as JSON."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "counterfactual.py"
+from tests.benchmarks.scripts import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("counterfactual_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the script loads
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with benchmark_script("counterfactual.py") as module:
+        yield module
 
 
 def test_quick_run_agrees_with_dowhy_and_writes_json(bench, tmp_path, capsys):

@@ -1,24 +1,17 @@
 """Smoke test of benchmarks/discovery.py: a tiny grid runs every method, scores it against the
 true graph, appends to the JSON file (a re-run replaces its records) and prints the table."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "discovery.py"
+from tests.benchmarks.scripts import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("discovery_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the script loads
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with benchmark_script("discovery.py") as module:
+        yield module
 
 
 def test_tiny_grid_appends_runs_and_reports(bench, tmp_path, capsys):

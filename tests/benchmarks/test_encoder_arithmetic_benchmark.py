@@ -1,24 +1,17 @@
 """Smoke test of benchmarks/encoder_arithmetic.py: eager and compiled runs of one encoder, side by side."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "encoder_arithmetic.py"
+from tests.benchmarks.scripts import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("encoder_arithmetic_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the script loads
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with benchmark_script("encoder_arithmetic.py") as module:
+        yield module
 
 
 def test_quick_run_times_eager_and_compiled_steps_of_the_same_run(bench, tmp_path, capsys):

@@ -1,25 +1,18 @@
 """Smoke test of benchmarks/encoder.py: every method trains within its budget on the same world,
 is scored on held-out episodes, and the table is written as JSON with the machine."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "encoder.py"
+from tests.benchmarks.scripts import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("encoder_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with benchmark_script("encoder.py") as module:
+        yield module
 
 
 def test_quick_run_writes_the_table(bench, tmp_path, capsys):

@@ -1,27 +1,20 @@
 """Smoke test of benchmarks/end_to_end.py: the pixel loop and the true-values loop both run with
 tiny settings; the true values recover the graph exactly."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "end_to_end.py"
+from tests.benchmarks.scripts import benchmark_script
 
 
 def test_quick_run_writes_both_rows(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("end_to_end_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
     threads = torch.get_num_threads()
     try:
-        spec.loader.exec_module(module)
-        rows = module.main(["--quick", "--out", str(tmp_path / "e2e.json")])
+        with benchmark_script("end_to_end.py") as module:
+            rows = module.main(["--quick", "--out", str(tmp_path / "e2e.json")])
     finally:
         torch.set_num_threads(threads)
-        sys.modules.pop(spec.name, None)
     pixels, truth = rows
     # at this tiny budget some variables may be set too rarely to be named; those that are checked
     # are among the world's, and the identified ones are named by them

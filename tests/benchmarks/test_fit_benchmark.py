@@ -1,24 +1,17 @@
 """Smoke test of benchmarks/fit.py: tiny settings; the stacked fit gives the same mechanisms as
 fitting one variable at a time, and the table is written as JSON."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "fit.py"
+from tests.benchmarks.scripts import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("fit_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the script loads
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with benchmark_script("fit.py") as module:
+        yield module
 
 
 def test_quick_run_matches_the_loop_and_writes_json(bench, tmp_path, capsys):

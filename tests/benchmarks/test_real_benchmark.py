@@ -2,24 +2,17 @@
 table follow from the rows, the empty graph's SHD is the accepted network's 18 edges, and the
 table is written as JSON."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "real.py"
+from tests.benchmarks.scripts import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("real_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the script loads
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with benchmark_script("real.py") as module:
+        yield module
 
 
 def test_quick_run_scores_pairs_and_sachs_and_writes_json(bench, tmp_path, capsys):

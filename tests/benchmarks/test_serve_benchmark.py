@@ -1,24 +1,17 @@
 """Smoke test of benchmarks/serve.py: with tiny settings it serves a model, checks
 the HTTP answers against the Python API's, times both, and writes the table as JSON."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "serve.py"
+from tests.benchmarks.scripts import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("serve_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the script loads
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with benchmark_script("serve.py") as module:
+        yield module
 
 
 def test_quick_run_agrees_with_the_python_api_and_writes_json(bench, tmp_path, capsys):

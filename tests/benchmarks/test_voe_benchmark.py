@@ -1,24 +1,17 @@
 """Smoke test of benchmarks/voe.py: the quadruplets are what the docstring says (each impossible
 video is made of the possible videos' frames or positions), and a quick run scores both encoders."""
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "voe.py"
+from tests.benchmarks.scripts import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def voe():
-    spec = importlib.util.spec_from_file_location("voe_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with benchmark_script("voe.py") as module:
+        yield module
 
 
 def test_impossible_videos_are_spliced_from_the_possible_ones_behind_the_occluder(voe):

@@ -1,25 +1,18 @@
 """Smoke test of benchmarks/worlds.py: it runs with tiny settings, checks the plain drawing
 reproduces our frames, counts distinct frames only, and writes the table as JSON."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "worlds.py"
+from tests.benchmarks.scripts import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("worlds_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the script loads
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with benchmark_script("worlds.py") as module:
+        yield module
 
 
 def test_quick_run_writes_the_table(bench, tmp_path, capsys):
