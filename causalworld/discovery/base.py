@@ -531,9 +531,11 @@ class Learner:
         if temperature == 1:
             return self._sampler
         if self._tempered is None:
+            why = "its fit ran out of time before the posterior" if self.timed_out_ else \
+                "it draws its graphs from bootstrap refits or its point estimate"
             raise ArgumentError(
-                f"{type(self).__name__} draws its graphs from bootstrap refits or its point estimate, not from a score "
-                f"posterior, so temperature={temperature!r} has nothing to temper: pass temperature=1, or use ExactLearner"
+                f"{type(self).__name__} has no score posterior ({why}), so temperature={temperature!r} has nothing to "
+                "temper: pass temperature=1, or use ExactLearner (without running out of max_time)"
             )
         key = float(temperature)
         if key not in self._tempered_samplers:

@@ -215,6 +215,8 @@ def test_out_of_time_returns_the_best_graph_so_far_with_a_warning(design):
     assert learner.timed_out_
     assert learner.graph_.number_of_edges() == 0  # only the empty parent sets were scored
     assert nx.is_directed_acyclic_graph(learner.graph_)
+    with pytest.raises(ArgumentError, match="no score posterior \\(its fit ran out of time"):
+        learner.sample_graphs(2, temperature=3)  # no posterior was computed, so none can be tempered
 
 
 def test_lagged_edges_are_learned_with_instantaneous_ones():
