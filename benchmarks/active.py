@@ -169,10 +169,20 @@ def reach(curve: pd.Series, level: float) -> float:
 
 # settings that make runs comparable: files that record different values are not merged
 SAME = ("rounds", "interventions_per_round", "episodes_per_round", "observational", "score", "n_graphs",
-        "info_gain_values", "info_gain_episodes", "info_gain_mechanisms", "info_gain_temperature", "pixels",
-        "encoder_steps", "n_objects")
+        "info_gain_values", "info_gain_episodes", "info_gain_mechanisms", "pixels", "encoder_steps", "n_objects")
+# settings named in the rows' policy labels (see policy_label), so files that differ in them merge
+# into distinct policies; the merged settings list every value the files hold
+LABELLED = ("info_gain_temperature",)
 # what a file written before a setting existed was run with
 BEFORE = {"info_gain_temperature": 1.0}
+
+
+def policy_label(name: str, args: Args) -> str:
+    """The policy's name in the rows: info-gain at a temperature other than 1 is ``"info-gain T=10"``,
+    so that runs at two temperatures (and random's rows) can be merged and compared seed by seed."""
+    if name == "info-gain" and args.info_gain_temperature != 1:
+        return f"info-gain T={args.info_gain_temperature:g}"
+    return name
 
 
 def paired(table: pd.DataFrame) -> pd.DataFrame:
@@ -193,8 +203,9 @@ def paired(table: pd.DataFrame) -> pd.DataFrame:
 def merged(paths: list[str], args: Args) -> tuple[list[dict[str, Any]], dict[str, Any], Args]:
     """The rows of several result files (a later file's row, or encoder, replaces the same world,
     policy, seed and round of an earlier one), their encoders, and the first file's settings with
-    the worlds, policies and seeds the rows hold. Files whose recorded settings in ``SAME`` differ
-    (a setting a file does not record is not compared), or rows that leave a policy without some
+    the worlds, policies and seeds the rows hold (a setting in ``LABELLED`` as the list of every
+    value the files hold, when they differ). Files whose recorded settings in ``SAME`` differ (a
+    setting a file does not record is not compared), or rows that leave a policy without some
     world's seeds, raise ``SystemExit`` naming them."""
     keyed: dict[tuple, dict[str, Any]] = {}
     encoders: dict[str, Any] = {}
@@ -202,6 +213,12 @@ def merged(paths: list[str], args: Args) -> tuple[list[dict[str, Any]], dict[str
     for path in paths:
         report = json.loads(Path(path).read_text())
         report["args"] = {**BEFORE, **report["args"]}
+        for k in LABELLED:
+            held = first.get(k, [])
+            held = held if isinstance(held, list) else [held]
+            value = report["args"][k]
+            report["args"][k] = sorted(set(held) | set(value if isinstance(value, list) else [value]))
+            first.pop(k, None)
         for k in SAME:
             if k in first and k in report["args"] and first[k] != report["args"][k]:
                 raise SystemExit(f"{path} was run with {k}={report['args'][k]!r}, {paths[0]} with {first[k]!r}: "
@@ -219,6 +236,9 @@ def merged(paths: list[str], args: Args) -> tuple[list[dict[str, Any]], dict[str
             have = sorted({r["seed"] for r in rows if r["world"] == w and r["policy"] == pol})
             if have != seeds:
                 raise SystemExit(f"{w} {pol} has seeds {have} in {paths}, the others {seeds}: give every policy the same seeds")
+    for k in LABELLED:  # one value: as a run records it
+        if len(first[k]) == 1:
+            first[k] = first[k][0]
     kept = {k: v for k, v in first.items() if k in Args.__dataclass_fields__}
     out = Args(**{**kept, "out": args.out, "plot": args.plot, "merge": list(paths)})
     out.worlds, out.policies, out.first_seed, out.seeds = worlds, policies, seeds[0], len(seeds)
@@ -255,9 +275,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                     encoder=encoder, encoder_rounds=() if args.pixels else (1,), learner=learner,
                                     progress=False).run()
                 for rec in result.history.to_dict("records"):
-                    rows.append({"world": world_name, "policy": policy_name, "seed": seed, **rec})
-                print(f"{world_name:8s} {policy_name:12s} seed {seed}: SHD {result.history['shd'].tolist()} "
+                    rows.append({"world": world_name, "policy": policy_label(policy_name, args), "seed": seed, **rec})
+                print(f"{world_name:8s} {policy_label(policy_name, args):12s} seed {seed}: SHD {result.history['shd'].tolist()} "
                       f"({time.perf_counter() - start:.1f} s)", flush=True)
+    args.policies = [policy_label(name, args) for name in args.policies]
     return report(rows, encoders, args)
 
 

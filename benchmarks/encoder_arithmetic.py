@@ -60,8 +60,8 @@ def parse_args(argv: list[str] | None = None) -> Args:
     args = Args(**vars(p.parse_args(argv)))
     if args.quick:
         args.steps, args.warmup, args.batch_size, args.image_size, args.latent_dim = 4, 2, 4, 16, 6
-    if not 0 <= args.warmup < args.steps:
-        p.error(f"--warmup must be in [0, --steps), got {args.warmup} with --steps {args.steps}")
+    if not 0 <= args.warmup < args.steps - 1:  # at least one timed step after the warm-up
+        p.error(f"--warmup must be in [0, --steps - 1), got {args.warmup} with --steps {args.steps}")
     return args
 
 

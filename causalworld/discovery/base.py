@@ -493,10 +493,13 @@ class Learner:
         frequencies without drawing graphs.
 
         ``temperature`` (a score posterior's learners only, e.g. ``ExactLearner``): draw from
-        ``p_T(G) ∝ prior(G) exp(score(G) / T)`` instead, the posterior of data worth ``1 / T`` of
-        their rows. ``T > 1`` widens a posterior that a misspecified score makes too sure of itself
-        (a power posterior); ``edge_probs_`` and ``graph_`` stay those of ``T = 1``. Learners whose
-        draws are bootstrap refits or copies raise an ``ArgumentError`` for ``T != 1``.
+        ``p_T(G | order) ∝ (prior(G | order) exp(score(G)))^(1 / T)`` instead, every local score
+        (its structure-prior term included) divided by ``T``: for a likelihood score, roughly the
+        posterior of data worth ``1 / T`` of their rows. ``T > 1`` widens a posterior that a
+        misspecified score makes too sure of itself (a power posterior); ``edge_probs_`` and
+        ``graph_`` stay those of ``T = 1``. Learners whose draws are not a score posterior
+        (bootstrap refits, edge probabilities, copies of ``graph_``) raise an ``ArgumentError``
+        for ``T != 1``.
         """
         self._check_fitted()
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
@@ -532,7 +535,7 @@ class Learner:
             return self._sampler
         if self._tempered is None:
             why = "its fit ran out of time before the posterior" if self.timed_out_ else \
-                "it draws its graphs from bootstrap refits or its point estimate"
+                "its graphs are drawn from bootstrap refits, edge probabilities or its point estimate"
             raise ArgumentError(
                 f"{type(self).__name__} has no score posterior ({why}), so temperature={temperature!r} has nothing to "
                 "temper: pass temperature=1, or use ExactLearner (without running out of max_time)"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +150,9 @@ class VideoEncoder:
     precision : {"auto", "fp32", "bf16"}, default="auto"
         The arithmetic of training: ``"bf16"`` runs the networks' forward passes under bfloat16
         autocast (the weights, the optimiser and every loss stay float32); ``"auto"`` is
-        ``"bf16"`` on a GPU that has it and ``"fp32"`` otherwise. The CPU is refused ``"bf16"``:
+        ``"bf16"`` on a GPU with bf16 arithmetic of its own (compute capability 8 and up) and
+        ``"fp32"`` otherwise, and on a GPU it resumes a checkpoint in the arithmetic the
+        checkpoint was written in. The CPU is refused ``"bf16"``:
         it runs it about a hundred times slower than float32. :meth:`encode` reads in float32
         either way, so the calibrated latents do not carry bf16's rounding. ``precision_`` says
         what a fit used.
@@ -273,9 +276,11 @@ class VideoEncoder:
             )
 
     def _bf16(self, dev: torch.device) -> bool:
-        """Whether training autocasts to bfloat16: ``precision='bf16'``, or ``'auto'`` on a GPU that has it."""
+        """Whether training autocasts to bfloat16: ``precision='bf16'``, or ``'auto'`` on a GPU with
+        bf16 arithmetic of its own (compute capability 8 and up: Ampere, Hopper; older ones only
+        emulate it, slowly)."""
         if self.precision == "auto":
-            return dev.type == "cuda" and torch.cuda.is_bf16_supported()
+            return dev.type == "cuda" and torch.cuda.get_device_capability(dev)[0] >= 8
         return self.precision == "bf16"
 
     def _settings(self, image_size: int, effects: int = 0, bf16: bool = False) -> TrainSettings:
@@ -368,13 +373,18 @@ class VideoEncoder:
         if folder is not None and (folder / CHECKPOINT).is_file():
 
             def same_settings(saved: dict[str, Any]) -> None:
-                mine = vars(settings) | {"steps": saved.get("steps"), "progress": saved.get("progress")}
+                nonlocal settings
                 # a checkpoint from before these were recorded: its draws were uniform over whole
-                # ranges, it had no effect latents, and its p_set and counterfactual are unknown (taken as given)
-                saved = {"p_set": mine["p_set"], "counterfactual": mine["counterfactual"], "narrow": 0.0, "effects": 0,
+                # ranges, it had no effect latents, it trained in float32 and eagerly, and its p_set
+                # and counterfactual are unknown (taken as given)
+                saved = {"p_set": settings.p_set, "counterfactual": settings.counterfactual, "narrow": 0.0, "effects": 0,
                          "bf16": False, "compiled": False, **saved}
+                if self.precision == "auto" and dev.type == "cuda":  # on a GPU, "auto" continues in the run's own arithmetic
+                    settings = replace(settings, bf16=bool(saved["bf16"]))
+                mine = vars(settings) | {"steps": saved.get("steps"), "progress": saved.get("progress")}
                 if saved != mine:
-                    changed = sorted(k for k in mine if saved.get(k) != mine[k])
+                    names = {"bf16": "precision", "compiled": "compile"}  # the settings' names in __init__
+                    changed = sorted(names.get(k, k) for k in mine if saved.get(k) != mine[k])
                     raise ArgumentError(
                         f"{folder} holds a checkpoint of a run with other settings ({', '.join(changed)}); "
                         "resume with the same settings, or give another folder"

@@ -31,6 +31,18 @@ def test_quick_run_writes_the_table_and_the_plot(bench, tmp_path, capsys):
     assert {r["policy"] for r in saved["paired_vs_random"]} == {"info-gain"}
 
 
+def test_a_tempered_info_gain_is_reported_under_its_own_label(bench):
+    threads = torch.get_num_threads()
+    try:
+        report = bench.main(["--quick", "--worlds", "scm4", "--policies", "random", "info-gain",
+                             "--info-gain-temperature", "10", "--out", "", "--plot", ""])
+    finally:
+        torch.set_num_threads(threads)
+    assert {r["policy"] for r in report["rows"]} == {"random", "info-gain T=10"}
+    assert [s["policy"] for s in report["summary"]] == ["random", "info-gain T=10"]
+    assert {r["policy"] for r in report["paired_vs_random"]} == {"info-gain T=10"}
+
+
 def test_paired_differences_to_random_are_taken_seed_by_seed(bench):
     import pandas as pd
 
@@ -87,14 +99,20 @@ def test_merge_reports_runs_split_over_processes(bench, tmp_path, capsys):
     (tmp_path / "other.json").write_text(json.dumps(other))
     with pytest.raises(SystemExit, match="rounds=5"):
         bench.main(["--merge", str(paths[0]), str(tmp_path / "other.json"), "--out", "", "--plot", ""])
-    # a file written before a setting existed counts as run with its old value
+    # a file written before a setting existed counts as run with its old value; files at two
+    # temperatures merge (their info-gain rows are labelled apart), and the settings list both
     older, tempered = json.loads(paths[0].read_text()), json.loads(paths[1].read_text())
     del older["args"]["info_gain_temperature"]
     tempered["args"]["info_gain_temperature"] = 10.0
     (tmp_path / "older.json").write_text(json.dumps(older))
     (tmp_path / "tempered.json").write_text(json.dumps(tempered))
-    with pytest.raises(SystemExit, match="info_gain_temperature=10.0.*with 1.0"):
-        bench.main(["--merge", str(tmp_path / "older.json"), str(tmp_path / "tempered.json"), "--out", "", "--plot", ""])
+    both = bench.main(["--merge", str(tmp_path / "older.json"), str(tmp_path / "tempered.json"), "--out", "", "--plot", ""])
+    assert both["args"]["info_gain_temperature"] == [1.0, 10.0]
+    alone = bench.main(["--merge", str(tmp_path / "older.json"), "--out", "", "--plot", ""])
+    assert alone["args"]["info_gain_temperature"] == 1.0
+    args = bench.parse_args(["--info-gain-temperature", "10"])
+    assert bench.policy_label("info-gain", args) == "info-gain T=10" and bench.policy_label("random", args) == "random"
+    assert bench.policy_label("info-gain", bench.parse_args([])) == "info-gain"
     lone = json.loads(paths[0].read_text())
     for row in lone["rows"]:
         row["policy"] = "info-gain"

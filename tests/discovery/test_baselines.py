@@ -63,7 +63,7 @@ def test_bootstrap_frequencies_and_graph_samples():
     assert learner.fit_info_["bootstrap_runs"] == 8
     draws = learner.sample_graphs(6, seed=0)
     assert all(nx.is_directed_acyclic_graph(g) for g in draws)
-    with pytest.raises(ArgumentError, match="no score posterior \\(it draws its graphs from bootstrap refits.*pass temperature=1, or use ExactLearner"):
+    with pytest.raises(ArgumentError, match="no score posterior \\(its graphs are drawn from bootstrap refits.*pass temperature=1, or use ExactLearner"):
         learner.sample_graphs(6, seed=0, temperature=3)  # bootstrap refits have no score to temper
     again = PCLearner(progress=False, n_bootstrap=8, seed=3).fit(data)
     assert np.array_equal(again.edge_probs_.to_numpy(), P)
