@@ -210,15 +210,13 @@ def merged(paths: list[str], args: Args) -> tuple[list[dict[str, Any]], dict[str
     keyed: dict[tuple, dict[str, Any]] = {}
     encoders: dict[str, Any] = {}
     first: dict[str, Any] = {}
+    labelled: dict[str, set] = {k: set() for k in LABELLED}
     for path in paths:
         report = json.loads(Path(path).read_text())
         report["args"] = {**BEFORE, **report["args"]}
-        for k in LABELLED:
-            held = first.get(k, [])
-            held = held if isinstance(held, list) else [held]
+        for k in LABELLED:  # a merged file records the list of the values it merged
             value = report["args"][k]
-            report["args"][k] = sorted(set(held) | set(value if isinstance(value, list) else [value]))
-            first.pop(k, None)
+            labelled[k] |= set(value if isinstance(value, list) else [value])
         for k in SAME:
             if k in first and k in report["args"] and first[k] != report["args"][k]:
                 raise SystemExit(f"{path} was run with {k}={report['args'][k]!r}, {paths[0]} with {first[k]!r}: "
@@ -236,9 +234,8 @@ def merged(paths: list[str], args: Args) -> tuple[list[dict[str, Any]], dict[str
             have = sorted({r["seed"] for r in rows if r["world"] == w and r["policy"] == pol})
             if have != seeds:
                 raise SystemExit(f"{w} {pol} has seeds {have} in {paths}, the others {seeds}: give every policy the same seeds")
-    for k in LABELLED:  # one value: as a run records it
-        if len(first[k]) == 1:
-            first[k] = first[k][0]
+    for k, values in labelled.items():  # one value as a run records it, several as a list
+        first[k] = sorted(values)[0] if len(values) == 1 else sorted(values)
     kept = {k: v for k, v in first.items() if k in Args.__dataclass_fields__}
     out = Args(**{**kept, "out": args.out, "plot": args.plot, "merge": list(paths)})
     out.worlds, out.policies, out.first_seed, out.seeds = worlds, policies, seeds[0], len(seeds)
