@@ -55,7 +55,7 @@ class Args:
     episodes_per_round: int = 40  # episodes per interventional round
     observational: int = 100  # episodes of the observational round
     threads: int = 1  # torch threads
-    score: str = "quadratic"  # ExactLearner's score_func (the experimenter's default learner)
+    score: str = "linear-quadratic"  # ExactLearner's score_func (the experimenter's default learner)
     encoder_dir: str = ""  # with --pixels: save the encoder here, or load it from here when present (rerun the policies)
     n_graphs: int = 16  # InfoGainPolicy's K, the graphs drawn from the learner's posterior
     info_gain_values: int = 3  # InfoGainPolicy's n_values: candidate values per continuous variable
@@ -133,7 +133,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
     for name in ("seeds", "first_seed", "rounds", "interventions_per_round", "episodes_per_round", "observational", "threads",
                  "n_graphs", "info_gain_episodes", "info_gain_values"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
-    p.add_argument("--score", default=d.score, choices=["quadratic", "bic", "bge", "rff", "mixed", "mixed-quadratic"],
+    p.add_argument("--score", default=d.score, choices=["linear-quadratic", "quadratic", "bic", "bge", "rff", "mixed", "mixed-quadratic"],
                    help="the ExactLearner score (the experimenter's default: quadratic)")
     p.add_argument("--info-gain-mechanisms", default=d.info_gain_mechanisms, choices=["linear", "quadratic", "mlp"],
                    help="the mechanisms InfoGainPolicy fits to each drawn graph to simulate outcomes")

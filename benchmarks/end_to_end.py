@@ -50,7 +50,7 @@ def run(world_id: str, config: dict, *, pixels: bool, steps: int, rounds: int, e
     elif pixels:  # the encoder learns from the experiment's own episodes, after its first round
         encoder = VideoEncoder(latent_dim, steps=steps, batch_size=32, lr=2e-3, device=device, seed=seed, progress=False)
     # None: the experiment's own default (min_explained 0.05 over an encoder's readings, 0.01 over true values)
-    learner = None if min_explained is None else ExactLearner(score_func="quadratic", min_explained=min_explained,
+    learner = None if min_explained is None else ExactLearner(score_func="linear-quadratic", min_explained=min_explained,
                                                                progress=False, seed=seed)
     result = Experiment(world, policy=RandomPolicy(n_targets=targets), rounds=rounds, episodes_per_round=episodes,
                         interventions_per_round=episodes, encoder=encoder, encoder_rounds=encoder_rounds, learner=learner,

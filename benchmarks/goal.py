@@ -1,13 +1,20 @@
 """Goal-directed interventions: how often the learned model's best plan reaches a goal in the world.
 
-For each world and goal: an experiment (true values, round-robin interventions, MLP mechanisms
-fitted at the end) learns the model; :class:`~interventions.GoalPolicy` picks the intervention the
+For each world and goal: an experiment (true values, round-robin interventions, ``ExactLearner``
+with the linear BIC score by default, MLP mechanisms fitted at the end) learns the model; :class:`~interventions.GoalPolicy` picks the intervention the
 learned model rates most likely to reach the goal; the world then runs it on fresh episodes and
 counts successes. Beside it: random interventions (the same distribution the experiment explored
 with) and an oracle, the same policy planning on the world's true SCM. One process, same seeds.
 
     python benchmarks/goal.py            # lights and falling, 3 seeds (a few minutes)
     python benchmarks/goal.py --quick    # a smoke run
+    python benchmarks/goal.py --score linear-quadratic   # the experimenter's default learner instead
+
+The learner is the linear BIC by default, not the experimenter's default second-order score: on
+``falling`` a Gaussian score with squares and products explains the binary ``support_pen`` from
+the pen's heights (an almost noise-free step, the wrong way round) and the pen's position from
+its landing height, so the model it plans on has the pen fall whatever is done (``--score
+linear-quadratic`` or ``quadratic``: 0.26 of the episodes reach the goal).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import pandas as pd
 import torch
 
 import causalworld as cw
+from causalworld.discovery import ExactLearner
 from interventions import Experiment, GoalPolicy, RandomPolicy, RoundRobinPolicy, State
 
 #: world -> (goal in words, predicate over the world's values, world settings)
@@ -42,12 +50,14 @@ class Oracle:
     scm_: Any
 
 
-def run_one(world_id: str, seed: int, *, rounds: int, episodes: int, trials: int, mlp_steps: int) -> list[dict[str, Any]]:
+def run_one(world_id: str, seed: int, *, rounds: int, episodes: int, trials: int, mlp_steps: int,
+            score: str = "bic") -> list[dict[str, Any]]:
     words, goal, settings = GOALS[world_id]
     world = cw.make(world_id, image_size=8, seed=seed, **settings)
     start = time.perf_counter()
     result = Experiment(world, policy=RoundRobinPolicy(), rounds=rounds, episodes_per_round=episodes,
                         interventions_per_round=max(1, episodes // 10), seed=seed, progress=False,
+                        learner=ExactLearner(score_func=score, progress=False, seed=seed),
                         final_fit={"mechanisms": "mlp", "mlp_members": 1, "mlp_steps": mlp_steps}).run()
     learned = time.perf_counter() - start
     learner = result.learner
@@ -83,6 +93,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     p.add_argument("--episodes", type=int, default=200)
     p.add_argument("--trials", type=int, default=400)
     p.add_argument("--mlp-steps", type=int, default=600)
+    p.add_argument("--score", default="bic", help="the ExactLearner's score_func (default bic; see the module docstring)")
     p.add_argument("--out", default="benchmarks/results/goal.json")
     p.add_argument("--quick", action="store_true")
     a = p.parse_args(argv)
@@ -90,7 +101,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         a.seeds, a.rounds, a.episodes, a.trials, a.mlp_steps, a.worlds = 1, 1, 60, 50, 50, ["lights"]
     torch.set_num_threads(1)
     rows = [r for w in a.worlds for s in range(a.seeds)
-            for r in run_one(w, s, rounds=a.rounds, episodes=a.episodes, trials=a.trials, mlp_steps=a.mlp_steps)]
+            for r in run_one(w, s, rounds=a.rounds, episodes=a.episodes, trials=a.trials, mlp_steps=a.mlp_steps,
+                             score=a.score)]
     table = pd.DataFrame(rows)
     summary = table.groupby(["world", "planner"], sort=False)[["predicted", "reached"]].mean()
     print(f"\nmachine: {platform.processor() or platform.machine()}, torch {torch.__version__}, 1 thread")

@@ -31,8 +31,8 @@ MAX_NODES = 22  # 2^22 subsets per DP table; beyond this the DP does not fit a l
 # Most parent sets one fit scores, per score: ~1-10 µs each with BIC / BGe (batched Cholesky)
 # ~5-50 ms each with RFF (a 100-feature leave-one-out regression on up to 5,000 rows), and
 # ~0.1 ms (linear) to 0.4 ms (quadratic) each with the mixed score (2,000 rows, 12 columns, 3 discrete).
-MAX_PARENT_SETS = {"bic": 20_000_000, "bge": 20_000_000, "quadratic": 5_000_000, "rff": 50_000, "mixed": 2_000_000,
-                   "mixed-quadratic": 600_000}
+MAX_PARENT_SETS = {"bic": 20_000_000, "bge": 20_000_000, "quadratic": 5_000_000, "linear-quadratic": 4_000_000,
+                   "rff": 50_000, "mixed": 2_000_000, "mixed-quadratic": 600_000}
 
 
 def _columns_of(variable: str, problem: Problem) -> list[str]:
@@ -119,7 +119,11 @@ class ExactLearner(Learner):
         (:func:`~causalworld.discovery.score_choice.choose_score`, about 1 s at 10 variables,
         3-4 s at 20); ``fit_info_["score_func"]`` and ``fit_info_["score_choice"]`` say which and why.
         ``"quadratic"``: the BIC of a second-order regression
-        (:class:`~causalworld.discovery.scores.QuadraticBICScore`). ``"mixed"`` (and
+        (:class:`~causalworld.discovery.scores.QuadraticBICScore`). ``"linear-quadratic"``: the
+        average of the linear and the second-order regression's BIC per node
+        (:class:`~causalworld.discovery.scores.LinearQuadraticScore`), which keeps a weak linear
+        parent that the quadratic score alone charges for squares and products it does not need
+        (the experimenter's default). ``"mixed"`` (and
         ``"mixed-quadratic"``, its second-order form) for data with discrete columns (integer
         values, 2 to 9 of them: switches, labels' codes): a conditional Gaussian per combination of
         a node's discrete parents, a logistic regression for a discrete node
@@ -223,8 +227,11 @@ class ExactLearner(Learner):
         --------
         >>> ExactLearner(score_func="bic").default_mechanisms(), ExactLearner(score_func="rff").default_mechanisms()
         ('linear', 'mlp')
+        >>> ExactLearner(score_func="linear-quadratic").default_mechanisms()  # the second-order fit holds the line
+        'quadratic'
         """
-        return {"rff": "mlp", "quadratic": "quadratic", "mixed-quadratic": "quadratic"}.get(self._score_name(), "linear")
+        return {"rff": "mlp", "quadratic": "quadratic", "linear-quadratic": "quadratic",
+                "mixed-quadratic": "quadratic"}.get(self._score_name(), "linear")
 
     def _score_name(self) -> str:
         """The score of the last fit (``score_func``, or what ``"auto"`` chose)."""
@@ -247,7 +254,7 @@ class ExactLearner(Learner):
         if self.interventions not in ("hard", "soft"):
             raise ArgumentError(f"interventions must be 'hard' or 'soft', got {self.interventions!r}")
         soft = self.interventions == "soft"
-        if score_func in ("bic", "quadratic", "mixed", "mixed-quadratic"):
+        if score_func in ("bic", "quadratic", "linear-quadratic", "mixed", "mixed-quadratic"):
             pen = self.bic_penalty
             if isinstance(pen, bool) or not isinstance(pen, (int, float, np.integer, np.floating)) or not 0 <= pen < math.inf:
                 raise OutOfRangeError(f"bic_penalty must be a finite number >= 0 (1.0 is BIC's), got {pen!r}")
@@ -262,7 +269,8 @@ class ExactLearner(Learner):
             return {"alpha_mu": float(am), "soft": soft, "min_explained": self.min_explained}
         if score_func == "rff":
             return {"seed": int(self.seed), "soft": soft, "min_explained": self.min_explained}
-        raise ArgumentError("score_func must be 'auto', 'bic', 'bge', 'quadratic', 'rff', 'mixed' or 'mixed-quadratic', "
+        raise ArgumentError("score_func must be 'auto', 'bic', 'bge', 'quadratic', 'linear-quadratic', 'rff', 'mixed' or "
+                            "'mixed-quadratic', "
                             f"got {self.score_func!r}")
 
     def _cap(self, n_candidates: int, score_func: str = "bic") -> int:

@@ -15,7 +15,7 @@ from scipy.stats import multivariate_t
 
 import causalworld as cw
 from causalworld.discovery.graphs import MixedGraph, consistent_extension, essential_graph, meek_closure
-from causalworld.discovery.scores import BGeScore, BICScore, QuadraticBICScore, RFFScore, make_score
+from causalworld.discovery.scores import BGeScore, BICScore, LinearQuadraticScore, QuadraticBICScore, RFFScore, make_score
 from causalworld.errors import ArgumentError, InsufficientDataError, OutOfRangeError, ShapeError
 from causalworld.scm.graph import to_adjacency
 
@@ -72,6 +72,53 @@ def test_quadratic_bic_is_the_bic_of_a_least_squares_fit_on_squares_and_products
     assert s.local_one(4, [2, 3]) - s.local_one(4, [3]) > 50 > linear.local_one(4, [2, 3]) - linear.local_one(4, [3])
     assert s.local_one(3, [0, 1]) - linear.local_one(3, [0, 1]) > 50
     assert make_score("quadratic", X, mask).local_one(4, [2, 3]) == s.local_one(4, [2, 3])
+
+
+def test_linear_quadratic_score_averages_the_two_regressions_bic_per_parent_set():
+    # log((exp(linear BIC) + exp(quadratic BIC)) / 2), each regression computed here by least
+    # squares on the unintervened rows; with no parents the two are one regression.
+    rng = np.random.default_rng(4)
+    n = 300
+    x = rng.normal(size=(n, 3))
+    y = x @ [2.0, -1.5, 0.4] + 0.3 * x[:, 0] * x[:, 1] + rng.normal(size=n)
+    X = np.column_stack([x, y])
+    mask = np.zeros_like(X, dtype=bool)
+    mask[:60, 3] = True
+    rows = ~mask[:, 3]
+
+    def bic(columns):
+        A = np.column_stack([np.ones(rows.sum()), *columns])
+        r = X[rows, 3] - A @ np.linalg.lstsq(A, X[rows, 3], rcond=None)[0]
+        m = rows.sum()
+        return -0.5 * m * (np.log(2 * np.pi * (r @ r) / m) + 1) - 0.5 * (A.shape[1] + 1) * np.log(m)
+
+    s = LinearQuadraticScore(X, mask)
+    for parents in ([0, 1, 2], [0, 2], [1]):
+        P = X[rows][:, parents]
+        linear = bic(P.T)
+        quadratic = bic([*P.T, *(P ** 2).T, *(P[:, a] * P[:, b] for a, b in itertools.combinations(range(len(parents)), 2))])
+        expected = np.logaddexp(linear, quadratic) - np.log(2)
+        assert s.local_one(3, parents) == pytest.approx(expected, rel=1e-7), parents
+    assert s.local_one(3, []) == pytest.approx(BICScore(X, mask).local_one(3, []), rel=1e-10)
+    assert make_score("linear-quadratic", X, mask).local_one(3, [0, 1]) == s.local_one(3, [0, 1])
+
+
+def test_linear_quadratic_score_keeps_a_weak_linear_parent_the_quadratic_score_drops():
+    # Two strong parents and a weak one (4 % of the node's remaining variance): the quadratic
+    # score charges the weak one for its square and two products and prefers the two strong
+    # parents; the average keeps the line's penalty for it. A curve (cos^2) still counts.
+    rng = np.random.default_rng(0)
+    n = 300
+    x = rng.normal(size=(n, 3))
+    y = 3 * x[:, 0] + 3 * x[:, 1] + 0.2 * x[:, 2] + rng.normal(size=n)
+    X = np.column_stack([x, y])
+    avg, quad = LinearQuadraticScore(X), QuadraticBICScore(X)
+    assert avg.local_one(3, [0, 1, 2]) > avg.local_one(3, [0, 1])
+    assert quad.local_one(3, [0, 1, 2]) < quad.local_one(3, [0, 1])
+    angle = rng.uniform(0, np.pi, n)
+    Y = np.column_stack([angle, np.cos(angle) ** 2 + 0.1 * rng.normal(size=n)])
+    curve, line = LinearQuadraticScore(Y), BICScore(Y)
+    assert curve.local_one(1, [0]) - curve.local_one(1, []) > 50 > line.local_one(1, [0]) - line.local_one(1, [])
 
 
 def test_bge_equals_the_normal_wishart_marginal_likelihood_computed_row_by_row():
@@ -365,7 +412,7 @@ def test_rff_score_of_a_constant_column_does_not_crash():
     assert math.isfinite(s.local_one(2, [])) and math.isfinite(s.local_one(2, [0]))
 
 
-@pytest.mark.parametrize("cls", [BICScore, BGeScore, QuadraticBICScore, RFFScore])
+@pytest.mark.parametrize("cls", [BICScore, BGeScore, QuadraticBICScore, LinearQuadraticScore, RFFScore])
 def test_min_explained_charges_each_parent_its_share_of_the_rows(cls):
     # The sparsity prior adds exactly -n_j/2 log(1 - s) nats per parent to any score, with
     # interventions (n_j: the node's unintervened rows) and without.
