@@ -554,7 +554,7 @@ class LinearQuadraticScore(QuadraticBICScore):
     The quadratic score charges every parent for its square and its products with the others, so
     a weak linear parent beside strong ones pays for terms it does not need and is dropped: on
     3-object ``sprites`` read from pixels (linear mechanisms, latents with reading errors of 0.15
-    to 0.5 of a variable's std) that cost about two missing edges per graph. Averaged, a family
+    to 0.56 of a variable's std) that cost about two missing edges per graph. Averaged, a family
     the line explains keeps the line's penalty, and one that needs the curve (Malus's ``cos^2``,
     a switch times a dimmer) gets the quadratic fit, which then outweighs the line by its gain.
     With no parents the two are the same regression. The cost is the quadratic score's (both
@@ -573,7 +573,8 @@ class LinearQuadraticScore(QuadraticBICScore):
     (True, True)
     >>> t = torch.rand(500, generator=g, dtype=torch.float64) * math.pi
     >>> c = torch.cos(t) ** 2 + 0.1 * torch.randn(500, generator=g, dtype=torch.float64)
-    >>> bool(LinearQuadraticScore(torch.stack([t, c], 1)).local_one(1, [0]) > LinearQuadraticScore(torch.stack([t, c], 1)).local_one(1, []))
+    >>> curve = LinearQuadraticScore(torch.stack([t, c], 1))
+    >>> bool(curve.local_one(1, [0]) > curve.local_one(1, []))  # the second-order fit sees cos^2
     True
     """
 
@@ -888,8 +889,8 @@ class RFFScore(LocalScore):
         return gain.numpy() - self.penalty * 0.5 * math.log(n_j) - self._row_cost * n_j
 
 
-SCORES: dict[str, type[LocalScore]] = {"bic": BICScore, "bge": BGeScore, "rff": RFFScore, "quadratic": QuadraticBICScore,
-                                       "linear-quadratic": LinearQuadraticScore}
+SCORES: dict[str, type[LocalScore]] = {"bic": BICScore, "bge": BGeScore, "rff": RFFScore,
+                                       "quadratic": QuadraticBICScore, "linear-quadratic": LinearQuadraticScore}
 
 
 @functools.cache
