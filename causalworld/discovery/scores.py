@@ -524,26 +524,16 @@ class QuadraticBICScore(BICScore):
 
     def local(self, node: int, parents: Any) -> np.ndarray:
         idx = self._parent_sets(node, parents)
-        quadratic, _, n_rows = self._fits(node, idx)
-        return quadratic - self._row_cost * idx.shape[1] * n_rows
-
-    def _fits(self, node: int, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-        """The BIC of the quadratic and of the linear regression of ``node`` on each parent set
-        ``idx`` ``[B, k]`` (each ``[B]``, soft regimes included, before ``min_explained``'s
-        charge), and the rows they are scored on."""
         B, k = idx.shape
         i, j = np.triu_indices(k, 1)
         cols = np.concatenate([idx, self.n_vars + idx, self._pair[idx[:, i], idx[:, j]]], 1)
         n_params = k + self._kept[idx].sum(1) + len(i)
         n_rows = self.rows(node)
-        M = self._matrix(node)[1]
-        quadratic = self._from_schur(n_rows, n_params, *self._schur_of(M, node, cols))
-        linear = self._from_schur(n_rows, k, *self._schur_of(M, node, idx))  # the variables are the first p columns
+        out = self._from_schur(n_rows, n_params, *self._schur_of(self._matrix(node)[1], node, cols))
         for n_g, S_g in self.soft_stats(node):
-            quadratic = quadratic + self._from_schur(n_g, n_params, *self._schur_of(S_g, node, cols))
-            linear = linear + self._from_schur(n_g, k, *self._schur_of(S_g, node, idx))
+            out = out + self._from_schur(n_g, n_params, *self._schur_of(S_g, node, cols))
             n_rows += n_g
-        return quadratic, linear, n_rows
+        return out - self._row_cost * k * n_rows
 
 
 class LinearQuadraticScore(QuadraticBICScore):
@@ -581,11 +571,11 @@ class LinearQuadraticScore(QuadraticBICScore):
     name = "linear-quadratic"
 
     def local(self, node: int, parents: Any) -> np.ndarray:
-        idx = self._parent_sets(node, parents)
-        quadratic, linear, n_rows = self._fits(node, idx)
-        k = idx.shape[1]
-        both = np.logaddexp(linear, quadratic) - math.log(2.0)  # with k = 0 the two are one regression
-        return both - self._row_cost * k * n_rows
+        # the line is BIC's own local score: the design's first p columns are the variables.
+        # Both carry the same min_explained charge, which the average keeps as it is.
+        linear = BICScore.local(self, node, parents)
+        quadratic = super().local(node, parents)
+        return np.logaddexp(linear, quadratic) - math.log(2.0)  # with no parents the two are one regression
 
 
 def _squares(U: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
