@@ -133,8 +133,9 @@ def parse_args(argv: list[str] | None = None) -> Args:
     for name in ("seeds", "first_seed", "rounds", "interventions_per_round", "episodes_per_round", "observational", "threads",
                  "n_graphs", "info_gain_episodes", "info_gain_values"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
-    p.add_argument("--score", default=d.score, choices=["linear-quadratic", "quadratic", "bic", "bge", "rff", "mixed", "mixed-quadratic"],
-                   help="the ExactLearner score (the experimenter's default: quadratic)")
+    p.add_argument("--score", default=d.score,
+                   choices=["linear-quadratic", "quadratic", "bic", "bge", "rff", "mixed", "mixed-quadratic"],
+                   help="the ExactLearner score (the experimenter's default: linear-quadratic)")
     p.add_argument("--info-gain-mechanisms", default=d.info_gain_mechanisms, choices=["linear", "quadratic", "mlp"],
                    help="the mechanisms InfoGainPolicy fits to each drawn graph to simulate outcomes")
     p.add_argument("--info-gain-temperature", type=float, default=d.info_gain_temperature,

@@ -1,9 +1,9 @@
 """Goal-directed interventions: how often the learned model's best plan reaches a goal in the world.
 
 For each world and goal: an experiment (true values, round-robin interventions, ``ExactLearner``
-with the linear BIC score by default, MLP mechanisms fitted at the end) learns the model; :class:`~interventions.GoalPolicy` picks the intervention the
-learned model rates most likely to reach the goal; the world then runs it on fresh episodes and
-counts successes. Beside it: random interventions (the same distribution the experiment explored
+with the linear BIC score by default, MLP mechanisms fitted at the end) learns the model;
+:class:`~interventions.GoalPolicy` picks the intervention the learned model rates most likely to
+reach the goal; the world then runs it on fresh episodes and counts successes. Beside it: random interventions (the same distribution the experiment explored
 with) and an oracle, the same policy planning on the world's true SCM. One process, same seeds.
 
     python benchmarks/goal.py            # lights and falling, 3 seeds (a few minutes)
