@@ -3,7 +3,6 @@
 import json
 
 import pytest
-import torch
 
 from tests.benchmarks.scripts import benchmark_script
 
@@ -16,12 +15,8 @@ def bench():
 
 def test_quick_run_writes_the_table_and_the_plot(bench, tmp_path, capsys):
     out, plot = tmp_path / "active.json", tmp_path / "active.png"
-    threads = torch.get_num_threads()
-    try:
-        report = bench.main(["--quick", "--worlds", "scm4", "--policies", "random", "info-gain",
-                             "--out", str(out), "--plot", str(plot)])
-    finally:
-        torch.set_num_threads(threads)
+    report = bench.main(["--quick", "--worlds", "scm4", "--policies", "random", "info-gain",
+                         "--out", str(out), "--plot", str(plot)])
     assert "mean SHD by number of interventions" in capsys.readouterr().out
     saved = json.loads(out.read_text())
     assert {r["policy"] for r in saved["rows"]} == {"random", "info-gain"}
@@ -32,12 +27,8 @@ def test_quick_run_writes_the_table_and_the_plot(bench, tmp_path, capsys):
 
 
 def test_a_tempered_info_gain_is_reported_under_its_own_label(bench):
-    threads = torch.get_num_threads()
-    try:
-        report = bench.main(["--quick", "--worlds", "scm4", "--policies", "random", "info-gain",
-                             "--info-gain-temperature", "10", "--out", "", "--plot", ""])
-    finally:
-        torch.set_num_threads(threads)
+    report = bench.main(["--quick", "--worlds", "scm4", "--policies", "random", "info-gain",
+                         "--info-gain-temperature", "10", "--out", "", "--plot", ""])
     assert {r["policy"] for r in report["rows"]} == {"random", "info-gain T=10"}
     assert [s["policy"] for s in report["summary"]] == ["random", "info-gain T=10"]
     assert {r["policy"] for r in report["paired_vs_random"]} == {"info-gain T=10"}
@@ -60,12 +51,8 @@ def test_paired_differences_to_random_are_taken_seed_by_seed(bench):
 
 
 def test_quick_pixel_run_reads_every_episode_with_one_encoder(bench, capsys):
-    threads = torch.get_num_threads()
-    try:
-        report = bench.main(["--quick", "--pixels", "--encoder-steps", "10", "--worlds", "sprites", "--policies", "random",
-                             "--out", "", "--plot", ""])
-    finally:
-        torch.set_num_threads(threads)
+    report = bench.main(["--quick", "--pixels", "--encoder-steps", "10", "--worlds", "sprites", "--policies", "random",
+                         "--out", "", "--plot", ""])
     assert "sprites: encoder trained" in capsys.readouterr().out
     assert {r["n_interventions"] for r in report["rows"]} == {0, 2, 4}
     # round 0 already has a model over what the encoder reads: SHD is scored in every round
@@ -75,14 +62,10 @@ def test_quick_pixel_run_reads_every_episode_with_one_encoder(bench, capsys):
 def test_merge_reports_runs_split_over_processes(bench, tmp_path, capsys):
     # two seeds run apart, then one policy rerun: the merged report holds each seed once, with
     # the rerun's rows in place of the first run's
-    threads = torch.get_num_threads()
     paths = [tmp_path / f"{name}.json" for name in ("seed0", "seed1", "rerun")]
-    try:
-        for path, seed in zip(paths[:2], (0, 1)):
-            bench.main(["--quick", "--worlds", "scm4", "--policies", "random", "--first-seed", str(seed),
-                        "--out", str(path), "--plot", ""])
-    finally:
-        torch.set_num_threads(threads)
+    for path, seed in zip(paths[:2], (0, 1)):
+        bench.main(["--quick", "--worlds", "scm4", "--policies", "random", "--first-seed", str(seed),
+                    "--out", str(path), "--plot", ""])
     rerun = json.loads(paths[0].read_text())
     for row in rerun["rows"]:
         row["shd"] = 99

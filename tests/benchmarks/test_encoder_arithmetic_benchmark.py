@@ -18,12 +18,10 @@ def test_quick_run_times_eager_and_compiled_steps_of_the_same_run(bench, tmp_pat
     import causalworld.encoders.train as train
 
     out = tmp_path / "arithmetic.json"
-    threads = torch.get_num_threads()
     try:
         # traced by dynamo and AOTAutograd without inductor's code generation (minutes on this CPU)
         report = bench.main(["--quick", "--worlds", "sprites", "--backend", "aot_eager", "--threads", "1", "--out", str(out)])
     finally:
-        torch.set_num_threads(threads)
         torch._dynamo.reset()  # the compiled graphs stay out of the tests that follow
     assert train.COMPILE_BACKEND == "inductor"  # the benchmark puts the backend back
     rows = report["rows"]

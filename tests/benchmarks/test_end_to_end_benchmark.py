@@ -3,18 +3,13 @@ tiny settings; the true values recover the graph exactly."""
 
 import json
 
-import torch
 
 from tests.benchmarks.scripts import benchmark_script
 
 
 def test_quick_run_writes_both_rows(tmp_path, capsys):
-    threads = torch.get_num_threads()
-    try:
-        with benchmark_script("end_to_end.py") as module:
-            rows = module.main(["--quick", "--out", str(tmp_path / "e2e.json")])
-    finally:
-        torch.set_num_threads(threads)
+    with benchmark_script("end_to_end.py") as module:
+        rows = module.main(["--quick", "--out", str(tmp_path / "e2e.json")])
     pixels, truth = rows
     # at this tiny budget some variables may be set too rarely to be named; those that are checked
     # are among the world's, and the identified ones are named by them

@@ -31,11 +31,7 @@ def test_impossible_videos_are_spliced_from_the_possible_ones_behind_the_occlude
 
 
 def test_quick_run_scores_trained_and_random_weights(voe, capsys):
-    threads = torch.get_num_threads()
-    try:
-        rows = voe.main(["--quick", "--n", "8", "--properties", "permanence", "--out", ""])
-    finally:
-        torch.set_num_threads(threads)
+    rows = voe.main(["--quick", "--n", "8", "--properties", "permanence", "--out", ""])
     assert [(r["property"], r["encoder"]) for r in rows] == [("permanence", "trained"), ("permanence", "random weights (2 draws)")]
     assert all(0.0 <= r["pairwise"] <= 1.0 and 0.0 <= r["auroc"] <= 1.0 for r in rows)
     assert "pairwise" in capsys.readouterr().out
