@@ -17,6 +17,9 @@ needs to reach random's final mean SHD; writes JSON and a plot.
         # from the frames: one encoder per world, trained by playing (about 20 minutes)
     python benchmarks/active.py --merge A.json B.json --out AB.json --plot AB.png
         # one report of runs split over processes (seeds), or of a policy rerun alone
+    python benchmarks/active.py --seeds 20 --rounds 10 --interventions-per-round 1 --episodes-per-round 20
+        # one intervention per round (the Experiment's own default): the same budget, every
+        # number of interventions on the curve, so "half of random's" is read off exactly
 
 With ``--pixels`` a :class:`~causalworld.encoders.VideoEncoder` learns each world's variables
 from its frames first (``sprites`` with ``--n-objects`` objects, 32x32), and every policy and
