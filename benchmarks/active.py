@@ -59,6 +59,7 @@ class Args:
     observational: int = 100  # episodes of the observational round
     threads: int = 1  # torch threads
     score: str = "linear-quadratic"  # ExactLearner's score_func (the experimenter's default learner)
+    min_explained: float = -1.0  # ExactLearner's min_explained (below 0: the experiment's own, 0.05 over an encoder, else 0.01)
     encoder_dir: str = ""  # with --pixels: save the encoder here, or load it from here when present (rerun the policies)
     n_graphs: int = 16  # InfoGainPolicy's K, the graphs drawn from the learner's posterior
     info_gain_values: int = 3  # InfoGainPolicy's n_values: candidate values per continuous variable
@@ -139,6 +140,8 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--score", default=d.score,
                    choices=["linear-quadratic", "quadratic", "bic", "bge", "rff", "mixed", "mixed-quadratic"],
                    help="the ExactLearner score (the experimenter's default: linear-quadratic)")
+    p.add_argument("--min-explained", type=float, default=d.min_explained,
+                   help="the ExactLearner's sparsity prior (default: the experiment's own, 0.05 over an encoder, else 0.01)")
     p.add_argument("--info-gain-mechanisms", default=d.info_gain_mechanisms, choices=["linear", "quadratic", "mlp"],
                    help="the mechanisms InfoGainPolicy fits to each drawn graph to simulate outcomes")
     p.add_argument("--info-gain-temperature", type=float, default=d.info_gain_temperature,
@@ -173,12 +176,13 @@ def reach(curve: pd.Series, level: float) -> float:
 
 # settings that make runs comparable: files that record different values are not merged
 SAME = ("rounds", "interventions_per_round", "episodes_per_round", "observational", "score", "n_graphs",
-        "info_gain_values", "info_gain_episodes", "info_gain_mechanisms", "pixels", "encoder_steps", "n_objects")
+        "info_gain_values", "info_gain_episodes", "info_gain_mechanisms", "pixels", "encoder_steps", "n_objects",
+        "min_explained")
 # settings named in the rows' policy labels (see policy_label), so files that differ in them merge
 # into distinct policies; the merged settings list every value the files hold
 LABELLED = ("info_gain_temperature",)
 # what a file written before a setting existed was run with
-BEFORE = {"info_gain_temperature": 1.0}
+BEFORE = {"info_gain_temperature": 1.0, "min_explained": -1.0}
 
 
 def policy_label(name: str, args: Args) -> str:
@@ -263,7 +267,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 world = make_world(world_name, seed, image_size=32 if args.pixels else 8, n_objects=args.n_objects)
                 start = time.perf_counter()
                 # over an encoder's readings the learner asks a parent to explain 5 % (the experiment's own default)
-                learner = ExactLearner(score_func=args.score, min_explained=0.05 if args.pixels else 0.01, progress=False,
+                least = args.min_explained if args.min_explained >= 0 else 0.05 if args.pixels else 0.01
+                learner = ExactLearner(score_func=args.score, min_explained=least, progress=False,
                                        seed=seed)
                 policy = (InfoGainPolicy(n_graphs=args.n_graphs, n_values=args.info_gain_values, mechanisms=args.info_gain_mechanisms,
                                          episodes=args.info_gain_episodes or None, temperature=args.info_gain_temperature)

@@ -105,3 +105,28 @@ def test_merge_reports_runs_split_over_processes(bench, tmp_path, capsys):
     with pytest.raises(SystemExit):
         bench.main(["--merge", str(paths[0])])
     assert "give --out and --plot" in capsys.readouterr().err
+
+
+def test_the_learners_sparsity_prior_is_a_setting_runs_must_share_to_merge(bench, tmp_path, monkeypatch):
+    seen = []
+    real = bench.ExactLearner
+
+    def recording(**kwargs):
+        seen.append(kwargs["min_explained"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(bench, "ExactLearner", recording)
+    weak, default = tmp_path / "weak.json", tmp_path / "default.json"
+    report = bench.main(["--quick", "--worlds", "scm4", "--policies", "random", "--min-explained", "0.003",
+                         "--out", str(weak), "--plot", ""])
+    assert set(seen) == {0.003} and report["args"]["min_explained"] == 0.003
+    seen.clear()
+    bench.main(["--quick", "--worlds", "scm4", "--policies", "random", "--first-seed", "1", "--out", str(default), "--plot", ""])
+    assert set(seen) == {0.01}  # the experiment's own prior on true values
+    with pytest.raises(SystemExit, match="min_explained=-1.0"):
+        bench.main(["--merge", str(weak), str(default), "--out", "", "--plot", ""])
+    older = json.loads(default.read_text())
+    del older["args"]["min_explained"]  # written before the setting existed: the default it ran with
+    (tmp_path / "older.json").write_text(json.dumps(older))
+    merged = bench.main(["--merge", str(default), str(tmp_path / "older.json"), "--out", "", "--plot", ""])
+    assert merged["args"]["min_explained"] == -1.0
