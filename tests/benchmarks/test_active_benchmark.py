@@ -130,3 +130,5 @@ def test_the_learners_sparsity_prior_is_a_setting_runs_must_share_to_merge(bench
     (tmp_path / "older.json").write_text(json.dumps(older))
     merged = bench.main(["--merge", str(default), str(tmp_path / "older.json"), "--out", "", "--plot", ""])
     assert merged["args"]["min_explained"] == -1.0
+    with pytest.raises(SystemExit, match="min_explained"):  # counted as the default, so not the weak prior's
+        bench.main(["--merge", str(weak), str(tmp_path / "older.json"), "--out", "", "--plot", ""])
