@@ -43,6 +43,7 @@ import torch
 
 import causalworld as cw
 from causalworld.discovery import ExactLearner
+from causalworld.discovery.exact import SCORE_FUNCS
 from causalworld.envs import World, WorldSpec
 from interventions import Experiment, InfoGainPolicy, RandomPolicy, RoundRobinPolicy
 
@@ -138,7 +139,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
                  "n_graphs", "info_gain_episodes", "info_gain_values"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
     p.add_argument("--score", default=d.score,
-                   choices=["linear-quadratic", "quadratic", "bic", "bge", "rff", "mixed", "mixed-quadratic"],
+                   choices=[name for name in SCORE_FUNCS if name != "auto"],
                    help="the ExactLearner score (the experimenter's default: linear-quadratic)")
     p.add_argument("--min-explained", type=float, default=d.min_explained,
                    help="the ExactLearner's sparsity prior (default: the experiment's own, 0.05 over an encoder, else 0.01)")

@@ -40,6 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import causalworld as cw
+from causalworld.discovery.exact import SCORE_FUNCS
 from causalworld.encoders import VideoEncoder
 from causalworld.encoders.backbone import BackboneConfig, ConvEncoder
 from causalworld.encoders.batches import WorldBatches
@@ -86,8 +87,7 @@ def parse_args(argv: list[str] | None = None) -> Args:
     p.add_argument("--device", choices=["cpu", "cuda"], default=d.device)
     p.add_argument("--threads", type=int, default=d.threads)
     p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--score", default=d.score,
-                   choices=["auto", "bic", "quadratic", "linear-quadratic", "rff", "mixed", "mixed-quadratic"])
+    p.add_argument("--score", default=d.score, choices=list(SCORE_FUNCS))
     p.add_argument("--p-set", type=float, default=d.p_set, help="probability that a training episode sets each variable")
     p.add_argument("--narrow", type=float, default=d.narrow, help="fraction of crowded training episodes")
     p.add_argument("--pipeline-episodes", type=int, default=d.pipeline_episodes)

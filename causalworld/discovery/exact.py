@@ -25,7 +25,7 @@ from causalworld.discovery.scores import check_min_explained, make_score
 from causalworld.errors import ArgumentError, OutOfRangeError
 from causalworld.memory import check_memory
 
-__all__ = ["ExactLearner"]
+__all__ = ["ExactLearner", "SCORE_FUNCS"]
 
 MAX_NODES = 22  # 2^22 subsets per DP table; beyond this the DP does not fit a laptop
 # Most parent sets one fit scores, per score: ~1-10 µs each with BIC / BGe (batched Cholesky)
@@ -33,6 +33,8 @@ MAX_NODES = 22  # 2^22 subsets per DP table; beyond this the DP does not fit a l
 # ~0.1 ms (linear) to 0.4 ms (quadratic) each with the mixed score (2,000 rows, 12 columns, 3 discrete).
 MAX_PARENT_SETS = {"bic": 20_000_000, "bge": 20_000_000, "quadratic": 5_000_000, "linear-quadratic": 4_000_000,
                    "rff": 50_000, "mixed": 2_000_000, "mixed-quadratic": 600_000}
+SCORE_FUNCS = ("auto", *MAX_PARENT_SETS)
+"""Every ``score_func`` :class:`ExactLearner` takes (``"auto"`` chooses among the others)."""
 
 
 def _columns_of(variable: str, problem: Problem) -> list[str]:
@@ -269,9 +271,8 @@ class ExactLearner(Learner):
             return {"alpha_mu": float(am), "soft": soft, "min_explained": self.min_explained}
         if score_func == "rff":
             return {"seed": int(self.seed), "soft": soft, "min_explained": self.min_explained}
-        raise ArgumentError("score_func must be 'auto', 'bic', 'bge', 'quadratic', 'linear-quadratic', 'rff', 'mixed' or "
-                            "'mixed-quadratic', "
-                            f"got {self.score_func!r}")
+        names = ", ".join(repr(name) for name in SCORE_FUNCS[:-1])
+        raise ArgumentError(f"score_func must be {names} or {SCORE_FUNCS[-1]!r}, got {self.score_func!r}")
 
     def _cap(self, n_candidates: int, score_func: str = "bic") -> int:
         mp = self.max_parents
