@@ -10,11 +10,12 @@ with) and an oracle, the same policy planning on the world's true SCM. One proce
     python benchmarks/goal.py --quick    # a smoke run
     python benchmarks/goal.py --score linear-quadratic   # the experimenter's default learner instead
 
-The learner is the linear BIC by default, not the experimenter's default second-order score: on
-``falling`` a Gaussian score with squares and products explains the binary ``support_pen`` from
-the pen's heights (an almost noise-free step, the wrong way round) and the pen's position from
-its landing height, so the model it plans on has the pen fall whatever is done (``--score
-linear-quadratic`` or ``quadratic``: 0.26 of the episodes reach the goal).
+The learner is the linear BIC by default (2 s per experiment here), not the experimenter's
+default second-order score: on ``falling`` a Gaussian score with squares and products reads
+the zero-inflated ``block_shift[2]`` (non-zero once the pen has landed on the block) as a cause
+of the pen's landing height, and the model it plans on then lands the pen on the block wherever
+it is dropped (``--score linear-quadratic``: 0.64 of the episodes reach the goal; ``auto``, the
+RFF score, 1.00 at 55 s per experiment).
 """
 
 from __future__ import annotations

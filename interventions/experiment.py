@@ -323,7 +323,9 @@ class Experiment:
         that moves with another variable (a hue that shifts how big a sprite looks) passes for a
         weak dependence on it; on one-object ``sprites`` read from pixels, 0.01 kept such an edge
         (``hue0 -> size0``) in each of three seeds, 0.05 in none. Edges from a later frame to an
-        earlier one (``y[2] -> x[1]``) are added to its ``forbidden`` setting: time runs forward.
+        earlier one (``y[2] -> x[1]``), and from a frame after the first into one of the world's
+        static variables (``pen_y[2] -> support_pen``: a static value is drawn from the first frame
+        on), are added to its ``forbidden`` setting: time runs forward.
     final_fit : dict, default=None
         After the last round, refit the model on the last learned graph with
         ``SCM.fit(graph, data, targets=..., **final_fit)``, e.g. ``{"mechanisms": "mlp",
@@ -514,9 +516,12 @@ class Experiment:
         return self.world.rollout(PROBE_EPISODES, seed=_round_seed(self.seed, _PROBE))
 
     def _learner(self, data: pd.DataFrame) -> Any:
-        """A fresh copy of the learner, told that time runs forward (no edge from frame t to an earlier one)."""
+        """A fresh copy of the learner, told that time runs forward (no edge from frame t to an earlier
+        one, nor from a frame after the first into one of the world's static variables)."""
         learner = clone(self.learner)
-        backwards = backwards_in_time([str(c) for c in data.columns])
+        columns = [str(c) for c in data.columns]
+        static = [c for c in columns if c in self.world.variables and c not in self.world.time_varying]
+        backwards = backwards_in_time(columns, static=static)
         if backwards and "forbidden" in learner.get_params():
             given = learner.get_params()["forbidden"]
             given = list(given.edges) if hasattr(given, "edges") else list(given or [])

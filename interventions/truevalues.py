@@ -144,15 +144,22 @@ def targets_mask(world: Any, columns: Sequence[str], targets: Any) -> np.ndarray
     return out
 
 
-def backwards_in_time(columns: Sequence[str]) -> list[tuple[str, str]]:
-    """Edges from a later frame to an earlier one (``y[2] -> x[1]``): an effect never precedes its
-    cause, so the loop forbids these to the learner. Columns without a frame index are free.
+def backwards_in_time(columns: Sequence[str], static: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """Edges that would have an effect precede its cause, which the loop forbids to the learner:
+    from a later frame to an earlier one (``y[2] -> x[1]``), and from any frame after the first
+    into a ``static`` column (a world's static variable has one value for the whole episode and
+    is drawn from the first frame on, so nothing that happens later can have set it). Other
+    columns without a frame index are free (an unnamed latent pooled over the frames may sum up
+    later ones).
 
     Examples
     --------
     >>> backwards_in_time(["m", "x[0]", "x[1]", "y[0]"])
     [('x[1]', 'x[0]'), ('x[1]', 'y[0]')]
+    >>> backwards_in_time(["m", "x[0]", "x[1]"], static=["m"])
+    [('x[1]', 'm'), ('x[1]', 'x[0]')]
     """
     steps = {c: split_unrolled(c)[1] for c in columns}
+    fixed = set(static)
     return [(u, v) for u in columns for v in columns
-            if steps[u] is not None and steps[v] is not None and steps[u] > steps[v]]
+            if steps[u] is not None and (steps[u] > steps[v] if steps[v] is not None else steps[u] > 0 and v in fixed)]

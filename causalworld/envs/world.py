@@ -38,7 +38,7 @@ Subclass :class:`World`, set the class attributes, and define :meth:`World.build
     the truth as the scalar variables ``x[0] .. x[T-1]`` (``T = self.frames``, all of them
     present, none other with brackets), with ordinary edges between them (``x[t-1] -> x[t]``,
     ``v[t-1] -> x[t]``, ``mass -> x[t]``...). Every other name is a static variable with one value
-    per episode. The base class derives from the names: ``world.variables`` (summary names, in
+    per episode, which holds from the first frame: no variable of a later frame is its parent. The base class derives from the names: ``world.variables`` (summary names, in
     the order of their first unrolled variable in ``truth.variables``), ``world.time_varying``,
     and ``world.graph`` (the summary graph: ``a -> b`` when any ``a[..] -> b[..]``; a variable's
     dependence on its own past is not drawn as a self-loop, ``world.truth.graph`` holds it).
@@ -372,6 +372,11 @@ class World:
                     f"time-varying {base!r} has steps {sorted(ts)} in the truth of {self.id}; "
                     f"it needs exactly {base}[0] .. {base}[{T - 1}] (one per frame)"
                 )
+        for a, b in truth.graph.edges:
+            step = split_unrolled(a)[1]
+            if b in static and step is not None and step > 0:
+                raise GraphError(f"static {b!r} has the parent {a!r} in the truth of {self.id}: a static value holds from "
+                                 f"the first frame, so no later frame can set it; make {b!r} time-varying or drop the edge")
         self._truth = truth
         self._mechanisms = truth.mechanisms
         self._variables = tuple(order)

@@ -16,6 +16,7 @@ from causalworld.envs.world import split_unrolled
 from causalworld.errors import (
     ArgumentError,
     CausalWorldError,
+    GraphError,
     DeviceError,
     DTypeError,
     InterventionError,
@@ -141,6 +142,23 @@ def test_summary_graph_and_unrolled_names(lights):
     assert lights.truth.graph.has_edge("angle[0]", "angle[1]")
     assert all(split_unrolled(u)[0] in lights.variables for u in lights.truth.variables)
     assert lights.depicted == tuple(v for v in lights.variables if v in lights.tolerances)
+
+
+class _LateCause(Toy):
+    """A truth whose static ``echo`` is set by the second frame's ``pos``: against the contract."""
+
+    def build(self):
+        spec = super().build()
+        g = spec.truth.graph.copy()
+        g.add_edge("pos[1]", "echo")
+        mechs = {**spec.truth.mechanisms, "echo": cw.scm.LinearGaussian(1, weight=[1.0], noise_std=0.1)}
+        spec.truth = cw.SCM(g, mechs, dtype=torch.float32, device=self.device)
+        return spec
+
+
+def test_a_static_variable_caused_by_a_later_frame_is_refused():
+    with pytest.raises(GraphError, match=r"static 'echo' has the parent 'pos\[1\]'.*first frame"):
+        _LateCause(image_size=16, frames=3)
 
 
 def test_render_draws_any_values_and_only_depicted_ones_matter(lights):

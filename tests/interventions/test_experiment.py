@@ -332,6 +332,9 @@ def test_time_runs_forward_for_the_learner_and_its_own_knowledge_is_kept():
     edges = list(result.learner.graph_.edges)
     steps = [(split_unrolled(u)[1], split_unrolled(v)[1]) for u, v in edges]
     assert all(a is None or b is None or a <= b for a, b in steps), edges
+    assert not [(u, v) for (u, v), (a, b) in zip(edges, steps) if b is None and a], edges  # a static value holds from frame 0
+    told = result.learner.get_params()["forbidden"]
+    assert ("sensor[1]", "spin") in told and ("angle[1]", "lamp_red") in told and ("angle[0]", "spin") not in told
     assert ("ambient", "lamp_red") not in edges and ("ambient", "lamp_green") in edges
     assert learner.get_params()["forbidden"] == [("ambient", "lamp_red")]  # the caller's learner is untouched
 
