@@ -317,8 +317,8 @@ class Experiment:
         fit alone would charge for terms it does not need (on 3-object ``sprites`` from pixels,
         mean SHD 1.6 after 10 random interventions against 2.6 with ``"quadratic"``), at close to
         the linear score's cost, a fraction of a second per round on a small world;
-        ``ExactLearner()`` alone would pick the RFF score on ``lights`` and ``falling``, ten
-        times slower per round). With an encoder its
+        ``ExactLearner()`` alone would pick the RFF score on ``lights`` and ``falling``, where a
+        4-round experiment of the goal benchmark took 17-30 times as long). With an encoder its
         ``min_explained`` is 0.05, not 0.01: latents are readings with small errors, and an error
         that moves with another variable (a hue that shifts how big a sprite looks) passes for a
         weak dependence on it; on one-object ``sprites`` read from pixels, 0.01 kept such an edge

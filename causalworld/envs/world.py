@@ -37,9 +37,11 @@ Subclass :class:`World`, set the class attributes, and define :meth:`World.build
     **Time-varying variables are unrolled**: a variable ``x`` with one value per frame appears in
     the truth as the scalar variables ``x[0] .. x[T-1]`` (``T = self.frames``, all of them
     present, none other with brackets), with ordinary edges between them (``x[t-1] -> x[t]``,
-    ``v[t-1] -> x[t]``, ``mass -> x[t]``...). Every other name is a static variable with one value
-    per episode, which holds from the first frame: no variable of a later frame is its parent. The base class derives from the names: ``world.variables`` (summary names, in
-    the order of their first unrolled variable in ``truth.variables``), ``world.time_varying``,
+    ``v[t-1] -> x[t]``, ``mass -> x[t]``...), none from a later frame to an earlier one. Every
+    other name is a static variable with one value per episode, which holds from the first frame:
+    no variable of a later frame is its parent. The base class derives from the names:
+    ``world.variables`` (summary names, in the order of their first unrolled variable in
+    ``truth.variables``), ``world.time_varying``,
     and ``world.graph`` (the summary graph: ``a -> b`` when any ``a[..] -> b[..]``; a variable's
     dependence on its own past is not drawn as a self-loop, ``world.truth.graph`` holds it).
 ``intervenable``
@@ -372,11 +374,14 @@ class World:
                     f"time-varying {base!r} has steps {sorted(ts)} in the truth of {self.id}; "
                     f"it needs exactly {base}[0] .. {base}[{T - 1}] (one per frame)"
                 )
-        for a, b in truth.graph.edges:
-            step = split_unrolled(a)[1]
-            if b in static and step is not None and step > 0:
+        for a, b in truth.graph.edges:  # time runs forward
+            step, to = split_unrolled(a)[1], split_unrolled(b)[1]
+            if step is not None and step > 0 and b in static:
                 raise GraphError(f"static {b!r} has the parent {a!r} in the truth of {self.id}: a static value holds from "
                                  f"the first frame, so no later frame can set it; make {b!r} time-varying or drop the edge")
+            if step is not None and to is not None and step > to:
+                raise GraphError(f"{a!r} -> {b!r} in the truth of {self.id} runs from a later frame to an earlier one; "
+                                 f"drop the edge or point it forward in time")
         self._truth = truth
         self._mechanisms = truth.mechanisms
         self._variables = tuple(order)

@@ -26,6 +26,7 @@ from causalworld.errors import (
     ShapeError,
     UnknownVariableError,
 )
+from causalworld.scm import LinearGaussian, UniformRoot
 from tests.envs.toyworld import Toy
 
 
@@ -144,21 +145,38 @@ def test_summary_graph_and_unrolled_names(lights):
     assert lights.depicted == tuple(v for v in lights.variables if v in lights.tolerances)
 
 
-class _LateCause(Toy):
-    """A truth whose static ``echo`` is set by the second frame's ``pos``: against the contract."""
+class _Echo(Toy):
+    """Toy with one more variable, ``echo`` (static, or time-varying when the edge names
+    ``echo[t]``), set by ``pos`` through ``edge``: a truth to check the contract's time order."""
+
+    edge = ("pos[1]", "echo")
 
     def build(self):
         spec = super().build()
         g = spec.truth.graph.copy()
-        g.add_edge("pos[1]", "echo")
-        mechs = {**spec.truth.mechanisms, "echo": cw.scm.LinearGaussian(1, weight=[1.0], noise_std=0.1)}
+        mechs = dict(spec.truth.mechanisms)
+        names = ["echo"] if self.edge[1] == "echo" else [f"echo[{t}]" for t in range(self.frames)]
+        for name in names:
+            g.add_node(name)
+            mechs[name] = UniformRoot(0.0, 1.0)
+        g.add_edge(*self.edge)
+        mechs[self.edge[1]] = LinearGaussian(1, weight=[1.0], noise_std=0.1)
         spec.truth = cw.SCM(g, mechs, dtype=torch.float32, device=self.device)
         return spec
 
 
-def test_a_static_variable_caused_by_a_later_frame_is_refused():
-    with pytest.raises(GraphError, match=r"static 'echo' has the parent 'pos\[1\]'.*first frame"):
-        _LateCause(image_size=16, frames=3)
+@pytest.mark.parametrize("edge, refused", [
+    (("pos[1]", "echo"), r"static 'echo' has the parent 'pos\[1\]'.*first frame"),
+    (("pos[2]", "echo[0]"), r"'pos\[2\]' -> 'echo\[0\]'.*later frame to an earlier one"),
+    (("pos[0]", "echo"), None),  # the first frame may set a static value
+])
+def test_time_runs_forward_in_a_worlds_truth(edge, refused):
+    world_class = type("Echo", (_Echo,), {"edge": edge})
+    if refused is None:
+        assert world_class(image_size=16, frames=3).truth.graph.has_edge(*edge)
+    else:
+        with pytest.raises(GraphError, match=refused):
+            world_class(image_size=16, frames=3)
 
 
 def test_render_draws_any_values_and_only_depicted_ones_matter(lights):

@@ -166,7 +166,9 @@ def test_info_gain_weighs_the_episodes_an_experiment_gets(pair_state):
     settings = {"n_graphs": 32, "n_outcomes": 64, "n_values": 2}
     one, _ = mi(InfoGainPolicy(**settings), pair_state)  # the state's default: one episode per experiment
     twenty, entropy = mi(InfoGainPolicy(**settings), replace(pair_state, episodes=20))
-    assert mi(InfoGainPolicy(**settings, episodes=20), pair_state)[0] == twenty
+    given = mi(InfoGainPolicy(**settings, episodes=20), pair_state)[0]
+    # the same estimate either way; float sums may differ in the last bits between two calls
+    assert given.keys() == twenty.keys() and all(abs(given[iv] - twenty[iv]) < 1e-9 for iv in twenty)
     for iv in one:
         if iv.targets == ("z",):
             assert twenty[iv] < 0.02
