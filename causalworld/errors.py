@@ -175,6 +175,14 @@ class IntegerColumnWarning(UserWarning):
 __all__ += ["IntegerColumnWarning"]
 
 
+class TimeOrderWarning(UserWarning):
+    """A learner that takes no ``forbidden`` edges, given data over several frames: it cannot be
+    told that time runs forward, so it may learn edges from a later frame to an earlier one."""
+
+
+__all__ += ["TimeOrderWarning"]
+
+
 class IndexOutOfRangeError(CausalWorldError, IndexError):
     """An index past the end of a batch (episodes, rows); an ``IndexError`` for code that expects one."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,8 @@ from tqdm.auto import tqdm
 from causalworld.discovery import LEARNERS, ExactLearner, MixedGraph, clone
 from causalworld.envs.world import World, unrolled_name
 from causalworld.episodes import Episodes
-from causalworld.errors import ArgumentError, DTypeError, ModelFileError, OutOfRangeError, UnknownVariableError
+from causalworld.errors import (ArgumentError, DTypeError, ModelFileError, OutOfRangeError, TimeOrderWarning,
+                                UnknownVariableError)
 from causalworld.metrics import shd
 from causalworld.store import load_folder, save_folder
 from interventions.intervention import Intervention
@@ -325,7 +327,8 @@ class Experiment:
         (``hue0 -> size0``) in each of three seeds, 0.05 in none. Edges from a later frame to an
         earlier one (``y[2] -> x[1]``), and from a frame after the first into one of the world's
         static variables (``pen_y[2] -> support_pen``: a static value is drawn from the first frame
-        on), are added to its ``forbidden`` setting: time runs forward.
+        on), are added to its ``forbidden`` setting: time runs forward (a learner without one gets a
+        :class:`~causalworld.errors.TimeOrderWarning`).
     final_fit : dict, default=None
         After the last round, refit the model on the last learned graph with
         ``SCM.fit(graph, data, targets=..., **final_fit)``, e.g. ``{"mechanisms": "mlp",
@@ -526,6 +529,10 @@ class Experiment:
             given = learner.get_params()["forbidden"]
             given = list(given.edges) if hasattr(given, "edges") else list(given or [])
             learner.set_params(forbidden=given + backwards)
+        elif backwards:
+            warnings.warn(f"{type(learner).__name__} takes no forbidden edges, so it is not told that time runs forward "
+                          f"({len(backwards)} edges into the past, such as {backwards[0][0]} -> {backwards[0][1]}, stay "
+                          "open to it); give it a forbidden setting, or learn over one frame", TimeOrderWarning, stacklevel=3)
         return learner
 
     def _final_model(self, learner: Any, probe: Any, done: _Progress) -> Any:

@@ -339,6 +339,22 @@ def test_time_runs_forward_for_the_learner_and_its_own_knowledge_is_kept():
     assert learner.get_params()["forbidden"] == [("ambient", "lamp_red")]  # the caller's learner is untouched
 
 
+def test_a_learner_that_cannot_be_told_the_time_order_is_warned_about():
+    from causalworld.discovery import SortRegressLearner
+    from causalworld.errors import TimeOrderWarning
+
+    class NoKnowledge(SortRegressLearner):
+        """A learner that takes no background knowledge."""
+
+        def __init__(self, *, alpha: float = 0.01) -> None:
+            super().__init__(alpha=alpha)
+
+    world = cw.make("lights", image_size=8, frames=2)
+    with pytest.warns(TimeOrderWarning, match=r"NoKnowledge takes no forbidden edges.*\[1\] -> "):
+        Experiment(world, policy=RoundRobinPolicy(), rounds=1, episodes_per_round=40, learner=NoKnowledge(),
+                   seed=0, progress=False).run()
+
+
 def test_a_runs_counterfactual_is_drawn_beside_the_simulators(lights_run, lights1):
     eps = lights1.rollout(64, seed=5)
     do = {"switch_red": 1 - eps.values["switch_red"]}  # flip each episode's switch
