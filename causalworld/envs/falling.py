@@ -31,6 +31,9 @@ variable             mechanism                                             depic
                      released, max(ball_y[0] - g (t dt)^2 / 2, radius) + u
 ===================  ====================================================  =============  ================
 
+The truth holds an edge only from the first frame at which it can act: ``pen_x, block_x ->
+pen_y[t]`` and the knock's parents appear once the pen can have fallen past the block's top
+(from the lowest start an agent may set), so with few or short frames the graph has fewer edges.
 The masses are not drawn: they act on the frames only through the knock distance. Once the pen
 lies on the block it rides along with it (the drawing places it at ``pen_x + block_shift[t]``).
 Setting ``pen_y`` or ``ball_y`` sets the starting height; later frames follow the fall.
@@ -45,7 +48,7 @@ import networkx as nx
 import torch
 from torch import Tensor
 
-from causalworld.envs.newtonian import FreeFall, Knock, box_coverage, disc_rows
+from causalworld.envs.newtonian import AtRest, FreeFall, Knock, box_coverage, disc_rows
 from causalworld.envs.registry import register_world
 from causalworld.envs.world import Tolerance, World, WorldSpec, unrolled_name
 from causalworld.errors import ArgumentError, OutOfRangeError
@@ -153,11 +156,22 @@ class FallingWorld(World):
         static = ["support_pen", "release", "pen_x", "block_x", "ball_x", "pen_mass", "block_mass"]
         g = nx.DiGraph()
         g.add_nodes_from([*static, *pen_y, *shift, *ball_y])
+        lowest = top + 0.25  # the lowest starting height of the pen's underside an agent may set
+
+        def may_land(t: int) -> bool:
+            """Whether the pen, dropped from the lowest start, is past the block's top by frame t:
+            before that, where the pen and the block stand cannot matter, and the block is never
+            knocked (an edge only where it can act: the truth is minimal)."""
+            return 0.5 * g_acc * (t * dt) ** 2 > lowest - top
+
         for t in range(T):
             if t > 0:
-                g.add_edges_from((p, pen_y[t]) for p in ("support_pen", "pen_x", "block_x", pen_y[0]))
+                g.add_edges_from((p, pen_y[t]) for p in ("support_pen", pen_y[0]))
+                if may_land(t):
+                    g.add_edges_from((p, pen_y[t]) for p in ("pen_x", "block_x"))
                 g.add_edges_from((p, ball_y[t]) for p in ("release", ball_y[0]))
-            g.add_edges_from((p, shift[t]) for p in ("support_pen", "pen_x", "block_x", pen_y[0], "pen_mass", "block_mass"))
+            if may_land(t):
+                g.add_edges_from((p, shift[t]) for p in ("support_pen", "pen_x", "block_x", pen_y[0], "pen_mass", "block_mass"))
         order = topological_order(g)
         reach = 0.5 * (PEN_LENGTH + BLOCK_WIDTH)  # the pen lands on the block where they overlap
         mechs: dict[str, Any] = {
@@ -174,12 +188,19 @@ class FallingWorld(World):
         for t in range(T):
             if t > 0:
                 c = _parent_columns(order, g, pen_y[t])
-                mechs[pen_y[t]] = FreeFall(4, hold=c["support_pen"], height=c[pen_y[0]], x=c["pen_x"],
-                                           platform_x=c["block_x"], step=t, dt=dt, gravity=g_acc, floor=0.0,
-                                           reach=reach, platform_top=top, noise_std=noise)
+                if may_land(t):
+                    mechs[pen_y[t]] = FreeFall(4, hold=c["support_pen"], height=c[pen_y[0]], x=c["pen_x"],
+                                               platform_x=c["block_x"], step=t, dt=dt, gravity=g_acc, floor=0.0,
+                                               reach=reach, platform_top=top, noise_std=noise)
+                else:  # still above the block's top: no platform to rest on yet
+                    mechs[pen_y[t]] = FreeFall(2, hold=c["support_pen"], height=c[pen_y[0]], step=t, dt=dt,
+                                               gravity=g_acc, floor=0.0, noise_std=noise)
                 c = _parent_columns(order, g, ball_y[t])
                 mechs[ball_y[t]] = FreeFall(2, hold=c["release"], falls_when=1, height=c[ball_y[0]], step=t, dt=dt,
                                             gravity=g_acc, floor=BALL_RADIUS, noise_std=noise)
+            if not may_land(t):  # not knocked yet: only the observation noise
+                mechs[shift[t]] = AtRest(0, noise_std=noise)
+                continue
             c = _parent_columns(order, g, shift[t])
             mechs[shift[t]] = Knock(6, hold=c["support_pen"], x=c["pen_x"], height=c[pen_y[0]], mass=c["pen_mass"],
                                     platform_x=c["block_x"], platform_mass=c["block_mass"], step=t, dt=dt,
@@ -206,7 +227,7 @@ class FallingWorld(World):
             "ball_x": (0.78, 0.92),
             "pen_mass": (0.1, 3.0),
             "block_mass": (0.1, 3.0),
-            "pen_y": (top + 0.25, 0.9),
+            "pen_y": (lowest, 0.9),
             "ball_y": (0.3, 0.9),
         }
         return WorldSpec(truth=truth, intervenable=intervenable, depicted=depicted)

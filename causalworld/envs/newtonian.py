@@ -24,6 +24,7 @@ __all__ = [
     "Kinematics",
     "FreeFall",
     "Knock",
+    "AtRest",
     "BilliardStep",
     "billiard_step",
     "knock_distance",
@@ -245,6 +246,22 @@ def billiard_step(x: Tensor, y: Tensor, vx: Tensor, vy: Tensor, *, radius: float
         v = torch.where(low, v.abs(), torch.where(high, -v.abs(), v))
         out += [p, v]
     return out[0], out[2], out[1], out[3]
+
+
+@register_mechanism
+class AtRest(Kinematics):
+    """``x = 0 + u``: a displacement that cannot have begun yet (``falling``'s block before any
+    pen can have reached it), so nothing is its parent.
+
+    Examples
+    --------
+    >>> m = AtRest(0, noise_std=0.0)
+    >>> m(torch.zeros(3, 0), m.sample_noise(3))
+    tensor([0., 0., 0.])
+    """
+
+    def law(self, parents: Tensor) -> Tensor:
+        return parents.new_zeros(parents.shape[0])
 
 
 @register_mechanism

@@ -166,3 +166,24 @@ def test_on_cuda_it_passes_check_world_and_draws_as_on_cpu():
     drawn = gpu.render({k: v.cuda() for k, v in eps.values.items()})
     assert drawn.device.type == "cuda"
     assert (drawn.cpu().int() - eps.frames.int()).abs().max() <= 1  # float rounding at most
+
+
+@pytest.mark.parametrize("frames, dt", [(3, 0.2), (12, 0.05)])
+def test_every_edge_of_the_truth_can_act_and_none_is_missing(frames, dt):
+    """The truth is minimal: setting a parent to its extremes (the agent's own range, the rest of the
+    episode fixed) moves its child, edge by edge; and where the pen cannot have reached the block's
+    top, neither where it stands nor the knock's causes are parents."""
+    world = cw.make("falling", image_size=16, frames=frames, dt=dt)
+    truth = world.truth
+    noise = truth.sample_noise(2000, seed=1)
+    for u, v in truth.graph.edges:
+        name = u.split("[")[0]
+        spec = world.intervenable[name]
+        values = list(spec) if isinstance(spec, range) else [spec[0], spec[1]]
+        outs = [truth.do({u: value}).from_noise(noise)[v] for value in values]
+        assert any(not torch.equal(outs[0], o) for o in outs[1:]), f"{u} -> {v} has no effect"
+    drop = [0.5 * G * (t * dt) ** 2 for t in range(frames)]  # the fall by each frame, against the 0.25 of the lowest start
+    for t in range(frames):
+        assert truth.graph.has_edge("pen_x", f"pen_y[{t}]") == (t > 0 and drop[t] > 0.25)
+        assert truth.graph.in_degree(f"block_shift[{t}]") == (6 if drop[t] > 0.25 else 0)
+    assert not cw.make("falling", image_size=16, frames=1).graph.edges  # one frame: nothing has happened yet
