@@ -223,6 +223,9 @@ def run(
                 "progress": progress}
     chosen = _policy(policy)
     w = _world(settings)
+    if not w.graph.number_of_edges():  # nothing to learn: say so rather than report a trivial SHD 0
+        typer.echo(f"note: {w.id} with --frames {frames} has no causal edges to learn (nothing can act within "
+                   f"{frames} frame(s)); try --frames {type(w).default_frames}", err=True)
     k = interventions if interventions is not None else (episodes if pixels else min(9, episodes))
     # the settings are checked before the encoder spends minutes learning to see, and before anything is written
     Experiment(w, policy=chosen, rounds=rounds, episodes_per_round=episodes, interventions_per_round=k, seed=seed)

@@ -493,3 +493,25 @@ def test_the_quadratic_score_refuses_what_its_matrices_would_not_fit_in(monkeypa
         QuadraticBICScore(X)
     BICScore(X)  # the linear score of the same data fits: p x p
     QuadraticBICScore(X[:, :10])  # and so does the quadratic score over 10 of them (65 columns)
+
+
+@pytest.mark.parametrize("score_func", ["bic", "quadratic", "linear-quadratic"])
+def test_a_fit_with_more_coefficients_than_rows_left_to_judge_it_is_not_scored(score_func):
+    """Few rows, independent columns: a regression that nearly interpolates would pass for a
+    strong family (the second-order scores kept 23 of the 45 pairs on 40 rows); it is not scored."""
+    from causalworld.discovery import ExactLearner
+    from causalworld.discovery.scores import SCORES
+
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 10))
+    learner = ExactLearner(score_func=score_func, progress=False).fit(pd.DataFrame(X, columns=[f"x{i}" for i in range(10)]))
+    assert learner.graph_.number_of_edges() <= 1
+    score, line = SCORES[score_func](torch.as_tensor(X)), SCORES["bic"](torch.as_tensor(X))
+    nine = score.local_one(0, range(1, 10))  # 9 parents: 9 coefficients of a line, 54 of a second-order fit, on 40 rows
+    expected = {"bic": line.local_one(0, range(1, 10)), "quadratic": -math.inf,
+                "linear-quadratic": line.local_one(0, range(1, 10)) - math.log(2)}[score_func]  # the line alone
+    assert nine == pytest.approx(expected) if math.isfinite(expected) else nine == -math.inf
+    assert math.isfinite(score.local_one(0, [1, 2]))
+    assert SCORES["quadratic"](torch.as_tensor(X[:20])).local_one(0, [1, 2, 3, 4]) == -math.inf  # 14 coefficients, 20 rows

@@ -42,6 +42,15 @@ def test_worlds_lists_every_registered_world(capsys):
         assert name in shown
 
 
+def test_a_world_with_nothing_to_learn_at_its_frames_is_said_so(tmp_path, capsys):
+    # one frame of falling: nothing has moved yet, so its graph has no edges
+    assert main(["run", "falling", "--rounds", "1", "--episodes", "20", "--image-size", "16", "--policy", "random",
+                 "--no-progress", "--out", str(tmp_path / "run")]) == 0
+    said = capsys.readouterr()
+    assert "falling-v0 with --frames 1 has no causal edges to learn" in said.err and "--frames 16" in said.err
+    assert json.loads((tmp_path / "run" / "report.json").read_text())["shd"] == 0
+
+
 def test_a_runs_report_is_what_the_run_learned(lights_run):
     report = json.loads((lights_run / "report.json").read_text())
     record = json.loads((lights_run / "experiment.json").read_text())
