@@ -232,6 +232,8 @@ class MixedScore(LocalScore):
                 cols, n_cols = self._columns(cont)
                 if self.discrete[node]:
                     ll, n_par = self._logistic(node, rows, disc, cols, n_cols)
+                    # a fit with fewer rows left than coefficients is not scored (LocalScore._saturated)
+                    ll = np.where(self._saturated(len(rows), n_par), -np.inf, ll)
                 else:
                     ll, n_par = self._gaussian(node, g, rows, disc, cols, n_cols)
                 out[sel] += ll - self.penalty * 0.5 * n_par * log_n
@@ -244,6 +246,8 @@ class MixedScore(LocalScore):
         groups = self._row_groups(node, g, rows, disc, need)
         floor = _VAR_FLOOR * max(float(self.X[rows, node].var()), 1e-300)
         ll = np.zeros(len(cols))
+        if any(self._saturated(len(r), cols.shape[1]) for r in groups):  # a group with fewer rows left than coefficients
+            return np.full(len(cols), -np.inf), len(groups) * (n_cols + 2)
         for r in groups:
             n_g, S = self._centred((node, g, disc, need, int(r[0]), len(r)), r)
             _, schur = self._schur_of(S, node, cols)

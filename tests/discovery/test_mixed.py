@@ -125,3 +125,17 @@ def test_soft_regimes_are_scored_with_fits_of_their_own():
     learner = ExactLearner(score_func="mixed", interventions="soft", progress=False)
     learner.fit(pd.DataFrame(X, columns=["ambient", "switch", "lamp"]), targets=mask)
     assert sorted(learner.graph_.edges) == [("ambient", "lamp"), ("switch", "lamp")]
+
+
+@pytest.mark.parametrize("score_func", ["mixed", "mixed-quadratic"])
+def test_a_fit_with_more_coefficients_than_rows_left_to_judge_it_is_not_scored(score_func):
+    """40 rows of 10 independent columns, two of them switches: no edge (without the rule the
+    second-order form kept some: its near-interpolating fits looked strong)."""
+    import pandas as pd
+
+    from causalworld.discovery import ExactLearner
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(40, 10))).add_prefix("x")
+    X["x0"], X["x1"] = (X["x0"] > 0).astype(float), (X["x1"] > 0).astype(float)
+    assert ExactLearner(score_func=score_func, progress=False).fit(X).graph_.number_of_edges() == 0
