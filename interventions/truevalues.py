@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalworld.envs.world import split_unrolled
+from causalworld.envs.world import runs_backwards, split_unrolled
 from causalworld.errors import ArgumentError, DTypeError
 
 __all__ = ["TrueValues", "targets_mask", "column_of", "backwards_in_time"]
@@ -159,7 +159,5 @@ def backwards_in_time(columns: Sequence[str], static: Sequence[str] = ()) -> lis
     >>> backwards_in_time(["m", "x[0]", "x[1]"], static=["m"])
     [('x[1]', 'm'), ('x[1]', 'x[0]')]
     """
-    steps = {c: split_unrolled(c)[1] for c in columns}
     fixed = set(static)
-    return [(u, v) for u in columns for v in columns
-            if steps[u] is not None and (steps[u] > steps[v] if steps[v] is not None else steps[u] > 0 and v in fixed)]
+    return [(u, v) for u in columns for v in columns if runs_backwards(u, v, fixed)]

@@ -324,7 +324,7 @@ class LocalScore:
         >>> bool(LocalScore._saturated(20, 9)), bool(LocalScore._saturated(20, 10))  # 9 coefficients leave 10 rows; 10 leave 9
         (False, True)
         """
-        return n_rows - (np.asarray(n_coef) + 1) < np.asarray(n_coef) + 1
+        return n_rows < 2 * (np.asarray(n_coef) + 1)  # residual rows n - c - 1 fewer than the c + 1 fitted
 
     def _score_matrix(self, S: np.ndarray) -> np.ndarray:
         """The matrix the score factors, from a centred scatter matrix (BGe adds its prior)."""

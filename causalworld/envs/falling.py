@@ -157,20 +157,17 @@ class FallingWorld(World):
         g = nx.DiGraph()
         g.add_nodes_from([*static, *pen_y, *shift, *ball_y])
         lowest = top + 0.25  # the lowest starting height of the pen's underside an agent may set
-
-        def may_land(t: int) -> bool:
-            """Whether the pen, dropped from the lowest start, is past the block's top by frame t:
-            before that, where the pen and the block stand cannot matter, and the block is never
-            knocked (an edge only where it can act: the truth is minimal)."""
-            return 0.5 * g_acc * (t * dt) ** 2 > lowest - top
-
+        # per frame: whether a pen dropped from there is past the block's top; before that, where
+        # the pen and the block stand cannot matter and the block is never knocked (an edge only
+        # where it can act: the truth is minimal)
+        may_land = [0.5 * g_acc * (t * dt) ** 2 > lowest - top for t in range(T)]
         for t in range(T):
             if t > 0:
                 g.add_edges_from((p, pen_y[t]) for p in ("support_pen", pen_y[0]))
-                if may_land(t):
+                if may_land[t]:
                     g.add_edges_from((p, pen_y[t]) for p in ("pen_x", "block_x"))
                 g.add_edges_from((p, ball_y[t]) for p in ("release", ball_y[0]))
-            if may_land(t):
+            if may_land[t]:
                 g.add_edges_from((p, shift[t]) for p in ("support_pen", "pen_x", "block_x", pen_y[0], "pen_mass", "block_mass"))
         order = topological_order(g)
         reach = 0.5 * (PEN_LENGTH + BLOCK_WIDTH)  # the pen lands on the block where they overlap
@@ -188,7 +185,7 @@ class FallingWorld(World):
         for t in range(T):
             if t > 0:
                 c = _parent_columns(order, g, pen_y[t])
-                if may_land(t):
+                if may_land[t]:
                     mechs[pen_y[t]] = FreeFall(4, hold=c["support_pen"], height=c[pen_y[0]], x=c["pen_x"],
                                                platform_x=c["block_x"], step=t, dt=dt, gravity=g_acc, floor=0.0,
                                                reach=reach, platform_top=top, noise_std=noise)
@@ -198,7 +195,7 @@ class FallingWorld(World):
                 c = _parent_columns(order, g, ball_y[t])
                 mechs[ball_y[t]] = FreeFall(2, hold=c["release"], falls_when=1, height=c[ball_y[0]], step=t, dt=dt,
                                             gravity=g_acc, floor=BALL_RADIUS, noise_std=noise)
-            if not may_land(t):  # not knocked yet: only the observation noise
+            if not may_land[t]:  # not knocked yet: only the observation noise
                 mechs[shift[t]] = AtRest(0, noise_std=noise)
                 continue
             c = _parent_columns(order, g, shift[t])

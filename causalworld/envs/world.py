@@ -83,7 +83,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
@@ -113,7 +113,7 @@ from causalworld.scm.intervention import apply_callable
 from causalworld.scm.devices import as_device
 from causalworld.scm.seeding import as_generator, check_seed
 
-__all__ = ["World", "WorldSpec", "Tolerance", "SoftColumn", "unrolled_name", "split_unrolled"]
+__all__ = ["World", "WorldSpec", "Tolerance", "SoftColumn", "unrolled_name", "split_unrolled", "runs_backwards"]
 
 _UNROLLED = re.compile(r"^(?P<base>.+)\[(?P<t>\d+)\]$")
 
@@ -156,6 +156,22 @@ def split_unrolled(name: str) -> tuple[str, int | None]:
     if m is None:
         return name, None
     return m.group("base"), int(m.group("t"))
+
+
+def runs_backwards(parent: str, child: str, static: Container[str] = ()) -> bool:
+    """Whether ``parent -> child`` would have an effect precede its cause: from a later frame to an
+    earlier one, or from a frame after the first into one of the ``static`` names (a static value
+    holds from the first frame on). Names without a frame index are never the later end.
+
+    Examples
+    --------
+    >>> runs_backwards("x[2]", "y[1]"), runs_backwards("x[1]", "m", static={"m"}), runs_backwards("x[0]", "m", static={"m"})
+    (True, True, False)
+    """
+    step, to = split_unrolled(parent)[1], split_unrolled(child)[1]
+    if step is None:
+        return False
+    return step > to if to is not None else step > 0 and child in static
 
 
 class Tolerance(NamedTuple):
@@ -375,13 +391,13 @@ class World:
                     f"it needs exactly {base}[0] .. {base}[{T - 1}] (one per frame)"
                 )
         for a, b in truth.graph.edges:  # time runs forward
-            step, to = split_unrolled(a)[1], split_unrolled(b)[1]
-            if step is not None and step > 0 and b in static:
+            if not runs_backwards(a, b, static):
+                continue
+            if b in static:
                 raise GraphError(f"static {b!r} has the parent {a!r} in the truth of {self.id}: a static value holds from "
                                  f"the first frame, so no later frame can set it; make {b!r} time-varying or drop the edge")
-            if step is not None and to is not None and step > to:
-                raise GraphError(f"{a!r} -> {b!r} in the truth of {self.id} runs from a later frame to an earlier one; "
-                                 f"drop the edge or point it forward in time")
+            raise GraphError(f"{a!r} -> {b!r} in the truth of {self.id} runs from a later frame to an earlier one; "
+                             f"drop the edge or point it forward in time")
         self._truth = truth
         self._mechanisms = truth.mechanisms
         self._variables = tuple(order)
