@@ -162,6 +162,15 @@ class VideoEncoder:
         after about 30 s of compiling, a step of 64 one-frame ``sprites`` episodes took 31.7 ms
         against 45.7 eager; on eight-frame ``lights`` 32.6 against 32.2, as the later-frame view's
         row count changes every step and the compiled graphs are dynamic. Not measured on a GPU yet.
+    shards : int, default=2
+        On the CPU: each step's frames go through the encoders in this many shards, one worker
+        thread each, with every torch operation on one intra-op thread, and the shards' gradients
+        are summed in shard order. The weights then depend on ``shards`` and not on the thread
+        count: runs at 1 and 2 threads, and a run resumed at another thread count, end bitwise
+        equal (``min(shards, torch.get_num_threads())`` threads run the shards). On the 2-core CPU
+        two shards train as fast as one batch on two intra-op threads. Not read on a GPU, under
+        ``torchrun`` or with ``compile=True``, where the whole batch goes through at once and the
+        thread count is part of the run.
     seed : int, optional
         Every batch, mask and initial weight (``None``: 0).
     progress : bool, default=True
@@ -219,7 +228,8 @@ class VideoEncoder:
                  p_set: float = 1.0, narrow: float = 0.5, counterfactual: bool = False, effects: bool = True,
                  min_episodes: int = 20, min_r2: float = 0.5,
                  width: int = 32, checkpoint_every: int = 200, device: str | torch.device = "cpu",
-                 precision: str = "auto", compile: bool = False, seed: int | None = None, progress: bool = True) -> None:
+                 precision: str = "auto", compile: bool = False, shards: int = 2, seed: int | None = None,
+                 progress: bool = True) -> None:
         self.latent_dim = latent_dim
         self.image_size = image_size
         self.steps = steps
@@ -240,6 +250,7 @@ class VideoEncoder:
         self.device = device
         self.precision = precision
         self.compile = compile
+        self.shards = shards
         self.seed = seed
         self.progress = progress
 
@@ -263,6 +274,7 @@ class VideoEncoder:
         _check_int("min_episodes", self.min_episodes, 1)
         _check_int("width", self.width, 1)
         _check_int("checkpoint_every", self.checkpoint_every, 1)
+        _check_int("shards", self.shards, 1)
         if not all(isinstance(x, bool) for x in (self.counterfactual, self.effects, self.progress, self.compile)):
             raise DTypeError("counterfactual, effects, compile and progress must be True or False")
         if self.precision not in ("auto", "fp32", "bf16"):
@@ -289,7 +301,7 @@ class VideoEncoder:
                              seed=int(self.seed or 0), checkpoint_every=int(self.checkpoint_every),
                              progress=bool(self.progress), p_set=float(self.p_set), narrow=float(self.narrow),
                              counterfactual=bool(self.counterfactual), effects=int(effects), bf16=bool(bf16),
-                             compiled=bool(self.compile))
+                             compiled=bool(self.compile), shards=int(self.shards))
 
     # ------------------------------------------------------------------ fit
     def fit(self, source: Any, *, checkpoint: str | os.PathLike | None = None) -> "VideoEncoder":
@@ -305,7 +317,8 @@ class VideoEncoder:
         checkpoint : path, optional
             A folder: a checkpoint is written there atomically every ``checkpoint_every`` steps,
             and a ``fit`` called again with the same folder (after a kill) continues from it,
-            ending with the same weights as an uninterrupted run at the same thread count.
+            ending with bitwise the same weights as an uninterrupted run (at any thread count on
+            the CPU; see ``shards``).
 
         Returns
         -------
@@ -378,7 +391,7 @@ class VideoEncoder:
                 # ranges, it had no effect latents, it trained in float32 and eagerly, and its p_set
                 # and counterfactual are unknown (taken as given)
                 saved = {"p_set": settings.p_set, "counterfactual": settings.counterfactual, "narrow": 0.0, "effects": 0,
-                         "bf16": False, "compiled": False, **saved}
+                         "bf16": False, "compiled": False, "shards": 1, **saved}
                 if self.precision == "auto" and dev.type == "cuda":  # on a GPU, "auto" continues in the run's own arithmetic
                     settings = replace(settings, bf16=bool(saved["bf16"]))
                 mine = vars(settings) | {"steps": saved.get("steps"), "progress": saved.get("progress")}
@@ -851,7 +864,7 @@ class VideoEncoder:
         """
         keys = ("latent_dim", "image_size", "steps", "batch_size", "lr", "ema", "guard", "align", "mask_ratio", "p_set", "narrow",
                 "counterfactual", "effects", "min_episodes", "min_r2", "width", "checkpoint_every", "device", "precision",
-                "compile", "seed", "progress")
+                "compile", "shards", "seed", "progress")
         return {k: (str(getattr(self, k)) if k == "device" else getattr(self, k)) for k in keys}
 
     def __repr__(self) -> str:

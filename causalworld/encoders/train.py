@@ -15,11 +15,14 @@ variable changes in the frames.
 The loop is one function; a checkpoint (weights, EMA weights, predictor, optimiser, step and
 log) is written atomically through :mod:`causalworld.store` every ``checkpoint_every`` steps, and
 since every batch is a function of ``(seed, step)`` a resumed run ends with the same weights as
-an uninterrupted one at the same thread count.
+an uninterrupted one. On the CPU (one eager process) each step runs in fixed shards on one
+intra-op thread each (:class:`~causalworld.encoders.shards.Shards`), so that holds at any thread
+count; on a GPU, under ``torchrun`` and compiled, at the same thread count.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import time
@@ -36,6 +39,7 @@ from tqdm.auto import tqdm
 
 from causalworld.encoders.backbone import VIEWS, ConvEncoder, EffectHeads, Predictor
 from causalworld.encoders.batches import Batch, step_generator
+from causalworld.encoders.shards import Shards
 from causalworld.errors import ModelFileError
 from causalworld.store import load_folder, save_folder
 
@@ -77,6 +81,7 @@ class TrainSettings:
     # how the arithmetic runs (a checkpoint records them: a resumed run is refused unless they match)
     bf16: bool = False  # the forward passes under bfloat16 autocast (CUDA; the CPU has no fast bf16)
     compiled: bool = False  # the networks' forward passes through torch.compile
+    shards: int = 1  # on the CPU (one process, eager): the batch in this many shards, one thread each, one intra-op thread
 
 
 COMPILE_BACKEND = "inductor"
@@ -248,100 +253,108 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
     eff_lat = torch.tensor([a for a, _ in effects], dtype=torch.long, device=device)
     eff_act = torch.tensor([b for _, b in effects], dtype=torch.long, device=device)
     size, ratio, ema = s.image_size, s.mask_ratio, s.ema
+    # on the CPU, in one eager process, the arithmetic is the same at every thread count (see Shards)
+    shards = Shards(s.shards) if world == 1 and device.type == "cpu" and not s.compiled else None
+    enc_params = [p for p in enc_net.parameters() if p.requires_grad]
     began = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
     bar = tqdm(range(start, s.steps), initial=start, total=s.steps, desc="encoder", disable=not s.progress or rank != 0,
                leave=False)
-    for step in bar:
-        # sample: the global batch and this step's masks and later frames, all from (seed, step);
-        # then this rank's share of the rows
-        full = batches(step)
-        g = step_generator(s.seed, step, stream=2)
-        Bg, T = full.frames.shape[:2]
-        k_all = torch.randint(0, T, (Bg,), generator=g)
-        keep_all = _keep(Bg, ratio, g)
-        lo, hi = rank * Bg // world, (rank + 1) * Bg // world
-        batch = Batch(*(None if t is None else t[lo:hi] for t in vars(full).values()))
-        k, keep = k_all[lo:hi], keep_all[lo:hi]
-        B = hi - lo
-        rows = torch.arange(B)
-        x0 = frames_to_float(batch.frames[:, 0], size, device)
-        xk = frames_to_float(batch.frames[rows, k], size, device)
-        mask, values = batch.mask.to(device).float(), batch.values.to(device)
-        dt = (k.to(device, torch.float32) / max(1, T - 1))[:, None]
+    with shards or contextlib.nullcontext():
+        for step in bar:
+            # sample: the global batch and this step's masks and later frames, all from (seed, step);
+            # then this rank's share of the rows
+            full = batches(step)
+            g = step_generator(s.seed, step, stream=2)
+            Bg, T = full.frames.shape[:2]
+            k_all = torch.randint(0, T, (Bg,), generator=g)
+            keep_all = _keep(Bg, ratio, g)
+            lo, hi = rank * Bg // world, (rank + 1) * Bg // world
+            batch = Batch(*(None if t is None else t[lo:hi] for t in vars(full).values()))
+            k, keep = k_all[lo:hi], keep_all[lo:hi]
+            B = hi - lo
+            rows = torch.arange(B)
+            x0 = frames_to_float(batch.frames[:, 0], size, device)
+            xk = frames_to_float(batch.frames[rows, k], size, device)
+            mask, values = batch.mask.to(device).float(), batch.values.to(device)
+            dt = (k.to(device, torch.float32) / max(1, T - 1))[:, None]
 
-        # encode: context views through the encoder, targets through the EMA encoder (under bf16
-        # autocast the networks' outputs come back to float32 before any loss is taken)
-        with autocast():
-            z = enc(torch.cat([x0, _masked(xk, keep)])).float()
-        z0, zm = z[:B], z[B:]
-        d = z.shape[1]
-        with torch.no_grad(), autocast():
-            targets = read_target(xk).float()
-            cf_targets = None
-            if batch.cf_frames is not None:
-                cf_targets = read_target(frames_to_float(batch.cf_frames[rows, k], size, device)).float()
-
-        # predict in representation space, every view in one pass: the masked frame k, frame k
-        # from frame 0 (where k > 0), and frame k of the replay (with counterfactual); each term is
-        # a mean over the global batch's rows that have it
-        later = k > 0
-        parts = [(zm, mask, values, _view(B, "masked", device), torch.zeros_like(dt), targets, Bg)]
-        if T > 1 and bool((k_all > 0).any()):
-            lt = later.to(device)
-            n = int(lt.sum())
-            parts.append((z0[lt], mask[lt], values[lt], _view(n, "later", device), dt[lt], targets[lt],
-                          int((k_all > 0).sum())))
-        if cf_targets is not None:
-            cm, cv = batch.cf_mask.to(device).float(), batch.cf_values.to(device)
-            parts.append((z0, cm, cv, _view(B, "counterfactual", device), dt, cf_targets, Bg))
-        inputs = [torch.cat([part[i] for part in parts]) for i in range(5)]
-        effect = torch.zeros((), device=device)
-        if len(effects):
-            # each effect head reads its own latent alone, and tells the value set where it was set
+            # encode: context views through the encoder, targets through the EMA encoder (under bf16
+            # autocast the networks' outputs come back to float32 before any loss is taken)
             with autocast():
-                p, guess = pred(*inputs, effect_in=EffectHeads.inputs(z0[:, eff_lat]))
-            p, guess = p.float(), guess.float()
-            m = mask[:, eff_act]
-            err = (guess - values[:, eff_act]) ** 2 * m
-            effect = err.sum() * world / full.mask[:, eff_act.cpu()].float().sum().clamp_min(1.0).to(device)
-        else:
-            with autocast():
-                p = pred(*inputs).float()
-        jepa = torch.zeros((), device=device)
-        at = 0
-        for part in parts:
-            n = part[0].shape[0]
-            jepa = jepa + ((p[at:at + n] - part[5]) ** 2).sum() * (world / (part[6] * d))
-            at += n
+                xin = torch.cat([x0, _masked(xk, keep)])
+                z = (enc(xin) if shards is None else shards.forward(enc, xin)).float()
+            z0, zm = z[:B], z[B:]
+            d = z.shape[1]
+            with torch.no_grad(), autocast():
+                read = read_target if shards is None else partial(shards.no_grad, read_target)
+                targets = read(xk).float()
+                cf_targets = None
+                if batch.cf_frames is not None:
+                    cf_targets = read(frames_to_float(batch.cf_frames[rows, k], size, device)).float()
 
-        # align named latents with the values set, where they were set
-        align = torch.zeros((), device=device)
-        if len(named):
-            m = mask[:, act_cols]
-            err = (z0[:, lat_cols] - values[:, act_cols]) ** 2 * m
-            align = err.sum() * world / full.mask[:, act_cols.cpu()].float().sum().clamp_min(1.0).to(device)
+            # predict in representation space, every view in one pass: the masked frame k, frame k
+            # from frame 0 (where k > 0), and frame k of the replay (with counterfactual); each term is
+            # a mean over the global batch's rows that have it
+            later = k > 0
+            parts = [(zm, mask, values, _view(B, "masked", device), torch.zeros_like(dt), targets, Bg)]
+            if T > 1 and bool((k_all > 0).any()):
+                lt = later.to(device)
+                n = int(lt.sum())
+                parts.append((z0[lt], mask[lt], values[lt], _view(n, "later", device), dt[lt], targets[lt],
+                              int((k_all > 0).sum())))
+            if cf_targets is not None:
+                cm, cv = batch.cf_mask.to(device).float(), batch.cf_values.to(device)
+                parts.append((z0, cm, cv, _view(B, "counterfactual", device), dt, cf_targets, Bg))
+            inputs = [torch.cat([part[i] for part in parts]) for i in range(5)]
+            effect = torch.zeros((), device=device)
+            if len(effects):
+                # each effect head reads its own latent alone, and tells the value set where it was set
+                with autocast():
+                    p, guess = pred(*inputs, effect_in=EffectHeads.inputs(z0[:, eff_lat]))
+                p, guess = p.float(), guess.float()
+                m = mask[:, eff_act]
+                err = (guess - values[:, eff_act]) ** 2 * m
+                effect = err.sum() * world / full.mask[:, eff_act.cpu()].float().sum().clamp_min(1.0).to(device)
+            else:
+                with autocast():
+                    p = pred(*inputs).float()
+            jepa = torch.zeros((), device=device)
+            at = 0
+            for part in parts:
+                n = part[0].shape[0]
+                jepa = jepa + ((p[at:at + n] - part[5]) ** 2).sum() * (world / (part[6] * d))
+                at += n
 
-        # guard against collapse, over the global batch
-        var, cov = variance_covariance(_gathered(z0, world))
-        loss = jepa + s.align * (align + effect) + s.guard * (var + 0.04 * cov * d)
+            # align named latents with the values set, where they were set
+            align = torch.zeros((), device=device)
+            if len(named):
+                m = mask[:, act_cols]
+                err = (z0[:, lat_cols] - values[:, act_cols]) ** 2 * m
+                align = err.sum() * world / full.mask[:, act_cols.cpu()].float().sum().clamp_min(1.0).to(device)
 
-        # update (gradients averaged over the ranks), then move the target encoder towards the context encoder
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            for pt, pe in zip(tgt.parameters(), enc_net.parameters()):
-                pt.mul_(ema).add_(pe.detach(), alpha=1.0 - ema)
+            # guard against collapse, over the global batch
+            var, cov = variance_covariance(_gathered(z0, world))
+            loss = jepa + s.align * (align + effect) + s.guard * (var + 0.04 * cov * d)
 
-        # log and checkpoint
-        row = {"step": step, "loss": float(loss.detach()), "jepa": float(jepa.detach()), "align": float(align.detach()),
-               "effect": float(effect.detach()),
-               "variance": float(var.detach()), "covariance": float(cov.detach()), "latent_std": float(z0.detach().std(0).mean()),
-               "seconds": time.perf_counter() - began}
-        history.append(row)
-        bar.set_postfix(jepa=f"{row['jepa']:.3f}", align=f"{row['align']:.3f}", refresh=False)
-        if checkpoint is not None and rank == 0 and ((step + 1) % s.checkpoint_every == 0 or step + 1 == s.steps):
-            save_checkpoint(checkpoint, nets, step + 1, history, s)
+            # update (gradients averaged over the ranks), then move the target encoder towards the context encoder
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if shards is not None:  # the encoder's share, through each shard's own graph
+                shards.backward(enc_params)
+            opt.step()
+            with torch.no_grad():
+                for pt, pe in zip(tgt.parameters(), enc_net.parameters()):
+                    pt.mul_(ema).add_(pe.detach(), alpha=1.0 - ema)
+
+            # log and checkpoint
+            row = {"step": step, "loss": float(loss.detach()), "jepa": float(jepa.detach()), "align": float(align.detach()),
+                   "effect": float(effect.detach()),
+                   "variance": float(var.detach()), "covariance": float(cov.detach()), "latent_std": float(z0.detach().std(0).mean()),
+                   "seconds": time.perf_counter() - began}
+            history.append(row)
+            bar.set_postfix(jepa=f"{row['jepa']:.3f}", align=f"{row['align']:.3f}", refresh=False)
+            if checkpoint is not None and rank == 0 and ((step + 1) % s.checkpoint_every == 0 or step + 1 == s.steps):
+                save_checkpoint(checkpoint, nets, step + 1, history, s)
     bar.close()
     return history
 
