@@ -1,7 +1,9 @@
 """The encoder's arithmetic: eager float32 steps against ``torch.compile`` (and bf16 autocast on a GPU).
 
 For each world, the same ``VideoEncoder`` run (same seed, batches and steps) is trained eagerly
-and then with ``compile=True`` (and, on CUDA, with ``precision="bf16"``), in one process; the table
+and then with ``compile=True`` (and, on CUDA, with ``precision="bf16"``; on the CPU also with the
+whole batch on the intra-op threads instead of the default two shards, ``shards=0``, and with the
+shards at one thread, which must end on the same weights), in one process; the table
 gives the time of a step after the first ``warmup`` steps (compiling happens in those), the ratio
 to the eager step, the seconds before the first steps were done (compiling included) and the
 largest weight gap to the eager run after all the steps (float rounding that training carries
@@ -70,15 +72,20 @@ def make_world(name: str, a: Args) -> Any:
     return cw.make(name, image_size=a.image_size, device=a.device, **extra)
 
 
-def run(world: Any, a: Args, **arithmetic: Any) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
-    """One training run: its timings and its encoder's weights."""
+def run(world: Any, a: Args, threads: int | None = None, **arithmetic: Any) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
+    """One training run (at ``threads`` torch threads, if given): its timings and its encoder's weights."""
     enc = VideoEncoder(a.latent_dim, steps=a.steps, batch_size=a.batch_size, width=32 if not a.quick else 8, device=a.device,
                        progress=False, seed=a.seed, **arithmetic)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's compiler warns of its own deprecations
-        start = time.perf_counter()
-        enc.fit(world)
-        total = time.perf_counter() - start
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads or before)
+        try:
+            start = time.perf_counter()
+            enc.fit(world)
+            total = time.perf_counter() - start
+        finally:
+            torch.set_num_threads(before)
     seconds = enc.history_["seconds"]
     per = (seconds.iloc[-1] - seconds.iloc[a.warmup]) / (a.steps - 1 - a.warmup)
     weights = {k: t.detach().float().cpu() for k, t in enc.nets_.encoder.state_dict().items()}
@@ -91,6 +98,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     torch.set_num_threads(a.threads)
     train_module.COMPILE_BACKEND = a.backend
     variants = {"eager": {"precision": "fp32"}, "compiled": {"precision": "fp32", "compile": True}}
+    if a.device == "cpu":  # the shards against the whole batch on the intra-op threads, and at one thread
+        variants |= {"eager, whole batch": {"precision": "fp32", "shards": 0},
+                     "eager, 1 thread": {"precision": "fp32", "threads": 1}}
     if a.device == "cuda":
         variants |= {"bf16": {"precision": "bf16"}, "bf16 + compiled": {"precision": "bf16", "compile": True}}
     rows = []

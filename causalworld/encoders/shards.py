@@ -6,8 +6,9 @@ Here every operation runs on one intra-op thread, and the parallelism comes from
 the network reads a fixed number of contiguous shards of it, one worker thread each, and the
 shards' weight gradients are summed in shard order. The numbers then depend on the number of
 shards and not on how many threads the machine gives (one thread runs the shards one after
-another and gets the same bits). On the 2-core CPU two shards train about as fast as one batch on
-two intra-op threads, since small convolutions split poorly over threads.
+another and gets the same bits). On the 2-core CPU two shards train as fast as the whole batch
+on two intra-op threads when the convolutions dominate a step (small convolutions split poorly
+over threads), and somewhat slower when they do not.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ class TrainSettings:
     # how the arithmetic runs (a checkpoint records them: a resumed run is refused unless they match)
     bf16: bool = False  # the forward passes under bfloat16 autocast (CUDA; the CPU has no fast bf16)
     compiled: bool = False  # the networks' forward passes through torch.compile
-    shards: int = 1  # on the CPU (one process, eager): the batch in this many shards, one thread each, one intra-op thread
+    shards: int = 0  # on the CPU (one process, eager): the batch in this many shards, one thread each, one intra-op thread (0: whole)
 
 
 COMPILE_BACKEND = "inductor"
@@ -254,7 +254,7 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
     eff_act = torch.tensor([b for _, b in effects], dtype=torch.long, device=device)
     size, ratio, ema = s.image_size, s.mask_ratio, s.ema
     # on the CPU, in one eager process, the arithmetic is the same at every thread count (see Shards)
-    shards = Shards(s.shards) if world == 1 and device.type == "cpu" and not s.compiled else None
+    shards = Shards(s.shards) if s.shards > 0 and world == 1 and device.type == "cpu" and not s.compiled else None
     enc_params = [p for p in enc_net.parameters() if p.requires_grad]
     began = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
     bar = tqdm(range(start, s.steps), initial=start, total=s.steps, desc="encoder", disable=not s.progress or rank != 0,
