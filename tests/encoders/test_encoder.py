@@ -395,6 +395,7 @@ def test_bad_frames_get_typed_errors(sprites_encoder, frames, error):
     ({"latent_dim": 0}, OutOfRangeError), ({"steps": -1}, OutOfRangeError), ({"lr": float("nan")}, OutOfRangeError),
     ({"image_size": 20}, OutOfRangeError), ({"device": "bogus"}, DeviceError), ({"seed": -1}, OutOfRangeError),
     ({"narrow": 1.5}, OutOfRangeError), ({"precision": "fp16"}, OutOfRangeError), ({"compile": "yes"}, DTypeError),
+    ({"shards": -1}, OutOfRangeError), ({"shards": 1.5}, OutOfRangeError),
     ({"precision": "bf16"}, ArgumentError),  # bf16 autocast on the CPU: a hundred times slower, refused
     ({"latent_dim": 2}, ArgumentError),  # fewer latents than the variables the data identify
 ])
