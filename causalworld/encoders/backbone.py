@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["BackboneConfig", "ConvEncoder", "Predictor", "EffectHeads", "VIEWS"]
+__all__ = ["BackboneConfig", "ConvEncoder", "RegionReader", "Predictor", "EffectHeads", "VIEWS"]
 
 VIEWS = ("masked", "later", "counterfactual")
 """The kinds of second view the predictor is asked about, one-hot in its input."""
@@ -41,6 +41,8 @@ class BackboneConfig:
     width: int = 32  # channels of the first convolution; doubled twice on the way down
     hidden: int = 256  # width of the linear layers
     effects: int = 0  # latents of their own for variables set but not drawn (after the named ones)
+    regions: bool = False  # those latents read only the pixels their variable changes (a RegionReader)
+    effect_at: int = 0  # the column of the first of them (the named latents come before)
 
     def to_dict(self) -> dict[str, int]:
         """The fields as a plain dict (what a saved encoder's JSON holds).
@@ -80,8 +82,10 @@ class ConvEncoder(nn.Module):
             nn.Flatten(),  # (N, 4w * S/8 * S/8)
             nn.Linear(4 * w * side * side, cfg.hidden),
             nn.ReLU(),
-            nn.Linear(cfg.hidden, cfg.latent_dim),
+            nn.Linear(cfg.hidden, cfg.latent_dim - (cfg.effects if cfg.regions else 0)),
         )
+        self.region = RegionReader(cfg) if cfg.regions and cfg.effects else None
+        self.effect_at = cfg.effect_at
         # per-channel pixel mean and std of the training frames (set once, before training, by
         # set_pixel_stats): dark simulated frames would otherwise start the net near a constant
         self.register_buffer("pixel_mean", torch.zeros(cfg.channels))
@@ -92,6 +96,13 @@ class ConvEncoder(nn.Module):
         for layer in [*self.convs, self.head[1], self.head[3]]:  # He init: activations keep their scale
             nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
             nn.init.zeros_(layer.bias)
+
+    @torch.no_grad()
+    def set_regions(self, masks: Tensor) -> None:
+        """The masks ``[E, S, S]`` of the region latents (see :class:`RegionReader`); needs ``cfg.regions``."""
+        if self.region is None:
+            raise ValueError("this encoder has no region latents (BackboneConfig.regions is False or effects is 0)")
+        self.region.set_regions(masks)
 
     @torch.no_grad()
     def set_pixel_stats(self, x: Tensor) -> None:
@@ -113,7 +124,60 @@ class ConvEncoder(nn.Module):
         h = torch.cat([x, self.coords.expand(n, -1, -1, -1)], dim=1)  # (N, C + 2, S, S)
         for conv in self.convs:
             h = F.relu(conv(h))
-        return self.head(h)  # (N, d)
+        z = self.head(h)  # (N, d), or (N, d - E) with a region reader
+        if self.region is None:
+            return z
+        at = self.effect_at  # the region latents take their columns among the others
+        return torch.cat([z[:, :at], self.region(x), z[:, at:]], dim=1)
+
+
+class RegionReader(nn.Module):
+    """One latent per variable that is set but not drawn, read from the pixels it changes alone.
+
+    ``set_regions`` gives each variable a mask ``[S, S]`` (where setting it changes the frames,
+    found from the data: :func:`~causalworld.encoders.regions.effect_regions`); its latent is a
+    small conv net (two grouped convolutions, one group per variable) over the standardised frame
+    with everything outside its mask blanked, averaged over the frame. A latent that sees only
+    the lamp a dimmer drives reads the lamp as drawn, the ambient light's dimming included,
+    where a latent that sees the whole frame, asked to tell the dimmer, divides that dimming out.
+    Input ``[N, C, S, S]`` (standardised), output ``[N, E]``.
+
+    Examples
+    --------
+    >>> cfg = BackboneConfig(channels=3, image_size=16, latent_dim=4, actions=2, effects=2, regions=True)
+    >>> reader = RegionReader(cfg)
+    >>> reader.set_regions(torch.ones(2, 16, 16))
+    >>> reader(torch.zeros(5, 3, 16, 16)).shape
+    torch.Size([5, 2])
+    """
+
+    def __init__(self, cfg: BackboneConfig, width: int = 8) -> None:
+        super().__init__()
+        E, C = cfg.effects, cfg.channels
+        self.register_buffer("masks", torch.zeros(E, cfg.image_size, cfg.image_size))
+        self.convs = nn.ModuleList([
+            nn.Conv2d(E * C, E * width, 3, stride=2, padding=1, groups=E),  # (N, E w, S/2, S/2)
+            nn.Conv2d(E * width, E * width, 3, stride=2, padding=1, groups=E),  # (N, E w, S/4, S/4)
+        ])
+        self.out_w = nn.Parameter(torch.randn(E, width) / width**0.5)
+        self.out_b = nn.Parameter(torch.zeros(E))
+        self.E, self.width = E, width
+        for conv in self.convs:
+            nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
+            nn.init.zeros_(conv.bias)
+
+    @torch.no_grad()
+    def set_regions(self, masks: Tensor) -> None:
+        """Each variable's mask ``[E, S, S]`` in [0, 1] (1 where its latent reads)."""
+        self.masks.copy_(masks)
+
+    def forward(self, x: Tensor) -> Tensor:
+        n, C = x.shape[:2]
+        h = (x[:, None] * self.masks[None, :, None]).reshape(n, self.E * C, *x.shape[2:])  # (N, E C, S, S)
+        for conv in self.convs:
+            h = F.relu(conv(h))
+        h = h.mean((2, 3)).reshape(n, self.E, self.width)  # (N, E, w)
+        return (h * self.out_w).sum(-1) + self.out_b  # (N, E)
 
 
 class EffectHeads(nn.Module):

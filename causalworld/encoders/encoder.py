@@ -24,6 +24,7 @@ from torch import Tensor
 from causalworld.encoders.backbone import VIEWS, BackboneConfig, ConvEncoder, Predictor
 from causalworld.encoders.batches import EpisodeBatches, WorldBatches, standardised, step_generator
 from causalworld.encoders.identify import explain_unseen, explained_by, reasons_table, set_apart
+from causalworld.encoders.regions import effect_regions
 from causalworld.encoders.train import (CHECKPOINT, Nets, TrainSettings, distributed, frames_to_float, load_checkpoint,
                                        train)
 from causalworld.episodes import Episodes
@@ -44,6 +45,7 @@ __all__ = ["VideoEncoder"]
 _FORMAT = "causalworld.video-encoder"
 _VERSION = 2  # 2: the effect heads read their own latent alone
 _MANIFEST = "encoder.json"
+_REGION_BATCHES = 8  # batches whose first frames map where each variable set but not drawn acts
 _VALIDATION = 1024  # held-out episodes drawn from a World to check each named latent
 _REDUNDANT = 0.9  # held-out R² from the named latents above which an unnamed latent is only a copy of them
 
@@ -132,12 +134,20 @@ class VideoEncoder:
         From a World: give each variable that is set apart but not drawn, and acts on the frames
         through one drawn variable that does not change over the video (``lights``' dimmers,
         through the lamps), an unnamed latent of its own, trained with a small head to tell the
-        value set from that latent alone. That latent then carries the part of the drawn effect
-        that the variable sets, which no named latent stands for; see ``effects_``. On ``lights``
-        it reads the lamp as its switch and dimmer set it, with the ambient light's dimming
-        divided out (held-out R² 0.98 from switch and dimmer, 0.78 from the lamp as drawn). They need
+        value set from that latent alone. That latent then carries the drawn effect, which no
+        named latent stands for; see ``effects_`` and ``effect_regions``. They need
         ``latent_dim`` >= named + such variables; with less room, none is given, and
         ``identifiability_`` says so.
+    effect_regions : bool, default=True
+        With ``effects``: each such latent reads only the pixels that setting its variable
+        changes (a mask found before training by regressing every pixel of the first frames on
+        the values set, :func:`~causalworld.encoders.regions.effect_regions`), through a small
+        conv net of its own, so it shows the drawn variable as drawn. On ``lights`` each lamp's
+        latent then reads the lamp with held-out R² 0.99-1.00, its other cause (the ambient
+        light's dimming) included, and the learners find the ambient → lamp edges. ``False``:
+        the latent is a column of the whole-frame encoder, and the head's objective makes it the
+        lamp as switch and dimmer set it, the dimming divided out (R² 0.78-0.80 from the lamp as
+        drawn).
     min_episodes : int, default=20
         Episodes a variable must be set (apart) in to be named.
     min_r2 : float, default=0.5
@@ -198,8 +208,9 @@ class VideoEncoder:
         of its own.
     effects_ : dict of str to str
         ``{unnamed column: the variable set but not drawn that it was trained to tell}`` (see
-        ``effects``): the column stands for the part of that variable's drawn effect that it sets
-        (``lights``' ``lamp_red``, through ``dimmer_red``), and ``identifiability_`` says so for both.
+        ``effects``): the column stands for the drawn variable it acts through (``lights``'
+        ``lamp_red``, through ``dimmer_red``; with ``effect_regions=False``, for the part of it
+        that the variable sets), and ``identifiability_`` says so for both.
     identifiability_ : dict of str to str
         For every variable the source knows of: "identified: named latent", or why not, in words.
     time_varying_ : list of str
@@ -229,6 +240,7 @@ class VideoEncoder:
     def __init__(self, latent_dim: int = 16, *, image_size: int | None = None, steps: int = 2000, batch_size: int = 64,
                  lr: float = 1e-3, ema: float = 0.99, guard: float = 1.0, align: float = 5.0, mask_ratio: float = 0.5,
                  p_set: float = 1.0, narrow: float = 0.5, counterfactual: bool = False, effects: bool = True,
+                 effect_regions: bool = True,
                  min_episodes: int = 20, min_r2: float = 0.5,
                  width: int = 32, checkpoint_every: int = 200, device: str | torch.device = "cpu",
                  precision: str = "auto", compile: bool = False, shards: int = 2, seed: int | None = None,
@@ -246,6 +258,7 @@ class VideoEncoder:
         self.narrow = narrow
         self.counterfactual = counterfactual
         self.effects = effects
+        self.effect_regions = effect_regions
         self.min_episodes = min_episodes
         self.min_r2 = min_r2
         self.width = width
@@ -278,8 +291,9 @@ class VideoEncoder:
         _check_int("width", self.width, 1)
         _check_int("checkpoint_every", self.checkpoint_every, 1)
         _check_int("shards", self.shards, 0)
-        if not all(isinstance(x, bool) for x in (self.counterfactual, self.effects, self.progress, self.compile)):
-            raise DTypeError("counterfactual, effects, compile and progress must be True or False")
+        if not all(isinstance(x, bool) for x in (self.counterfactual, self.effects, self.effect_regions, self.progress,
+                                                 self.compile)):
+            raise DTypeError("counterfactual, effects, effect_regions, compile and progress must be True or False")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise OutOfRangeError(f"precision must be 'auto', 'fp32' or 'bf16', got {self.precision!r}")
         check_seed(self.seed)
@@ -298,13 +312,13 @@ class VideoEncoder:
             return dev.type == "cuda" and torch.cuda.get_device_capability(dev)[0] >= 8
         return self.precision == "bf16"
 
-    def _settings(self, image_size: int, effects: int = 0, bf16: bool = False) -> TrainSettings:
+    def _settings(self, image_size: int, effects: int = 0, bf16: bool = False, regions: bool = False) -> TrainSettings:
         return TrainSettings(steps=int(self.steps), lr=float(self.lr), ema=float(self.ema), guard=float(self.guard),
                              align=float(self.align), mask_ratio=float(self.mask_ratio), image_size=image_size,
                              seed=int(self.seed or 0), checkpoint_every=int(self.checkpoint_every),
                              progress=bool(self.progress), p_set=float(self.p_set), narrow=float(self.narrow),
                              counterfactual=bool(self.counterfactual), effects=int(effects), bf16=bool(bf16),
-                             compiled=bool(self.compile), shards=int(self.shards))
+                             compiled=bool(self.compile), shards=int(self.shards), regions=bool(regions))
 
     # ------------------------------------------------------------------ fit
     def fit(self, source: Any, *, checkpoint: str | os.PathLike | None = None) -> "VideoEncoder":
@@ -377,13 +391,21 @@ class VideoEncoder:
         size = int(self.image_size or meta["frame_shape"][-1])
         if size % 8 or size < 16:
             raise OutOfRangeError(f"the frames are {size} pixels wide; give image_size, a multiple of 8 (such as 32)")
+        regions = bool(effects) and bool(self.effect_regions)
         cfg = BackboneConfig(channels=int(meta["frame_shape"][1]), image_size=size, latent_dim=int(self.latent_dim),
-                             actions=len(actions), width=int(self.width), effects=len(effects))
+                             actions=len(actions), width=int(self.width), effects=len(effects), regions=regions,
+                             effect_at=len(named) if regions else 0)
         torch.manual_seed(seed)  # the initial weights
         encoder = ConvEncoder(cfg)
         encoder.set_pixel_stats(frames_to_float(batches(0).frames[:, 0], size, torch.device("cpu")))
+        if regions:  # where setting each of them changes the first frame, from the first batches
+            probe = [batches(s) for s in range(_REGION_BATCHES)]
+            encoder.set_regions(effect_regions(
+                torch.cat([frames_to_float(b.frames[:, 0], size, torch.device("cpu")) for b in probe]),
+                torch.cat([b.mask for b in probe]), torch.cat([b.values for b in probe]).cpu(),
+                [actions.index(v) for v in effects]))
         nets = Nets.build(encoder.to(dev), Predictor(cfg).to(dev), float(self.lr))
-        settings = self._settings(size, len(effects), bf16=self._bf16(dev))
+        settings = self._settings(size, len(effects), bf16=self._bf16(dev), regions=regions)
         start, history = 0, []
         folder = None if checkpoint is None else Path(checkpoint)
         if folder is not None and (folder / CHECKPOINT).is_file():
@@ -394,12 +416,13 @@ class VideoEncoder:
                 # ranges, it had no effect latents, it trained in float32 and eagerly, and its p_set
                 # and counterfactual are unknown (taken as given)
                 saved = {"p_set": settings.p_set, "counterfactual": settings.counterfactual, "narrow": 0.0, "effects": 0,
-                         "bf16": False, "compiled": False, "shards": 0, **saved}
+                         "bf16": False, "compiled": False, "shards": 0, "regions": False,
+                         **saved}
                 if self.precision == "auto" and dev.type == "cuda":  # on a GPU, "auto" continues in the run's own arithmetic
                     settings = replace(settings, bf16=bool(saved["bf16"]))
                 mine = vars(settings) | {"steps": saved.get("steps"), "progress": saved.get("progress")}
                 if saved != mine:
-                    names = {"bf16": "precision", "compiled": "compile"}  # the settings' names in __init__
+                    names = {"bf16": "precision", "compiled": "compile", "regions": "effect_regions"}  # their names in __init__
                     changed = sorted(names.get(k, k) for k in mine if saved.get(k) != mine[k])
                     raise ArgumentError(
                         f"{folder} holds a checkpoint of a run with other settings ({', '.join(changed)}); "
@@ -552,9 +575,14 @@ class VideoEncoder:
             out[col] = v
             reasons[v] = (f"{reasons[v]}; latent {col} carries it there (told from {col} alone, its set values "
                           f"reach held-out R² {r2:.2f})")
-            reasons[shown] = (f"depicted but never set (not intervenable): unnamed latent {col} stands for the part of it "
-                              f"that {v!r} sets, told through the values set for {v!r}; what its other causes add can be "
-                              f"taken out of {col}, so their edges into {shown!r} need not show in a graph learned on it")
+            if self.config_.regions:
+                reasons[shown] = (f"depicted but never set (not intervenable): unnamed latent {col} stands for it, read "
+                                  f"from the pixels that setting {v!r} changes alone and told through the values set for "
+                                  f"{v!r}")
+            else:
+                reasons[shown] = (f"depicted but never set (not intervenable): unnamed latent {col} stands for the part of it "
+                                  f"that {v!r} sets, told through the values set for {v!r}; what its other causes add can be "
+                                  f"taken out of {col}, so their edges into {shown!r} need not show in a graph learned on it")
         return out
 
     def _time_varying_columns(self, val: Episodes) -> list[str]:
@@ -866,7 +894,7 @@ class VideoEncoder:
         (6, 100, True)
         """
         keys = ("latent_dim", "image_size", "steps", "batch_size", "lr", "ema", "guard", "align", "mask_ratio", "p_set", "narrow",
-                "counterfactual", "effects", "min_episodes", "min_r2", "width", "checkpoint_every", "device", "precision",
+                "counterfactual", "effects", "effect_regions", "min_episodes", "min_r2", "width", "checkpoint_every", "device", "precision",
                 "compile", "shards", "seed", "progress")
         return {k: (str(getattr(self, k)) if k == "device" else getattr(self, k)) for k in keys}
 

@@ -81,6 +81,7 @@ class TrainSettings:
     # how the arithmetic runs (a checkpoint records them: a resumed run is refused unless they match)
     bf16: bool = False  # the forward passes under bfloat16 autocast (CUDA; the CPU has no fast bf16)
     compiled: bool = False  # the networks' forward passes through torch.compile
+    regions: bool = False  # the effect latents read only the pixels their variable changes (their masks are in the encoder)
     shards: int = 0  # on the CPU (one process, eager): the batch in this many shards, one thread each, one intra-op thread (0: whole)
 
 
