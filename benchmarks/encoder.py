@@ -236,26 +236,34 @@ def effects_to_graph(enc: VideoEncoder, world, a: Args, test, z, episodes) -> di
         return {}
     s = latent_r2(z[:, [enc.columns_.index(c) for c in cols]], {v: test.values[v] for v in unset}, latent_names=cols)
     rename = {c: v for v, c in s.matching.items()}
+    # a latent that reads a moving variable nobody sets (lights' sensor) is tied to it by the encoder
+    moving = {c: v for c, v in getattr(enc, "moving_", {}).items() if c not in enc.redundant_}
     named = list(enc.variables_)
     eps = episodes[1]
-    latents = latent_table(enc, eps, named + list(rename))
-    data = latents.rename(columns=rename)
-    variables = list(data.columns)
-    targets = eps.targets[:, [eps.names.index(v) for v in variables]]
-    truth = world.graph.subgraph(variables)
-    out = {"true_edges_effects": truth.number_of_edges(), "effects_r2": {v: round(float(s.r2.loc[c, v]), 3) for c, v in rename.items()}}
-    # and, as the control, the same learner on the true values of the same variables and episodes
-    true = pd.DataFrame({v: _pooled(eps.values[v]) for v in variables})
+    latents = latent_table(enc, eps, named + list(rename) + list(moving))
+    out = {"effects_r2": {v: round(float(s.r2.loc[c, v]), 3) for c, v in rename.items()},
+           "moving_r2": {v: round(float(latent_r2(z[:, [enc.columns_.index(c)]], {v: test.values[v][:, 0]},
+                                                  latent_names=[c]).diag), 3) for c, v in moving.items()}}
     out["unset_reading"] = unset_reading(enc, world, test, z)
     # the observational episodes are the first rows of the pair's second (already read) set
-    out["effects_reading"] = effects_reading(latents.iloc[:len(episodes[0])], world, episodes[0], rename)
-    read = graph_read(truth, out["effects_reading"])
-    out["true_edges_effects_read"] = read.number_of_edges()
-    for key, table in (("effects", data), ("effects_true_values", true)):
-        learner = ExactLearner(score_func=a.score, min_explained=a.min_explained, progress=False, seed=a.seed).fit(table, targets=targets)
-        out |= {f"shd_{key}": int(shd(truth, learner.graph_)), f"{key}_edges": sorted(map(list, learner.graph_.edges))}
-        if key == "effects":
-            out["shd_effects_read"] = int(shd(read, learner.graph_))
+    out["effects_reading"] = effects_reading(latents.iloc[:len(episodes[0])], world, episodes[0], rename | moving)
+    # over the named and effect variables ("effects"), then with the moving ones too ("moving")
+    for part, tied in (("effects", rename), ("moving", rename | moving)):
+        if part == "moving" and not moving:
+            break
+        data = latents[named + list(tied)].rename(columns=tied)
+        variables = list(data.columns)
+        targets = eps.targets[:, [eps.names.index(v) for v in variables]]
+        truth = world.graph.subgraph(variables)
+        read = graph_read(truth, {v: r for v, r in out["effects_reading"].items() if v in variables})
+        out |= {f"true_edges_{part}": truth.number_of_edges(), f"true_edges_{part}_read": read.number_of_edges()}
+        # and, as the control, the same learner on the true values of the same variables and episodes
+        true = pd.DataFrame({v: _pooled(eps.values[v]) for v in variables})
+        for key, table in ((part, data), (f"{part}_true_values", true)):
+            learner = ExactLearner(score_func=a.score, min_explained=a.min_explained, progress=False, seed=a.seed).fit(table, targets=targets)
+            out |= {f"shd_{key}": int(shd(truth, learner.graph_)), f"{key}_edges": sorted(map(list, learner.graph_.edges))}
+            if key == part:
+                out[f"shd_{part}_read"] = int(shd(read, learner.graph_))
     return out
 
 
@@ -419,10 +427,14 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"{row['world']:<12} {method:<12} diag {row['diag']:.3f}  sep {row['sep']:.3f}  mcc {row['mcc']:.3f}  "
                   f"(all depicted: diag {row['diag_all']:.3f} sep {row['sep_all']:.3f})  {row['frames_per_s']:>6} frames/s  {row['seconds']:>6.1f} s  named {row['named']}"
                   + (f"  SHD {row['shd']} ({row['true_edges']} true edges)  cf error {row['cf_error']:.3f}" if "shd" in row else "")
-                  + (f"  with the effect latents {row['effects_r2']}: SHD {row['shd_effects']} ({row['true_edges_effects']} true edges;"
+                  + (f"  with the effect latents {row['effects_r2']}"
+                     + (f" (moving: {row['moving_r2']})" if row.get("moving_r2") else "")
+                     + f": SHD {row['shd_effects']} ({row['true_edges_effects']} true edges;"
                      f" {row['shd_effects_true_values']} on the true values; {row['shd_effects_read']} against the"
                      f" {row['true_edges_effects_read']} edges of the graph over what the latents read)"
-                     if "shd_effects" in row else ""),
+                     if "shd_effects" in row else "")
+                  + (f"; with the sensor: SHD {row['shd_moving']} ({row['true_edges_moving']} true edges;"
+                     f" {row['shd_moving_true_values']} on the true values)" if "shd_moving" in row else ""),
                   flush=True)
     machine = {"platform": platform.platform(), "python": sys.version.split()[0], "torch": torch.__version__,
                "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),

@@ -42,7 +42,13 @@ class BackboneConfig:
     hidden: int = 256  # width of the linear layers
     effects: int = 0  # latents of their own for variables set but not drawn (after the named ones)
     regions: bool = False  # those latents read only the pixels their variable changes (a RegionReader)
-    effect_at: int = 0  # the column of the first of them (the named latents come before)
+    moving: int = 0  # with regions: latents for depicted variables nobody sets that move, each on its own pixels
+    effect_at: int = 0  # the column of the first region latent (the named latents come before)
+
+    @property
+    def region_latents(self) -> int:
+        """How many latents a :class:`RegionReader` gives (the effects', then the moving ones')."""
+        return self.effects + self.moving if self.regions else 0
 
     def to_dict(self) -> dict[str, int]:
         """The fields as a plain dict (what a saved encoder's JSON holds).
@@ -82,9 +88,9 @@ class ConvEncoder(nn.Module):
             nn.Flatten(),  # (N, 4w * S/8 * S/8)
             nn.Linear(4 * w * side * side, cfg.hidden),
             nn.ReLU(),
-            nn.Linear(cfg.hidden, cfg.latent_dim - (cfg.effects if cfg.regions else 0)),
+            nn.Linear(cfg.hidden, cfg.latent_dim - cfg.region_latents),
         )
-        self.region = RegionReader(cfg) if cfg.regions and cfg.effects else None
+        self.region = RegionReader(cfg) if cfg.region_latents else None
         self.effect_at = cfg.effect_at
         # per-channel pixel mean and std of the training frames (set once, before training, by
         # set_pixel_stats): dark simulated frames would otherwise start the net near a constant
@@ -101,7 +107,7 @@ class ConvEncoder(nn.Module):
     def set_regions(self, masks: Tensor) -> None:
         """The masks ``[E, S, S]`` of the region latents (see :class:`RegionReader`); needs ``cfg.regions``."""
         if self.region is None:
-            raise ValueError("this encoder has no region latents (BackboneConfig.regions is False or effects is 0)")
+            raise ValueError("this encoder has no region latents (BackboneConfig.regions is False, or no effects or moving)")
         self.region.set_regions(masks)
 
     @torch.no_grad()
@@ -132,10 +138,13 @@ class ConvEncoder(nn.Module):
 
 
 class RegionReader(nn.Module):
-    """One latent per variable that is set but not drawn, read from the pixels it changes alone.
+    """One latent per region of the frame, read from its pixels alone: for each variable that is
+    set but not drawn, the pixels it changes; for each depicted variable nobody sets that moves,
+    the pixels that move apart from the named variables'.
 
-    ``set_regions`` gives each variable a mask ``[S, S]`` (where setting it changes the frames,
-    found from the data: :func:`~causalworld.encoders.regions.effect_regions`); its latent is a
+    ``set_regions`` gives each latent a mask ``[S, S]`` (found from the data:
+    :func:`~causalworld.encoders.regions.effect_regions`,
+    :func:`~causalworld.encoders.regions.moving_regions`); each latent is a
     small conv net (two grouped convolutions, one group per variable) over the standardised frame
     with everything outside its mask blanked, averaged over the frame. A latent that sees only
     the lamp a dimmer drives reads the lamp as drawn, the ambient light's dimming included,
@@ -153,7 +162,7 @@ class RegionReader(nn.Module):
 
     def __init__(self, cfg: BackboneConfig, width: int = 8) -> None:
         super().__init__()
-        E, C = cfg.effects, cfg.channels
+        E, C = cfg.region_latents, cfg.channels
         self.register_buffer("masks", torch.zeros(E, cfg.image_size, cfg.image_size))
         self.convs = nn.ModuleList([
             nn.Conv2d(E * C, E * width, 3, stride=2, padding=1, groups=E),  # (N, E w, S/2, S/2)

@@ -24,7 +24,7 @@ from torch import Tensor
 from causalworld.encoders.backbone import VIEWS, BackboneConfig, ConvEncoder, Predictor
 from causalworld.encoders.batches import EpisodeBatches, WorldBatches, standardised, step_generator
 from causalworld.encoders.identify import explain_unseen, explained_by, reasons_table, set_apart
-from causalworld.encoders.regions import effect_regions
+from causalworld.encoders.regions import coefficient_maps, effect_regions, moving_regions
 from causalworld.encoders.train import (CHECKPOINT, Nets, TrainSettings, distributed, frames_to_float, load_checkpoint,
                                        train)
 from causalworld.episodes import Episodes
@@ -135,19 +135,24 @@ class VideoEncoder:
         through one drawn variable that does not change over the video (``lights``' dimmers,
         through the lamps), an unnamed latent of its own, trained with a small head to tell the
         value set from that latent alone. That latent then carries the drawn effect, which no
-        named latent stands for; see ``effects_`` and ``effect_regions``. They need
+        named latent stands for; see ``effects_`` and ``regions``. They need
         ``latent_dim`` >= named + such variables; with less room, none is given, and
         ``identifiability_`` says so.
-    effect_regions : bool, default=True
-        With ``effects``: each such latent reads only the pixels that setting its variable
-        changes (a mask found before training by regressing every pixel of the first frames on
-        the values set, :func:`~causalworld.encoders.regions.effect_regions`), through a small
-        conv net of its own, so it shows the drawn variable as drawn. On ``lights`` each lamp's
-        latent then reads the lamp with held-out R² 0.99-1.00, its other cause (the ambient
-        light's dimming) included, and the learners find the ambient → lamp edges. ``False``:
-        the latent is a column of the whole-frame encoder, and the head's objective makes it the
-        lamp as switch and dimmer set it, the dimming divided out (R² 0.78-0.80 from the lamp as
-        drawn).
+    regions : bool, default=True
+        Latents that read one region of the frame alone, each through a small conv net of its
+        own over the frame with everything outside its mask blanked; the masks are found before
+        training from the first batches (:mod:`causalworld.encoders.regions`):
+
+        - with ``effects``, each such latent reads only the pixels that setting its variable
+          changes (every pixel of the first frames regressed on the values set), so it shows the
+          drawn variable as drawn. On ``lights`` each lamp's latent reads the lamp with held-out
+          R² 0.99-1.00, its other cause (the ambient light's dimming) included, and the learners
+          find the ambient → lamp edges. Without regions the latent is a column of the
+          whole-frame encoder, and the head's objective makes it the lamp as switch and dimmer set
+          it, the dimming divided out (R² 0.78-0.80 from the lamp as drawn);
+        - from a World with one depicted variable that nobody sets and that moves over the video
+          (``lights``' sensor), a latent reads the pixels that change within episodes apart
+          from the named moving variables' own (``moving_``).
     min_episodes : int, default=20
         Episodes a variable must be set (apart) in to be named.
     min_r2 : float, default=0.5
@@ -209,8 +214,11 @@ class VideoEncoder:
     effects_ : dict of str to str
         ``{unnamed column: the variable set but not drawn that it was trained to tell}`` (see
         ``effects``): the column stands for the drawn variable it acts through (``lights``'
-        ``lamp_red``, through ``dimmer_red``; with ``effect_regions=False``, for the part of it
+        ``lamp_red``, through ``dimmer_red``; with ``regions=False``, for the part of it
         that the variable sets), and ``identifiability_`` says so for both.
+    moving_ : dict of str to str
+        ``{unnamed column: the depicted variable nobody sets that it reads}`` (see ``regions``;
+        ``lights``' sensor): not calibrated to the variable's units.
     identifiability_ : dict of str to str
         For every variable the source knows of: "identified: named latent", or why not, in words.
     time_varying_ : list of str
@@ -240,7 +248,7 @@ class VideoEncoder:
     def __init__(self, latent_dim: int = 16, *, image_size: int | None = None, steps: int = 2000, batch_size: int = 64,
                  lr: float = 1e-3, ema: float = 0.99, guard: float = 1.0, align: float = 5.0, mask_ratio: float = 0.5,
                  p_set: float = 1.0, narrow: float = 0.5, counterfactual: bool = False, effects: bool = True,
-                 effect_regions: bool = True,
+                 regions: bool = True,
                  min_episodes: int = 20, min_r2: float = 0.5,
                  width: int = 32, checkpoint_every: int = 200, device: str | torch.device = "cpu",
                  precision: str = "auto", compile: bool = False, shards: int = 2, seed: int | None = None,
@@ -258,7 +266,7 @@ class VideoEncoder:
         self.narrow = narrow
         self.counterfactual = counterfactual
         self.effects = effects
-        self.effect_regions = effect_regions
+        self.regions = regions
         self.min_episodes = min_episodes
         self.min_r2 = min_r2
         self.width = width
@@ -291,9 +299,9 @@ class VideoEncoder:
         _check_int("width", self.width, 1)
         _check_int("checkpoint_every", self.checkpoint_every, 1)
         _check_int("shards", self.shards, 0)
-        if not all(isinstance(x, bool) for x in (self.counterfactual, self.effects, self.effect_regions, self.progress,
+        if not all(isinstance(x, bool) for x in (self.counterfactual, self.effects, self.regions, self.progress,
                                                  self.compile)):
-            raise DTypeError("counterfactual, effects, effect_regions, compile and progress must be True or False")
+            raise DTypeError("counterfactual, effects, regions, compile and progress must be True or False")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise OutOfRangeError(f"precision must be 'auto', 'fp32' or 'bf16', got {self.precision!r}")
         check_seed(self.seed)
@@ -391,19 +399,16 @@ class VideoEncoder:
         size = int(self.image_size or meta["frame_shape"][-1])
         if size % 8 or size < 16:
             raise OutOfRangeError(f"the frames are {size} pixels wide; give image_size, a multiple of 8 (such as 32)")
-        regions = bool(effects) and bool(self.effect_regions)
+        masks, moving = self._regions(prep, named, effects, size, reasons) if self.regions else (None, {})
+        regions = masks is not None
         cfg = BackboneConfig(channels=int(meta["frame_shape"][1]), image_size=size, latent_dim=int(self.latent_dim),
                              actions=len(actions), width=int(self.width), effects=len(effects), regions=regions,
-                             effect_at=len(named) if regions else 0)
+                             moving=len(moving), effect_at=len(named) if regions else 0)
         torch.manual_seed(seed)  # the initial weights
         encoder = ConvEncoder(cfg)
         encoder.set_pixel_stats(frames_to_float(batches(0).frames[:, 0], size, torch.device("cpu")))
-        if regions:  # where setting each of them changes the first frame, from the first batches
-            probe = [batches(s) for s in range(_REGION_BATCHES)]
-            encoder.set_regions(effect_regions(
-                torch.cat([frames_to_float(b.frames[:, 0], size, torch.device("cpu")) for b in probe]),
-                torch.cat([b.mask for b in probe]), torch.cat([b.values for b in probe]).cpu(),
-                [actions.index(v) for v in effects]))
+        if regions:
+            encoder.set_regions(masks)
         nets = Nets.build(encoder.to(dev), Predictor(cfg).to(dev), float(self.lr))
         settings = self._settings(size, len(effects), bf16=self._bf16(dev), regions=regions)
         start, history = 0, []
@@ -422,7 +427,7 @@ class VideoEncoder:
                     settings = replace(settings, bf16=bool(saved["bf16"]))
                 mine = vars(settings) | {"steps": saved.get("steps"), "progress": saved.get("progress")}
                 if saved != mine:
-                    names = {"bf16": "precision", "compiled": "compile", "regions": "effect_regions"}  # their names in __init__
+                    names = {"bf16": "precision", "compiled": "compile"}  # their names in __init__
                     changed = sorted(names.get(k, k) for k in mine if saved.get(k) != mine[k])
                     raise ArgumentError(
                         f"{folder} holds a checkpoint of a run with other settings ({', '.join(changed)}); "
@@ -432,8 +437,9 @@ class VideoEncoder:
             start, history, _ = load_checkpoint(folder, nets, check=same_settings)
         pairs = [(i, actions.index(v)) for i, v in enumerate(named)]
         effect_pairs = [(len(named) + e, actions.index(v)) for e, v in enumerate(effects)]
+        own = list(range(cfg.effect_at, cfg.effect_at + cfg.region_latents))
         history = train(nets, batches, pairs, settings, device=dev, checkpoint=folder, start=start, history=history,
-                        effects=effect_pairs)
+                        effects=effect_pairs, own_pixels=own)
 
         self.config_ = cfg
         self.nets_ = nets
@@ -442,8 +448,48 @@ class VideoEncoder:
         self.calibration_ = {"mean": batches.mean.tolist(), "std": batches.std.tolist()}
         self.history_ = pd.DataFrame(history)
         self.source_ = meta
-        self._finish(named, reasons, prep, effects)
+        self._finish(named, reasons, prep, effects, moving)
         return self
+
+    def _regions(self, prep: dict[str, Any], named: list[str], effects: dict[str, str], size: int,
+                 reasons: dict[str, str | None]) -> tuple[Tensor | None, dict[str, Tensor]]:
+        """The masks of the region latents (``None`` without any) and ``{moving variable: mask}``:
+        for each variable set but not drawn, where setting it changes the first frame; for the one
+        depicted variable nobody sets that moves, the pixels that move apart from the named
+        moving variables' own. Both from the first batches' frames and what they set."""
+        batches, actions = prep["batches"], prep["actions"]
+        candidates = list(prep.get("moving", []))
+        room = int(self.latent_dim) - len(named) - len(effects)
+        if len(candidates) > room:
+            for v in candidates:
+                reasons[v] = (f"{reasons[v]}; no latent of its own reads it: latent_dim {self.latent_dim} leaves {room} "
+                              f"after the named and effect latents; give latent_dim >= {len(named) + len(effects) + len(candidates)}")
+            candidates = []
+        if not effects and not candidates:
+            return None, {}
+        probe = [batches(s) for s in range(_REGION_BATCHES)]
+        cpu = torch.device("cpu")
+        first = torch.cat([frames_to_float(b.frames[:, 0], size, cpu) for b in probe])
+        sets = torch.cat([b.mask for b in probe]), torch.cat([b.values for b in probe]).cpu()
+        masks = [effect_regions(first, *sets, [actions.index(v) for v in effects])] if effects else []
+        moving: dict[str, Tensor] = {}
+        if len(candidates) == 1:
+            own = [v for v in named if v in prep["meta"]["time_varying"]]
+            maps = coefficient_maps(first, *sets)
+            frames = torch.cat([frames_to_float(b.frames.flatten(0, 1), size, cpu).reshape(*b.frames.shape[:2], -1, size, size)
+                                for b in probe])
+            blobs = moving_regions(frames, [maps[actions.index(v)] for v in own])
+            if blobs:
+                moving[candidates[0]] = blobs[0]
+        for v in candidates:
+            if v not in moving:
+                reasons[v] = (f"{reasons[v]}; "
+                              + ("no pixels move in the video apart from the named variables'" if len(candidates) == 1 else
+                                 f"{len(candidates)} depicted variables nobody sets move over the video, and the pixels "
+                                 "that move do not say which is which"))
+        if moving:
+            masks.append(torch.stack(list(moving.values())))
+        return (torch.cat(masks) if masks else None), moving
 
     def _from_world(self, world: Any, seed: int) -> dict[str, Any]:
         actions = tuple(world.intervenable)
@@ -469,7 +515,8 @@ class VideoEncoder:
         meta = {"world": world.id, "frame_shape": list(world.frame_shape), "time_varying": list(world.time_varying),
                 "discrete": {v: [r.start, r.stop - 1] for v, r in world.intervenable.items() if isinstance(r, range)}}
         return {"actions": actions, "batches": batches, "reasons": reasons, "meta": meta, "validation": validation,
-                "graph": world.graph, "depicted": tuple(world.depicted), "effects": effects}
+                "graph": world.graph, "depicted": tuple(world.depicted), "effects": effects,
+                "moving": [v for v in world.depicted if v not in actions and v in world.time_varying]}
 
     def _from_episodes(self, eps: Episodes, seed: int) -> dict[str, Any]:
         n = len(eps)
@@ -495,7 +542,7 @@ class VideoEncoder:
                 "validation": eps[held.to(eps.device)], "graph": None, "depicted": ()}
 
     def _finish(self, named: list[str], reasons: dict[str, str | None], prep: dict[str, Any],
-                effects: dict[str, str] | None = None) -> None:
+                effects: dict[str, str] | None = None, moving: dict[str, Tensor] | None = None) -> None:
         """Check each named latent on held-out episodes; name the columns; say what is identified."""
         val: Episodes = prep["validation"]
         sv = val.set_values()[:, [val.names.index(v) for v in self.actions_]].cpu()
@@ -547,7 +594,15 @@ class VideoEncoder:
         self.columns_ = cols
         self.assignment_ = {c: (c if c in kept else None) for c in cols}
         self.effects_ = self._effect_columns(named, effects or {}, z0, mask, target, reasons)
-        free = [i for i, c in enumerate(cols) if c not in kept]
+        self.moving_ = {}
+        for u, v in enumerate(moving or {}):
+            col = cols[len(named) + len(effects or {}) + u]
+            self.moving_[col] = v
+            reasons[v] = (f"depicted but never set (not intervenable): unnamed latent {col} reads it from the pixels that "
+                          "move over the video apart from the named variables' own; it is not calibrated to its units")
+        # latents that read a region of their own are not copies of the named ones
+        free = [i for i, c in enumerate(cols) if c not in kept and c not in self.moving_
+                and not (self.config_.regions and c in self.effects_)]
         r2_free = explained_by(z0[:, [self._named_index[v] for v in kept]], z0[:, free], seed=int(self.seed or 0))
         self.redundant_ = {cols[i]: round(float(r), 4) for i, r in zip(free, r2_free.tolist()) if r >= _REDUNDANT}
         self.identifiability_ = reasons_table(reasons, kept)
@@ -816,7 +871,7 @@ class VideoEncoder:
                    for k, t in getattr(self.nets_, part).state_dict().items()}
         doc = {"format": _FORMAT, "format_version": _VERSION, "settings": self.get_params(),
                "backbone": self.config_.to_dict(), "actions": self.actions_, "calibration": self.calibration_,
-               "named_index": self._named_index, "columns": self.columns_, "redundant": self.redundant_, "effects": self.effects_,
+               "named_index": self._named_index, "columns": self.columns_, "redundant": self.redundant_, "effects": self.effects_, "moving": self.moving_,
                "reader": self.reader_, "identifiability": self.identifiability_,
                "time_varying": self.time_varying_, "discrete": self.discrete_, "source": self.source_,
                "calibration_r2": {k: (v if math.isfinite(v) else None) for k, v in self.calibration_r2_.items()},
@@ -871,6 +926,7 @@ class VideoEncoder:
             enc.assignment_ = {c: (c if c in enc._named_index else None) for c in enc.columns_}
             enc.redundant_ = {str(k): float(v) for k, v in doc.get("redundant", {}).items()}
             enc.effects_ = {str(k): str(v) for k, v in doc.get("effects", {}).items()}
+            enc.moving_ = {str(k): str(v) for k, v in doc.get("moving", {}).items()}
             enc.reader_ = str(doc.get("reader", "context"))
             enc.identifiability_ = dict(doc["identifiability"])
             enc.time_varying_ = list(doc["time_varying"])
@@ -894,7 +950,7 @@ class VideoEncoder:
         (6, 100, True)
         """
         keys = ("latent_dim", "image_size", "steps", "batch_size", "lr", "ema", "guard", "align", "mask_ratio", "p_set", "narrow",
-                "counterfactual", "effects", "effect_regions", "min_episodes", "min_r2", "width", "checkpoint_every", "device", "precision",
+                "counterfactual", "effects", "regions", "min_episodes", "min_r2", "width", "checkpoint_every", "device", "precision",
                 "compile", "shards", "seed", "progress")
         return {k: (str(getattr(self, k)) if k == "device" else getattr(self, k)) for k in keys}
 

@@ -205,10 +205,14 @@ def _gathered(z: Tensor, world: int) -> Tensor:
 
 def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, int]], s: TrainSettings, *,
           device: torch.device, checkpoint: Path | None = None, start: int = 0,
-          history: list[dict[str, float]] | None = None, effects: list[tuple[int, int]] = ()) -> list[dict[str, float]]:
+          history: list[dict[str, float]] | None = None, effects: list[tuple[int, int]] = (),
+          own_pixels: list[int] = ()) -> list[dict[str, float]]:
     """Run steps ``start .. s.steps - 1``; ``named`` pairs (latent column, action column) to align;
     ``effects`` pairs (latent column, action column) of variables set but not drawn, read by the
-    predictor's effect heads (one per pair, in order).
+    predictor's effect heads (one per pair, in order). ``own_pixels``: the columns that read a region
+    of the frame alone (:class:`~causalworld.encoders.backbone.RegionReader`); the collapse guard
+    keeps them varying but does not ask them to be uncorrelated with the others (a lamp's latent
+    follows its switch as the lamp does).
 
     Returns the log, one row per step (losses; ``seconds`` of training so far). Writes a checkpoint every ``s.checkpoint_every``
     steps and at the end when ``checkpoint`` is a folder.
@@ -257,6 +261,8 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
     # on the CPU, in one eager process, the arithmetic is the same at every thread count (see Shards)
     shards = Shards(s.shards) if s.shards > 0 and world == 1 and device.type == "cpu" and not s.compiled else None
     enc_params = [p for p in enc_net.parameters() if p.requires_grad]
+    d_all = enc_net.head[-1].out_features + (enc_net.region.E if enc_net.region is not None else 0)
+    others = torch.tensor([i for i in range(d_all) if i not in set(own_pixels)], dtype=torch.long, device=device)
     began = time.perf_counter() - (history[-1]["seconds"] if history else 0.0)
     bar = tqdm(range(start, s.steps), initial=start, total=s.steps, desc="encoder", disable=not s.progress or rank != 0,
                leave=False)
@@ -334,7 +340,10 @@ def train(nets: Nets, batches: Callable[[int], Batch], named: list[tuple[int, in
                 align = err.sum() * world / full.mask[:, act_cols.cpu()].float().sum().clamp_min(1.0).to(device)
 
             # guard against collapse, over the global batch
-            var, cov = variance_covariance(_gathered(z0, world))
+            zg = _gathered(z0, world)
+            var, cov = variance_covariance(zg)
+            if len(own_pixels):  # region latents vary, but need not be uncorrelated with the rest
+                _, cov = variance_covariance(zg[:, others])
             loss = jepa + s.align * (align + effect) + s.guard * (var + 0.04 * cov * d)
 
             # update (gradients averaged over the ranks), then move the target encoder towards the context encoder

@@ -151,7 +151,7 @@ def test_the_effect_latents_are_saved_and_a_checkpoint_keeps_them(tmp_path):
     assert back.effects_ == enc.effects_ and back.identifiability_ == enc.identifiability_
     frames = world.rollout(3, seed=1).frames
     assert torch.equal(back.encode(frames), enc.encode(frames))
-    with pytest.raises(ArgumentError, match=r"other settings \(effect_regions, effects\)"):  # a run without them is another run
+    with pytest.raises(ArgumentError, match=r"other settings \(effects\)"):  # a run without them is another run
         VideoEncoder(8, **(small | {"steps": 4, "effects": False})).fit(world, checkpoint=tmp_path / "run")
     # a folder of the first format, whose effect heads also read the named latents, is refused by name
     doc, tensors = load_folder(tmp_path / "enc", manifest="encoder.json", format="causalworld.video-encoder",

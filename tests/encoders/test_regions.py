@@ -1,12 +1,13 @@
-"""Where a variable set but not drawn changes the frames, against the pixels its drawn effect
-covers in the world's own renderer."""
+"""Where a variable set but not drawn changes the frames, and where a depicted variable nobody
+sets moves, against the pixels the world's own renderer changes for them."""
 
 import torch
 
 import causalworld as cw
 from causalworld.encoders.backbone import BackboneConfig, ConvEncoder
 from causalworld.encoders.batches import WorldBatches
-from causalworld.encoders.regions import effect_regions
+from causalworld.encoders import VideoEncoder
+from causalworld.encoders.regions import coefficient_maps, effect_regions, moving_regions
 from causalworld.encoders.train import frames_to_float
 
 
@@ -56,3 +57,48 @@ def test_a_region_latent_sees_nothing_outside_its_region():
     assert not torch.equal(zx[:, [0, 1, 3, 4, 5]], zy[:, [0, 1, 3, 4, 5]])
     y[:, :, :2, :2] = 0.0  # inside it: the region latent moves
     assert not torch.equal(net(y)[:, 2], zx[:, 2])
+
+
+def _sensor_pixels(world) -> torch.Tensor:
+    """The pixels the renderer changes when only the sensor's reading changes: ``[S, S]``."""
+    eps = world.rollout(1, seed=0)
+    diff = torch.zeros(world.frame_shape[-2:])
+    for low, high in ((0.0, 0.5), (0.5, 1.0)):
+        a = {v: x.clone() for v, x in eps.values.items()}
+        b = {v: x.clone() for v, x in eps.values.items()}
+        a["sensor"][:] = low
+        b["sensor"][:] = high
+        diff += (world.render(a).float() - world.render(b).float()).abs()[0, 0].sum(0)
+    return diff > 0
+
+
+def test_the_moving_region_left_by_the_named_variables_is_the_sensor_s_meter():
+    world = cw.make("lights", image_size=32, frames=8)
+    actions = tuple(world.intervenable)
+    batches = WorldBatches(world, actions, batch_size=64, seed=0, p_set=1.0, counterfactual=False, narrow=0.0)
+    probe = [batches(s) for s in range(4)]
+    cpu = torch.device("cpu")
+    first = torch.cat([frames_to_float(b.frames[:, 0], 32, cpu) for b in probe])
+    frames = torch.cat([frames_to_float(b.frames.flatten(0, 1), 32, cpu).reshape(64, 8, 3, 32, 32) for b in probe])
+    maps = coefficient_maps(first, torch.cat([b.mask for b in probe]), torch.cat([b.values for b in probe]))
+    # the angle is named and moves: its blob (the polarizer) is its own; the sensor's meter is left
+    blobs = moving_regions(frames, [maps[actions.index("angle")]])
+    assert len(blobs) == 1
+    meter, region = _sensor_pixels(world), blobs[0].bool()
+    # all of it is the meter's, over the heights the bar takes within episodes (the meter spans
+    # readings 0 to 1; measured: 30 of its 70 pixels)
+    assert (region & meter).sum() == region.sum() and region.sum() >= 0.3 * meter.sum()
+    # without the angle's map, its polarizer is a moving blob too (the larger)
+    assert len(moving_regions(frames, [])) == 2
+
+
+def test_a_fitted_encoder_gives_the_sensor_a_latent_of_its_own():
+    world = cw.make("lights", image_size=16, frames=4, seed=0)
+    enc = VideoEncoder(12, steps=2, batch_size=8, width=8, progress=False, seed=0).fit(world)
+    (col, var), = enc.moving_.items()
+    assert var == "sensor" and col.startswith("z") and f"latent {col}" in enc.identifiability_["sensor"]
+    assert col not in enc.effects_ and col not in enc.redundant_
+    masks = enc.nets_.encoder.region.masks
+    assert masks.shape == (4, 16, 16)  # three dimmers' lamps, then the meter
+    without = VideoEncoder(12, steps=2, batch_size=8, width=8, regions=False, progress=False, seed=0).fit(world)
+    assert without.moving_ == {} and without.nets_.encoder.region is None
