@@ -11,14 +11,17 @@ from causalworld.encoders.regions import coefficient_maps, effect_regions, movin
 from causalworld.encoders.train import frames_to_float
 
 
-def _lamp_pixels(world, lamp: str) -> torch.Tensor:
-    """The pixels the renderer changes when only ``lamp`` changes, from off to full: ``[S, S]``."""
+def _pixels_of(world, variable: str, levels=(0.0, 0.5, 1.0)) -> torch.Tensor:
+    """The pixels the renderer changes when only ``variable`` changes, between successive
+    ``levels``: ``[S, S]``."""
     eps = world.rollout(1, seed=0)
-    on = {v: x.clone() for v, x in eps.values.items()}
-    off = {v: x.clone() for v, x in eps.values.items()}
-    on[lamp][:] = 1.0
-    off[lamp][:] = 0.0
-    diff = (world.render(on).float() - world.render(off).float()).abs()[0, 0].sum(0)  # (S, S)
+    diff = torch.zeros(world.frame_shape[-2:])
+    for low, high in zip(levels[:-1], levels[1:]):
+        a = {v: x.clone() for v, x in eps.values.items()}
+        b = {v: x.clone() for v, x in eps.values.items()}
+        a[variable][:] = low
+        b[variable][:] = high
+        diff += (world.render(a).float() - world.render(b).float()).abs()[0, 0].sum(0)
     return diff > 0
 
 
@@ -31,7 +34,7 @@ def test_each_dimmer_s_region_is_its_lamp():
     dimmers = [f"dimmer_{c}" for c in ("red", "green", "blue")]
     regions = effect_regions(frames, torch.cat([b.mask for b in probe]), torch.cat([b.values for b in probe]),
                              [actions.index(v) for v in dimmers])
-    lamps = {c: _lamp_pixels(world, f"lamp_{c}") for c in ("red", "green", "blue")}
+    lamps = {c: _pixels_of(world, f"lamp_{c}") for c in ("red", "green", "blue")}
     for region, colour in zip(regions.bool(), ("red", "green", "blue")):
         own = lamps[colour]
         # most of the region is the lamp's own disc, and it covers most of that disc
@@ -59,19 +62,6 @@ def test_a_region_latent_sees_nothing_outside_its_region():
     assert not torch.equal(net(y)[:, 2], zx[:, 2])
 
 
-def _sensor_pixels(world) -> torch.Tensor:
-    """The pixels the renderer changes when only the sensor's reading changes: ``[S, S]``."""
-    eps = world.rollout(1, seed=0)
-    diff = torch.zeros(world.frame_shape[-2:])
-    for low, high in ((0.0, 0.5), (0.5, 1.0)):
-        a = {v: x.clone() for v, x in eps.values.items()}
-        b = {v: x.clone() for v, x in eps.values.items()}
-        a["sensor"][:] = low
-        b["sensor"][:] = high
-        diff += (world.render(a).float() - world.render(b).float()).abs()[0, 0].sum(0)
-    return diff > 0
-
-
 def test_the_moving_region_left_by_the_named_variables_is_the_sensor_s_meter():
     world = cw.make("lights", image_size=32, frames=8)
     actions = tuple(world.intervenable)
@@ -84,7 +74,7 @@ def test_the_moving_region_left_by_the_named_variables_is_the_sensor_s_meter():
     # the angle is named and moves: its blob (the polarizer) is its own; the sensor's meter is left
     blobs = moving_regions(frames, [maps[actions.index("angle")]])
     assert len(blobs) == 1
-    meter, region = _sensor_pixels(world), blobs[0].bool()
+    meter, region = _pixels_of(world, "sensor"), blobs[0].bool()
     # all of it is the meter's, over the heights the bar takes within episodes (the meter spans
     # readings 0 to 1; measured: 30 of its 70 pixels)
     assert (region & meter).sum() == region.sum() and region.sum() >= 0.3 * meter.sum()
